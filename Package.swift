@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Compiler settings shared by every Swift target (style guide: set once, here).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+/// C micro-kernels are always optimised, also in debug builds, so the test suite
+/// (which runs a debug build) exercises the same vector code paths as a release build.
+let kernelCSettings: [CSetting] = [
+    .unsafeFlags(["-O3", "-fno-math-errno", "-fno-trapping-math", "-Wall"]),
+]
+
+let package = Package(
+    name: "LFMServe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lfm-serve", targets: ["lfm-serve"]),
+        .library(name: "LFMRuntime", targets: ["LFMRuntime"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries and C shims.
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "CLFMKernels", path: "Sources/CLFMKernels", cSettings: kernelCSettings),
+
+        // Foundation layers.
+        .target(name: "OrderedJSON", swiftSettings: swiftSettings),
+        .target(name: "LFMKernels", dependencies: ["CLFMKernels"], swiftSettings: swiftSettings),
+        .target(name: "LFMJinja", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
+        .target(name: "LFMTokenizer", dependencies: ["LFMJinja", "OrderedJSON"],
+                swiftSettings: swiftSettings),
+        .target(name: "LFMModel", dependencies: ["LFMKernels", "OrderedJSON"],
+                swiftSettings: swiftSettings),
+        .target(name: "LFMRuntime",
+                dependencies: ["LFMModel", "LFMTokenizer", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+        .target(name: "HTTPServer",
+                dependencies: ["CEpoll", "CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
+        .target(name: "OpenAIAPI", dependencies: ["HTTPServer", "LFMRuntime", "OrderedJSON"],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "lfm-serve",
+                          dependencies: ["LFMRuntime", "OpenAIAPI", "HTTPServer",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: swiftSettings),
+
+        // Tests mirror Sources/.
+        .target(name: "LFMTestSupport", path: "Tests/LFMTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "LFMKernelsTests", dependencies: ["LFMKernels", "LFMTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LFMJinjaTests", dependencies: ["LFMJinja"], swiftSettings: swiftSettings),
+        .testTarget(name: "LFMTokenizerTests", dependencies: ["LFMTokenizer", "LFMTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LFMModelTests", dependencies: ["LFMModel", "LFMTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LFMRuntimeTests", dependencies: ["LFMRuntime", "LFMTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,124 @@
+/*
+ * lfm_kernels.h — CPU compute kernels for LFMServe (public C API).
+ *
+ * Weight formats follow ggml/GGUF block layouts (lfm2-spec.md §6.3). Matrix products take
+ * weights as stored (no dequantised copy) and activations prepared once per matmul by
+ * lfm_prepare_act() in a format that suits the weight type (§6.4):
+ *
+ *   weight type      activation row format (row stride = lfm_act_row_bytes)
+ *   F32, F16         float[k]
+ *   BF16             uint16 bf16[k] (round-to-nearest-even) when the ISA has AVX512_BF16,
+ *                    else float[k]. The bf16 path rounds activations to bf16 (rel. err ~2^-9
+ *                    per element, fp32 accumulation); force ISA 1 to get the exact f32 path.
+ *   Q8_0, Q4_0       "Q8_0 activations": int8 qs[k]; float d[k/32]; int32 nsum8[k/32]
+ *                    d is the ggml block scale rounded through fp16 (as block_q8_0 stores it),
+ *                    nsum8 = -8 * sum(qs of the block) (used by the Q4_0 kernels).
+ *   Q4_K, Q6_K       "Q8_K activations": int8 qs[k]; float d[k/256]; int16 bsums[k/16]
+ *                    exactly ggml's quantize_row_q8_K_ref (d = -max/127, signed max).
+ *   Each section starts at an offset that is a multiple of 64 bytes; rows are padded to 64.
+ *
+ * Activation formats depend on the active ISA (BF16 only); prepare and multiply with the
+ * same ISA (do not call lfm_isa_force between the two).
+ *
+ * Threading: every function is reentrant; lfm_gemm may run concurrently on disjoint row
+ * ranges. Nothing allocates memory.
+ */
+#ifndef LFM_KERNELS_H
+#define LFM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ggml type ids (lfm2-spec.md §6.1). */
+enum {
+    LFM_TYPE_F32 = 0,
+    LFM_TYPE_F16 = 1,
+    LFM_TYPE_Q4_0 = 2,
+    LFM_TYPE_Q8_0 = 8,
+    LFM_TYPE_Q4_K = 12,
+    LFM_TYPE_Q6_K = 14,
+    LFM_TYPE_BF16 = 30,
+};
+
+/* Instruction-set levels. */
+enum { LFM_ISA_PORTABLE = 0, LFM_ISA_AVX2 = 1, LFM_ISA_AVX512 = 2 };
+
+/* ---- Block geometry --------------------------------------------------------------- */
+int64_t lfm_block_elems(int type);          /* 1, 32 or 256; 0 if unsupported */
+int64_t lfm_block_bytes(int type);          /* 4, 2, 2, 34, 18, 144, 210; 0 if unsupported */
+size_t lfm_row_bytes(int type, int64_t n);  /* 0 if unsupported or n not a block multiple */
+
+/* ---- Reference conversions (scalar, exact) ---------------------------------------- */
+/* Dequantise n elements (n a block multiple) of one row. */
+void lfm_dequantize_row(int type, const void *src, float *dst, int64_t n);
+/* Quantise n elements into blocks of `type`. Q8_0 and Q4_0 are ggml's reference algorithms
+ * (bit-exact); F16/BF16 round to nearest even. Q4_K and Q6_K use a simple valid encoder
+ * (per-sub-block min/max scales, not ggml's make_qkx2/make_qx search): meant for tests and
+ * fixtures, not for producing model files. Returns 0 on success, -1 if unsupported. */
+int lfm_quantize_row(int type, const float *src, void *dst, int64_t n);
+float lfm_fp16_to_fp32(uint16_t h);
+uint16_t lfm_fp32_to_fp16(float f);   /* round to nearest even */
+float lfm_bf16_to_fp32(uint16_t h);
+uint16_t lfm_fp32_to_bf16(float f);   /* round to nearest even */
+
+/* ---- Activations ------------------------------------------------------------------ */
+size_t lfm_act_row_bytes(int wtype, int64_t k);
+/* Quantise/convert rows t0..t1-1: source row t is x + t*ldx, destination row t is
+ * (char *)dst + t*lfm_act_row_bytes(wtype, k). Both pointers are the buffers' bases, so
+ * callers can split [0, T) over threads. */
+void lfm_prepare_act(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1,
+                     void *dst);
+
+/* ---- Matrix product --------------------------------------------------------------- */
+/* Y[t*ldy + r] = dot(W row r, activation row t) for r in [r0, r1), t in [0, T).
+ * W rows are lfm_row_bytes(wtype, k) apart; activation rows lfm_act_row_bytes(wtype, k). */
+void lfm_gemm(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1, const void *act,
+              int64_t T, float *y, size_t ldy);
+
+/* ---- ISA control -------------------------------------------------------------------- */
+int lfm_isa_detected(void);
+void lfm_isa_force(int level);   /* clamps to [0, detected] */
+int lfm_isa_active(void);
+
+/* ---- f32 vector primitives (dispatched) ---------------------------------------------- */
+float lfm_dot_f32(const float *a, const float *b, int64_t n);
+void lfm_axpy_f32(float a, const float *x, float *y, int64_t n);   /* y += a*x */
+void lfm_scale_f32(float a, float *x, int64_t n);                   /* x *= a */
+/* y = w * x / sqrt(mean(x^2) + eps); y may alias x. */
+void lfm_rmsnorm_f32(const float *x, const float *w, float *y, int64_t n, float eps);
+/* out = silu(gate) * up, silu(z) = z / (1 + exp(-z)); out may alias gate or up. */
+void lfm_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n);
+float lfm_max_f32(const float *x, int64_t n);                       /* -inf for n == 0 */
+/* x[i] = exp(x[i] - m) in place, returns the sum; exp(-inf) = 0. */
+float lfm_exp_sum_f32(float *x, float m, int64_t n);
+
+/* ---- Explicit-ISA entry points (tests, benchmarks) ------------------------------------
+ * A table of the kernels for one ISA level, independent of the global active level, so
+ * tests running in parallel can compare paths without racing on lfm_isa_force. */
+typedef struct lfm_kernel_table {
+    int isa;
+    size_t (*act_row_bytes)(int wtype, int64_t k);
+    void (*prepare_act)(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1,
+                        void *dst);
+    void (*gemm)(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1, const void *act,
+                 int64_t T, float *y, size_t ldy);
+    float (*dot)(const float *a, const float *b, int64_t n);
+    void (*axpy)(float a, const float *x, float *y, int64_t n);
+    void (*scale)(float a, float *x, int64_t n);
+    void (*rmsnorm)(const float *x, const float *w, float *y, int64_t n, float eps);
+    void (*silu_mul)(const float *gate, const float *up, float *out, int64_t n);
+    float (*max)(const float *x, int64_t n);
+    float (*exp_sum)(float *x, float m, int64_t n);
+} lfm_kernel_table;
+
+/* The table for `level` clamped to what the CPU supports (never NULL). */
+const lfm_kernel_table *lfm_kernels_for_isa(int level);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LFM_KERNELS_H */

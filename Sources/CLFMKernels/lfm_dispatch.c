@@ -1,0 +1,115 @@
+/*
+ * lfm_dispatch.c — run-time ISA selection. The CPU is probed once (__builtin_cpu_supports)
+ * and the active kernel table is an atomic pointer, so public entry points cost one load
+ * and an indirect call. lfm_isa_force() swaps the table (clamped to the detected level).
+ */
+#include "lfm_internal.h"
+#include <stdatomic.h>
+
+static size_t act_row_bytes_f32(int wtype, int64_t k) { return lfm_act_row_bytes_impl(wtype, k, 0); }
+static size_t act_row_bytes_bf16(int wtype, int64_t k) { return lfm_act_row_bytes_impl(wtype, k, 1); }
+static void prepare_f32(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst) {
+    lfm_prepare_act_impl(wtype, x, ldx, k, t0, t1, dst, 0);
+}
+static void prepare_bf16(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst) {
+    lfm_prepare_act_impl(wtype, x, ldx, k, t0, t1, dst, 1);
+}
+
+static void gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                          const void *act, int64_t T, float *y, size_t ldy) {
+    lfm_gemm_portable(wtype, w, k, r0, r1, act, T, y, ldy);
+}
+
+#define LFM_TABLE(name, level, arb, prep, gemmfn, sfx)                                          \
+    const lfm_kernel_table name = {                                                           \
+        level, arb, prep, gemmfn, lfm_dot_f32_##sfx, lfm_axpy_f32_##sfx, lfm_scale_f32_##sfx, \
+        lfm_rmsnorm_f32_##sfx, lfm_silu_mul_f32_##sfx, lfm_max_f32_##sfx, lfm_exp_sum_f32_##sfx }
+
+LFM_TABLE(lfm_table_portable, LFM_ISA_PORTABLE, act_row_bytes_f32, prepare_f32, gemm_portable, portable);
+
+#if defined(__x86_64__)
+/* ISA kernels fall back to the portable code for a type they do not implement. */
+static void gemm_avx2(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                      const void *act, int64_t T, float *y, size_t ldy) {
+    if (!lfm_gemm_avx2(wtype, w, k, r0, r1, act, T, y, ldy))
+        lfm_gemm_portable(wtype, w, k, r0, r1, act, T, y, ldy);
+}
+static void gemm_avx512(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                        const void *act, int64_t T, float *y, size_t ldy) {
+    if (!lfm_gemm_avx512(wtype, w, k, r0, r1, act, T, y, ldy))
+        lfm_gemm_portable(wtype, w, k, r0, r1, act, T, y, ldy);
+}
+LFM_TABLE(lfm_table_avx2, LFM_ISA_AVX2, act_row_bytes_f32, prepare_f32, gemm_avx2, avx2);
+LFM_TABLE(lfm_table_avx512, LFM_ISA_AVX512, act_row_bytes_bf16, prepare_bf16, gemm_avx512, avx512);
+#endif
+
+static int detect(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("f16c"))
+        return LFM_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("f16c"))
+        return LFM_ISA_AVX2;
+#endif
+    return LFM_ISA_PORTABLE;
+}
+
+static atomic_int g_detected = -1;
+static _Atomic(const lfm_kernel_table *) g_active = NULL;
+
+int lfm_isa_detected(void) {
+    int d = atomic_load_explicit(&g_detected, memory_order_relaxed);
+    if (d < 0) {
+        d = detect();
+        atomic_store_explicit(&g_detected, d, memory_order_relaxed);
+    }
+    return d;
+}
+
+const lfm_kernel_table *lfm_kernels_for_isa(int level) {
+    const int d = lfm_isa_detected();
+    if (level > d) level = d;
+#if defined(__x86_64__)
+    if (level >= LFM_ISA_AVX512) return &lfm_table_avx512;
+    if (level == LFM_ISA_AVX2) return &lfm_table_avx2;
+#endif
+    return &lfm_table_portable;
+}
+
+static inline const lfm_kernel_table *active(void) {
+    const lfm_kernel_table *t = atomic_load_explicit(&g_active, memory_order_acquire);
+    if (__builtin_expect(t == NULL, 0)) {
+        t = lfm_kernels_for_isa(lfm_isa_detected());
+        atomic_store_explicit(&g_active, t, memory_order_release);
+    }
+    return t;
+}
+
+void lfm_isa_force(int level) {
+    atomic_store_explicit(&g_active, lfm_kernels_for_isa(level < 0 ? 0 : level), memory_order_release);
+}
+int lfm_isa_active(void) { return active()->isa; }
+
+size_t lfm_act_row_bytes(int wtype, int64_t k) { return active()->act_row_bytes(wtype, k); }
+void lfm_prepare_act(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst) {
+    active()->prepare_act(wtype, x, ldx, k, t0, t1, dst);
+}
+void lfm_gemm(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1, const void *act,
+              int64_t T, float *y, size_t ldy) {
+    active()->gemm(wtype, w, k, r0, r1, act, T, y, ldy);
+}
+float lfm_dot_f32(const float *a, const float *b, int64_t n) { return active()->dot(a, b, n); }
+void lfm_axpy_f32(float a, const float *x, float *y, int64_t n) { active()->axpy(a, x, y, n); }
+void lfm_scale_f32(float a, float *x, int64_t n) { active()->scale(a, x, n); }
+void lfm_rmsnorm_f32(const float *x, const float *w, float *y, int64_t n, float eps) {
+    active()->rmsnorm(x, w, y, n, eps);
+}
+void lfm_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n) {
+    active()->silu_mul(gate, up, out, n);
+}
+float lfm_max_f32(const float *x, int64_t n) { return active()->max(x, n); }
+float lfm_exp_sum_f32(float *x, float m, int64_t n) { return active()->exp_sum(x, m, n); }

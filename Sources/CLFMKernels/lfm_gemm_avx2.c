@@ -1,0 +1,28 @@
+/*
+ * lfm_gemm_avx2.c — matrix products for AVX2 + FMA + F16C CPUs (kernels in lfm_gemm_x86.inc,
+ * int8 dot products emulated with vpmaddubsw/vpmaddwd). BF16 weights use f32 activations.
+ */
+#include "lfm_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define X86_TGT __attribute__((target("avx2,fma,f16c")))
+#define X86_VNNI 0
+/* 16 ymm registers: keep K-quant tiles at 2 rows x 2 tokens to limit spills. */
+#define X86_KQ_NR 2
+#define X86_KQ_NT 2
+#include "lfm_gemm_x86.inc"
+
+int lfm_gemm_avx2(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                  const void *act, int64_t T, float *y, size_t ldy) {
+    if (lfm_row_bytes(wtype, k) == 0 || r1 <= r0 || T <= 0) return lfm_row_bytes(wtype, k) != 0;
+    switch (wtype) {
+    case LFM_TYPE_F32: case LFM_TYPE_F16: case LFM_TYPE_BF16:
+        gemm_fp(wtype, w, k, r0, r1, act, T, y, ldy); return 1;
+    case LFM_TYPE_Q8_0: case LFM_TYPE_Q4_0: case LFM_TYPE_Q4_K: case LFM_TYPE_Q6_K:
+        gemm_q(wtype, w, k, r0, r1, act, T, y, ldy); return 1;
+    default: return 0;
+    }
+}
+#endif

@@ -1,0 +1,79 @@
+import CLFMKernels
+
+/// The kernels of one fixed `KernelISA`, independent of the global active level, so tests
+/// and benchmarks can run several paths side by side (even concurrently) without
+/// `KernelISA.force`. Semantics are those of the matching `Kernels` functions.
+public struct KernelSet: Sendable {
+    /// The level actually used (the requested one clamped to what the CPU supports).
+    public let isa: KernelISA
+
+    /// The kernels for `isa`, clamped to `KernelISA.detected`.
+    public init(_ isa: KernelISA) {
+        let t = lfm_kernels_for_isa(isa.rawValue)!
+        self.isa = KernelISA(rawValue: Int32(t.pointee.isa)) ?? .portable
+    }
+
+    /// The kernels the global entry points use now.
+    public static var active: KernelSet { KernelSet(.active) }
+
+    @usableFromInline
+    var table: lfm_kernel_table { lfm_kernels_for_isa(isa.rawValue)!.pointee }
+
+    /// See `Kernels.activationRowBytes`.
+    public func activationRowBytes(_ type: WeightType, k: Int) -> Int {
+        Int(table.act_row_bytes(type.rawValue, Int64(k)))
+    }
+
+    /// See `Kernels.prepareActivations`.
+    public func prepareActivations(
+        _ type: WeightType, x: UnsafePointer<Float>, ldx: Int, k: Int, tokens: Range<Int>,
+        into dst: UnsafeMutableRawPointer
+    ) {
+        table.prepare_act(type.rawValue, x, ldx, Int64(k), Int64(tokens.lowerBound), Int64(tokens.upperBound), dst)
+    }
+
+    /// See `Kernels.gemm`.
+    public func gemm(
+        _ type: WeightType, weights: UnsafeRawPointer, k: Int, rows: Range<Int>,
+        activations: UnsafeRawPointer, tokens: Int, y: UnsafeMutablePointer<Float>, ldy: Int
+    ) {
+        table.gemm(type.rawValue, weights, Int64(k), Int64(rows.lowerBound), Int64(rows.upperBound),
+                   activations, Int64(tokens), y, ldy)
+    }
+
+    /// See `Kernels.dot`.
+    public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int) -> Float {
+        table.dot(a, b, Int64(n))
+    }
+
+    /// See `Kernels.axpy`.
+    public func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        table.axpy(a, x, y, Int64(n))
+    }
+
+    /// See `Kernels.scale`.
+    public func scale(_ a: Float, _ x: UnsafeMutablePointer<Float>, count n: Int) { table.scale(a, x, Int64(n)) }
+
+    /// See `Kernels.rmsNorm`.
+    public func rmsNorm(
+        _ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        count n: Int, eps: Float
+    ) {
+        table.rmsnorm(x, w, y, Int64(n), eps)
+    }
+
+    /// See `Kernels.siluMul`.
+    public func siluMul(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int
+    ) {
+        table.silu_mul(gate, up, out, Int64(n))
+    }
+
+    /// See `Kernels.max`.
+    public func max(_ x: UnsafePointer<Float>, count n: Int) -> Float { table.max(x, Int64(n)) }
+
+    /// See `Kernels.expSum`.
+    public func expSum(_ x: UnsafeMutablePointer<Float>, subtracting m: Float, count n: Int) -> Float {
+        table.exp_sum(x, m, Int64(n))
+    }
+}

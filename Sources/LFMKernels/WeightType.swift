@@ -1,0 +1,68 @@
+import CLFMKernels
+
+/// Storage format of a weight matrix, with the ggml type ids used in GGUF files
+/// (lfm2-spec.md §6.1). Block layouts are in §6.3.
+public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    /// IEEE binary32, one element per 4 bytes.
+    case f32 = 0
+    /// IEEE binary16, one element per 2 bytes.
+    case f16 = 1
+    /// 32-element blocks: fp16 scale + 16 bytes of 4-bit values (18 bytes).
+    case q4_0 = 2
+    /// 32-element blocks: fp16 scale + 32 int8 values (34 bytes).
+    case q8_0 = 8
+    /// 256-element super-blocks with 6-bit sub-block scales/mins and 4-bit values (144 bytes).
+    case q4_K = 12
+    /// 256-element super-blocks with int8 group scales and 6-bit values (210 bytes).
+    case q6_K = 14
+    /// bfloat16 (upper half of an IEEE binary32), one element per 2 bytes.
+    case bf16 = 30
+
+    /// Creates the type for a ggml type id; nil for ids the kernels do not support.
+    public init?(ggmlType: Int) {
+        guard let v = Int32(exactly: ggmlType), let t = WeightType(rawValue: v) else { return nil }
+        self = t
+    }
+
+    /// Creates the type for a safetensors `dtype` string ("F32", "F16", "BF16").
+    public init?(safetensorsDType: String) {
+        switch safetensorsDType.uppercased() {
+        case "F32": self = .f32
+        case "F16": self = .f16
+        case "BF16": self = .bf16
+        default: return nil
+        }
+    }
+
+    /// Elements per block: 1, 32 or 256.
+    public var blockElems: Int { Int(lfm_block_elems(rawValue)) }
+
+    /// Bytes per block: 4, 2, 2, 34, 18, 144 or 210.
+    public var blockBytes: Int { Int(lfm_block_bytes(rawValue)) }
+
+    /// Bytes of one row of `n` elements; nil if `n` is not a multiple of `blockElems`.
+    public func rowBytes(_ n: Int) -> Int? {
+        let b = lfm_row_bytes(rawValue, Int64(n))
+        return b == 0 && n != 0 ? nil : Int(b)
+    }
+
+    /// The ggml name of the type ("Q8_0", "BF16", ...).
+    public var name: String {
+        switch self {
+        case .f32: "F32"
+        case .f16: "F16"
+        case .q4_0: "Q4_0"
+        case .q8_0: "Q8_0"
+        case .q4_K: "Q4_K"
+        case .q6_K: "Q6_K"
+        case .bf16: "BF16"
+        }
+    }
+
+    /// Same as `name`.
+    public var description: String { name }
+
+    /// True for the block-quantised formats (Q8_0, Q4_0, Q4_K, Q6_K), whose products use
+    /// integer-quantised activations.
+    public var isQuantized: Bool { blockElems > 1 }
+}

@@ -1,0 +1,166 @@
+import Foundation
+
+/// The operator of one LFM2 layer.
+public enum LayerKind: String, Sendable, Codable, Equatable {
+    /// Double-gated short convolution block.
+    case conv
+    /// GQA attention block with per-head q/k RMSNorm and RoPE.
+    case attention
+}
+
+/// An LFM2 model configuration, read from `config.json` in either key style found in real
+/// checkpoints (lfm2-spec §1.1) or from GGUF metadata, with derived values worked out once.
+public struct LFM2Config: Sendable, Equatable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var numLayers: Int
+    public var numHeads: Int
+    public var numKVHeads: Int
+    public var headDim: Int
+    /// Real FFN width (derived per §1.2, or `lfm2.feed_forward_length` in GGUF).
+    public var ffnSize: Int
+    /// Operator of each layer.
+    public var layerTypes: [LayerKind]
+    /// Depthwise conv kernel length K (`conv_L_cache`).
+    public var convKernel: Int
+    public var convBias: Bool
+    public var normEps: Float
+    public var ropeTheta: Double
+    /// `max_position_embeddings` as written (128000 in official files; 32,768 is the trained context).
+    public var maxPositions: Int
+    public var tieEmbeddings: Bool
+    public var bosTokenID: Int?
+    /// End-of-sequence ids (`eos_token_id` may be a list).
+    public var eosTokenIDs: [Int]
+    public var padTokenID: Int?
+
+    /// Number of attention layers.
+    public var attentionLayerCount: Int { layerTypes.filter { $0 == .attention }.count }
+    /// Number of conv layers.
+    public var convLayerCount: Int { layerTypes.filter { $0 == .conv }.count }
+    /// Width of one token's K (or V) across all KV heads.
+    public var kvDim: Int { numKVHeads * headDim }
+
+    /// The FFN width rule of transformers' `Lfm2MLP` (lfm2-spec §1.2).
+    public static func derivedFFNSize(nominal: Int, autoAdjust: Bool, multiplier: Double?, multipleOf: Int) -> Int {
+        guard autoAdjust else { return nominal }
+        var f = Int((2.0 * Double(nominal)) / 3.0)
+        if let m = multiplier {
+            f = Int(m * Double(f))
+            f = multipleOf * ((f + multipleOf - 1) / multipleOf)
+        }
+        return f
+    }
+
+    /// Checks the invariants the forward pass relies on.
+    func validate(source: String) throws {
+        func bad(_ field: String, _ why: String) -> ModelError { .invalidConfig(source, field, why) }
+        guard vocabSize > 0 else { throw bad("vocab_size", "must be positive, got \(vocabSize)") }
+        guard hiddenSize > 0 else { throw bad("hidden_size", "must be positive, got \(hiddenSize)") }
+        guard numLayers > 0, layerTypes.count == numLayers else {
+            throw bad("layer_types", "has \(layerTypes.count) entries for num_hidden_layers = \(numLayers)")
+        }
+        guard numHeads > 0, numKVHeads > 0, numHeads % numKVHeads == 0 else {
+            throw bad("num_key_value_heads", "\(numKVHeads) must divide num_attention_heads \(numHeads)")
+        }
+        guard headDim > 0, headDim % 2 == 0 else { throw bad("head_dim", "must be positive and even, got \(headDim)") }
+        guard convKernel >= 1 else { throw bad("conv_L_cache", "must be at least 1, got \(convKernel)") }
+        guard ffnSize > 0 else { throw bad("intermediate_size", "derived FFN width \(ffnSize) is not positive") }
+        guard normEps > 0, ropeTheta > 0 else { throw bad("norm_eps/rope_theta", "must be positive") }
+    }
+}
+
+extension LFM2Config {
+    /// Reads `config.json`. Accepts the original keys (`block_ff_dim`, `full_attn_idxs`,
+    /// `rope_theta`/`theta`, `tie_embedding`, `block_norm_eps`, `num_heads`) and the transformers 5
+    /// ones (`intermediate_size`, `layer_types`, `rope_parameters`, `tie_word_embeddings`).
+    /// - Throws: `ModelError` naming the file and field.
+    public static func load(path: String) throws -> LFM2Config {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.missingFile(path, "model configuration") }
+        guard let obj = try? JSONSerialization.jsonObject(with: data), let json = obj as? [String: Any] else {
+            throw ModelError.corrupt(path, "config.json is not a JSON object")
+        }
+        return try parse(json, source: path)
+    }
+
+    /// Parses a config.json object (see `load(path:)`).
+    public static func parse(_ j: [String: Any], source: String) throws -> LFM2Config {
+        func bad(_ f: String, _ why: String) -> ModelError { .invalidConfig(source, f, why) }
+        func int(_ keys: String..., default d: Int? = nil) throws -> Int {
+            for k in keys {
+                guard let v = j[k], !(v is NSNull) else { continue }
+                if v is Bool { throw bad(k, "expected an integer, got \(v)") }
+                if let n = v as? Int { return n }
+                if let d = v as? Double, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
+                throw bad(k, "expected an integer, got \(v)")
+            }
+            if let d { return d }
+            throw bad(keys[0], "is required")
+        }
+        func double(_ keys: [String], default d: Double) throws -> Double {
+            for k in keys {
+                guard let v = j[k], !(v is NSNull) else { continue }
+                guard let n = v as? NSNumber else { throw bad(k, "expected a number, got \(v)") }
+                return n.doubleValue
+            }
+            return d
+        }
+        func bool(_ keys: [String], default d: Bool) throws -> Bool {
+            for k in keys {
+                guard let v = j[k], !(v is NSNull) else { continue }
+                guard let b = v as? Bool else { throw bad(k, "expected a boolean, got \(v)") }
+                return b
+            }
+            return d
+        }
+
+        if let arch = (j["architectures"] as? [String])?.first, arch != "Lfm2ForCausalLM" {
+            throw ModelError.unknownArchitecture(source, arch)
+        }
+        if let mt = j["model_type"] as? String, mt != "lfm2" { throw ModelError.unknownArchitecture(source, mt) }
+
+        let hidden = try int("hidden_size", "block_dim", default: 2560)
+        let layers = try int("num_hidden_layers", default: 32)
+        let heads = try int("num_attention_heads", "num_heads", default: 32)
+        let nominal = try int("block_ff_dim", "intermediate_size", default: 12288)
+        let auto = try bool(["block_auto_adjust_ff_dim"], default: true)
+        let multiplier: Double? = (j["block_ffn_dim_multiplier"] is NSNull) ? nil : try double(["block_ffn_dim_multiplier"], default: 1.0)
+        let multipleOf = try int("block_multiple_of", default: 256)
+        guard multipleOf > 0 else { throw bad("block_multiple_of", "must be positive") }
+
+        var types: [LayerKind]
+        if let lt = j["layer_types"], !(lt is NSNull) {
+            guard let list = lt as? [String] else { throw bad("layer_types", "expected a list of strings") }
+            types = list.map { $0 == "conv" ? .conv : .attention }
+        } else if let idx = j["full_attn_idxs"], !(idx is NSNull) {
+            guard let list = idx as? [Int] else { throw bad("full_attn_idxs", "expected a list of integers") }
+            guard list.allSatisfy({ $0 >= 0 && $0 < layers }) else { throw bad("full_attn_idxs", "index out of range 0..<\(layers)") }
+            types = (0..<layers).map { list.contains($0) ? .attention : .conv }
+        } else {
+            types = Array(repeating: .attention, count: layers)   // transformers' default when both are absent
+        }
+
+        var theta = try double(["rope_theta", "theta"], default: 1_000_000)
+        if let rp = j["rope_parameters"] as? [String: Any] {
+            if let t = rp["rope_theta"] as? NSNumber { theta = t.doubleValue }
+            if let rt = rp["rope_type"] as? String, rt != "default" { throw bad("rope_parameters.rope_type", "'\(rt)' is not supported (only default RoPE)") }
+        }
+        var eos: [Int] = []
+        if let e = j["eos_token_id"] as? Int { eos = [e] } else if let e = j["eos_token_id"] as? [Int] { eos = e }
+        let tie: Bool
+        if let t = j["tie_embedding"] as? Bool { tie = t } else { tie = try bool(["tie_word_embeddings"], default: true) }
+
+        let config = LFM2Config(
+            vocabSize: try int("vocab_size", default: 65536), hiddenSize: hidden, numLayers: layers,
+            numHeads: heads, numKVHeads: try int("num_key_value_heads", default: 8),
+            headDim: try int("head_dim", default: heads > 0 ? hidden / heads : 0),
+            ffnSize: derivedFFNSize(nominal: nominal, autoAdjust: auto, multiplier: multiplier, multipleOf: multipleOf),
+            layerTypes: types, convKernel: try int("conv_L_cache", "conv_l_cache", default: 3),
+            convBias: try bool(["conv_bias"], default: false),
+            normEps: Float(try double(["norm_eps", "block_norm_eps"], default: 1e-5)), ropeTheta: theta,
+            maxPositions: try int("max_position_embeddings", default: 128000), tieEmbeddings: tie,
+            bosTokenID: j["bos_token_id"] as? Int, eosTokenIDs: eos, padTokenID: j["pad_token_id"] as? Int)
+        try config.validate(source: source)
+        return config
+    }
+}

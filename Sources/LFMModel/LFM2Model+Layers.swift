@@ -1,0 +1,150 @@
+import CLFMKernels
+import LFMKernels
+
+extension LFM2Model {
+    /// Double-gated short conv (lfm2-spec §2.4) for every entry; result in `ws.out`.
+    func shortConv(_ l: LayerWeights, convIndex ci: Int, batch: [BatchEntry], starts: [Int], tokens T: Int) {
+        let c = config
+        let D = c.hiddenSize, K = c.convKernel, rows = K - 1
+        let z = ws.proj.floats()
+        linear(l.inProj!, ws.normed.floats(), T, z)
+        if let b = l.inProjBias { for t in 0..<T { lfm_axpy_f32(1, b, z + t * 3 * D, Int64(3 * D)) } }
+        let y = ws.mix.floats()
+        let window = ws.window.floats()
+        let taps = l.convTaps
+        for (e, entry) in batch.enumerated() {
+            let n = entry.tokens.count
+            guard n > 0 else { continue }
+            let s0 = starts[e]
+            let stateOffset = ci * rows * D
+            // Window = [state (K−1 rows) ; u_0 … u_{n−1}] with u = B ⊙ x.
+            entry.sequence.convState.withUnsafeMutableBufferPointer { st in
+                let state = st.baseAddress! + stateOffset
+                if rows > 0 { window.update(from: state, count: rows * D) }
+                for t in 0..<n {
+                    let zt = z + (s0 + t) * 3 * D
+                    let u = window + (rows + t) * D
+                    for ch in 0..<D { u[ch] = zt[ch] * zt[2 * D + ch] }
+                }
+                // v[t][ch] = Σ_k w[ch][k] · window[t + k][ch]; y = C ⊙ v.
+                taps.withUnsafeBufferPointer { w in
+                    for t in 0..<n {
+                        let zt = z + (s0 + t) * 3 * D
+                        let yt = y + (s0 + t) * D
+                        for ch in 0..<D {
+                            var acc: Float = 0
+                            for k in 0..<K { acc += w[ch * K + k] * window[(t + k) * D + ch] }
+                            if let cb = l.convBias { acc += cb[ch] }
+                            yt[ch] = zt[D + ch] * acc
+                        }
+                    }
+                }
+                if rows > 0 { state.update(from: window + n * D, count: rows * D) }
+            }
+        }
+        linear(l.outProj!, y, T, ws.out.floats())
+        if let b = l.outProjBias { let o = ws.out.floats(); for t in 0..<T { lfm_axpy_f32(1, b, o + t * D, Int64(D)) } }
+    }
+
+    /// GQA attention with per-head q/k RMSNorm and NeoX RoPE (lfm2-spec §2.5); result in `ws.out`.
+    func attention(_ l: LayerWeights, attentionIndex ai: Int, batch: [BatchEntry], starts: [Int], tokens T: Int, kv: KVCachePool) {
+        let c = config
+        let d = c.headDim, half = d / 2, Hq = c.numHeads, Hkv = c.numKVHeads, kvDim = c.kvDim
+        let group = Hq / Hkv
+        let a = ws.normed.floats()
+        let q = ws.q.floats(), k = ws.k.floats(), v = ws.v.floats()
+        linear(l.q!, a, T, q)
+        linear(l.k!, a, T, k)
+        linear(l.v!, a, T, v)
+        // Token → (entry, position) map.
+        var owner = [Int](repeating: 0, count: T)
+        for (e, entry) in batch.enumerated() { for j in 0..<entry.tokens.count { owner[starts[e] + j] = e } }
+        let rope = ws.rope.floats()
+        let eps = c.normEps
+        // Phase 1: norm + rope q and k, store k and v into the pages.
+        owner.withUnsafeBufferPointer { own in
+            parallelRows(T, minPerThread: 8) { t in
+                let entry = batch[own[t]]
+                let pos = entry.sequence.length + (t - starts[own[t]])
+                let cs = rope + t * d
+                func normRope(_ x: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>) {
+                    lfm_rmsnorm_f32(x, w, x, Int64(d), eps)
+                    for i in 0..<half {
+                        let x0 = x[i], x1 = x[i + half]
+                        x[i] = x0 * cs[i] - x1 * cs[half + i]
+                        x[i + half] = x1 * cs[i] + x0 * cs[half + i]
+                    }
+                }
+                l.qNorm.withUnsafeBufferPointer { qn in
+                    for h in 0..<Hq { normRope(q + t * Hq * d + h * d, qn.baseAddress!) }
+                }
+                l.kNorm.withUnsafeBufferPointer { kn in
+                    for h in 0..<Hkv { normRope(k + t * kvDim + h * d, kn.baseAddress!) }
+                }
+                let page = entry.sequence.pages[pos / kv.pageSize], s = pos % kv.pageSize
+                kv.key(page: page, layer: ai, slot: s).update(from: k + t * kvDim, count: kvDim)
+                kv.value(page: page, layer: ai, slot: s).update(from: v + t * kvDim, count: kvDim)
+            }
+        }
+        // Phase 2: causal softmax attention per (token, head) over the sequence's pages.
+        let o = ws.mix.floats()
+        let scale = 1 / Float(d).squareRoot()
+        let scoresBase = ws.scores.floats()
+        let stride = ws.scores.bytes / MemoryLayout<Float>.size / pool.threadCount
+        let P = kv.pageSize
+        owner.withUnsafeBufferPointer { own in
+            pool.parallelFor(T * Hq) { job, worker in
+                let t = job / Hq, h = job % Hq, g = h / group
+                let entry = batch[own[t]]
+                let pos = entry.sequence.length + (t - starts[own[t]])
+                let pages = entry.sequence.pages
+                let qh = q + t * Hq * d + h * d
+                let s = scoresBase + worker * stride
+                for tau in 0...pos {
+                    s[tau] = lfm_dot_f32(qh, kv.key(page: pages[tau / P], layer: ai, slot: tau % P) + g * d, Int64(d)) * scale
+                }
+                let m = lfm_max_f32(s, Int64(pos + 1))
+                let sum = lfm_exp_sum_f32(s, m, Int64(pos + 1))
+                let oh = o + t * Hq * d + h * d
+                oh.initialize(repeating: 0, count: d)
+                let inv = 1 / sum
+                for tau in 0...pos {
+                    lfm_axpy_f32(s[tau] * inv, kv.value(page: pages[tau / P], layer: ai, slot: tau % P) + g * d, oh, Int64(d))
+                }
+            }
+        }
+        linear(l.o!, o, T, ws.out.floats())
+    }
+
+    /// SwiGLU FFN (lfm2-spec §2.6) on `rms(h, ffn_norm)`; result in `ws.out`.
+    func feedForward(_ l: LayerWeights, tokens T: Int) {
+        let c = config
+        let D = c.hiddenSize, F = c.ffnSize
+        let h = ws.hidden.floats(), f = ws.normed.floats()
+        parallelRows(T, minPerThread: 32) { t in lfm_rmsnorm_f32(h + t * D, l.ffnNorm, f + t * D, Int64(D), c.normEps) }
+        let g = ws.gate.floats(), u = ws.up.floats()
+        linear(l.w1, f, T, g)
+        linear(l.w3, f, T, u)
+        parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(g + t * F, u + t * F, g + t * F, Int64(F)) }
+        linear(l.w2, g, T, ws.out.floats())
+    }
+
+    /// Final norm and LM head for the requested rows only.
+    func computeLogits(rows: [Int], rowRanges: [Range<Int>]) -> StepLogits {
+        let c = config
+        let D = c.hiddenSize, V = c.vocabSize
+        guard !rows.isEmpty else { return StepLogits(values: [], vocabSize: V, rowRanges: rowRanges) }
+        let R = rows.count
+        let h = ws.hidden.floats()
+        ws.gathered.ensure(R * D * MemoryLayout<Float>.size)
+        let x = ws.gathered.floats()
+        for (i, r) in rows.enumerated() { lfm_rmsnorm_f32(h + r * D, weights.finalNorm, x + i * D, Int64(D), c.normEps) }
+        let head = weights.outputMatrix
+        ws.act.ensure(R * maxActRowBytes + 64)
+        var values = [Float](repeating: 0, count: R * V)
+        values.withUnsafeMutableBufferPointer { out in
+            linear(head, x, R, out.baseAddress!)
+        }
+        return StepLogits(values: values, vocabSize: V, rowRanges: rowRanges)
+    }
+}

@@ -1,0 +1,101 @@
+/// The weights of one LFM2 layer. Matrices stay in their stored format; small vectors
+/// (norms, conv taps, biases) are converted to Float once at load.
+public struct LayerWeights: Sendable {
+    public var kind: LayerKind
+    public var operatorNorm: [Float]
+    public var ffnNorm: [Float]
+    /// FFN gate (w1), up (w3) `[F, D]` and down (w2) `[D, F]`.
+    public var w1: Tensor, w3: Tensor, w2: Tensor
+    // Conv layers.
+    public var inProj: Tensor?, outProj: Tensor?
+    /// Depthwise conv taps, `[D][K]` row-major; tap K−1 multiplies the current token.
+    public var convTaps: [Float] = []
+    public var inProjBias: [Float]?, convBias: [Float]?, outProjBias: [Float]?
+    // Attention layers.
+    public var q: Tensor?, k: Tensor?, v: Tensor?, o: Tensor?
+    public var qNorm: [Float] = [], kNorm: [Float] = []
+}
+
+/// All weights of an LFM2 model, keyed by role rather than by checkpoint name.
+public struct LFM2Weights: Sendable {
+    /// Token embedding `[V, D]` (also the LM head when tied).
+    public var embedding: Tensor
+    /// The final norm (`model.embedding_norm`, despite its name — lfm2-spec §2.7).
+    public var finalNorm: [Float]
+    /// Untied LM head `[V, D]`, if the checkpoint has one.
+    public var lmHead: Tensor?
+    public var layers: [LayerWeights]
+
+    /// The matrix that produces logits.
+    public var outputMatrix: Tensor { lmHead ?? embedding }
+
+    /// Picks and checks every tensor by its Hugging Face name (GGUF names are mapped to these
+    /// first by `Checkpoint`). The FFN width is taken from `w1`'s shape, as lfm2-spec §1.2 advises.
+    /// - Throws: `ModelError.missingTensor` / `.shapeMismatch` naming the tensor.
+    static func build(_ t: [String: Tensor], config c: inout LFM2Config, source: String) throws -> LFM2Weights {
+        func get(_ name: String) throws -> Tensor {
+            guard let x = t[name] else { throw ModelError.missingTensor(source, name) }
+            return x
+        }
+        func check(_ x: Tensor, _ shape: [Int]) throws -> Tensor {
+            // HF conv weights are [D, 1, K]; GGUF's squeezed [D, K] is the same layout.
+            let squeezed = x.shape.filter { $0 != 1 }
+            guard x.shape == shape || squeezed == shape.filter({ $0 != 1 }) else {
+                throw ModelError.shapeMismatch(source, x.name, shape, x.shape)
+            }
+            return x
+        }
+        func matrix(_ name: String, _ rows: Int, _ cols: Int) throws -> Tensor {
+            let x = try check(get(name), [rows, cols])
+            guard x.type.blockElems > 0, cols % x.type.blockElems == 0 else {
+                throw ModelError.unsupportedTensorType(source, name, "\(x.type.name) with row length \(cols)")
+            }
+            return x
+        }
+        func vector(_ name: String, _ n: Int) throws -> [Float] { try check(get(name), [n]).floats() }
+
+        let D = c.hiddenSize
+        if let w1 = t["model.layers.0.feed_forward.w1.weight"], w1.shape.count == 2, w1.shape[0] != c.ffnSize {
+            c.ffnSize = w1.shape[0]
+        }
+        let F = c.ffnSize
+        let embedding = try matrix("model.embed_tokens.weight", c.vocabSize, D)
+        var layers: [LayerWeights] = []
+        for (i, kind) in c.layerTypes.enumerated() {
+            let p = "model.layers.\(i)."
+            var l = LayerWeights(kind: kind, operatorNorm: try vector(p + "operator_norm.weight", D),
+                                 ffnNorm: try vector(p + "ffn_norm.weight", D),
+                                 w1: try matrix(p + "feed_forward.w1.weight", F, D),
+                                 w3: try matrix(p + "feed_forward.w3.weight", F, D),
+                                 w2: try matrix(p + "feed_forward.w2.weight", D, F))
+            switch kind {
+            case .conv:
+                l.inProj = try matrix(p + "conv.in_proj.weight", 3 * D, D)
+                l.outProj = try matrix(p + "conv.out_proj.weight", D, D)
+                l.convTaps = try check(get(p + "conv.conv.weight"), [D, 1, c.convKernel]).floats()
+                if c.convBias {
+                    l.inProjBias = try vector(p + "conv.in_proj.bias", 3 * D)
+                    l.convBias = try vector(p + "conv.conv.bias", D)
+                    l.outProjBias = try vector(p + "conv.out_proj.bias", D)
+                }
+            case .attention:
+                let qd = c.numHeads * c.headDim
+                l.q = try matrix(p + "self_attn.q_proj.weight", qd, D)
+                l.k = try matrix(p + "self_attn.k_proj.weight", c.kvDim, D)
+                l.v = try matrix(p + "self_attn.v_proj.weight", c.kvDim, D)
+                l.o = try matrix(p + "self_attn.out_proj.weight", D, qd)
+                l.qNorm = try vector(p + "self_attn.q_layernorm.weight", c.headDim)
+                l.kNorm = try vector(p + "self_attn.k_layernorm.weight", c.headDim)
+            }
+            layers.append(l)
+        }
+        var head: Tensor? = nil
+        if let h = t["lm_head.weight"], !c.tieEmbeddings || h.data != embedding.data {
+            head = try matrix("lm_head.weight", c.vocabSize, D)
+        } else if !c.tieEmbeddings {
+            throw ModelError.missingTensor(source, "lm_head.weight")
+        }
+        return LFM2Weights(embedding: embedding, finalNorm: try vector("model.embedding_norm.weight", D),
+                           lmHead: head, layers: layers)
+    }
+}

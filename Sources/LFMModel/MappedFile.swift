@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory map of a whole file. Weights are used in place from the map, so the
+/// resident memory of a loaded model stays close to the file size and pages are shared
+/// between processes that map the same checkpoint.
+public final class MappedFile: @unchecked Sendable {
+    // Safety: the mapping is read-only and immutable for the object's lifetime.
+    /// The file's path, for error messages.
+    public let path: String
+    /// Start of the mapping.
+    public let base: UnsafeRawPointer
+    /// Length in bytes.
+    public let count: Int
+
+    /// Maps `path`. - Throws: `ModelError.missingFile` or `.corrupt` when it cannot be opened or mapped.
+    public init(path: String, purpose: String = "checkpoint") throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ModelError.missingFile(path, purpose) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ModelError.corrupt(path, "cannot stat") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw ModelError.corrupt(path, "not a regular file") }
+        count = Int(st.st_size)
+        if count == 0 {
+            base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64))
+            isMapped = false
+            return
+        }
+        guard let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw ModelError.corrupt(path, "mmap failed (errno \(errno))")
+        }
+        base = UnsafeRawPointer(p)
+        isMapped = true
+    }
+
+    private let isMapped: Bool
+
+    deinit {
+        if isMapped { munmap(UnsafeMutableRawPointer(mutating: base), count) } else { base.deallocate() }
+    }
+
+    /// Reads a little-endian integer at `offset`, or throws if the file is too short.
+    func read<T: FixedWidthInteger>(_: T.Type, at offset: Int) throws -> T {
+        guard offset >= 0, offset + MemoryLayout<T>.size <= count else {
+            throw ModelError.corrupt(path, "unexpected end of file at byte \(offset)")
+        }
+        return T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}

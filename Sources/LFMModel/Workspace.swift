@@ -1,0 +1,26 @@
+/// Growable, 64-byte-aligned scratch buffers reused across forward passes, so a step
+/// allocates nothing once the largest batch has been seen.
+struct Workspace {
+    struct Buffer {
+        private(set) var pointer: UnsafeMutableRawPointer = .allocate(byteCount: 64, alignment: 64)
+        private(set) var bytes = 64
+
+        mutating func ensure(_ n: Int) {
+            guard n > bytes else { return }
+            pointer.deallocate()
+            bytes = max(n, bytes * 3 / 2)
+            pointer = .allocate(byteCount: bytes, alignment: 64)
+        }
+
+        func floats() -> UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
+        func free() { pointer.deallocate() }
+    }
+
+    var hidden = Buffer(), normed = Buffer(), proj = Buffer(), q = Buffer(), k = Buffer(), v = Buffer()
+    var mix = Buffer(), gate = Buffer(), up = Buffer(), out = Buffer(), act = Buffer()
+    var scores = Buffer(), rope = Buffer(), window = Buffer(), logits = Buffer(), gathered = Buffer()
+
+    func free() {
+        for b in [hidden, normed, proj, q, k, v, mix, gate, up, out, act, scores, rope, window, logits, gathered] { b.free() }
+    }
+}
