@@ -1,0 +1,41 @@
+import LFMModel
+import LFMTokenizer
+
+/// Engine-side bookkeeping of one request: its tokens, KV state, sampler state and
+/// streaming text state.
+final class ActiveSequence {
+    let request: GenerationRequest
+    let handle: RequestHandle
+    let sink: @Sendable (GenerationEvent) -> Void
+    let state: SequenceState
+    /// Prompt followed by generated tokens.
+    var tokens: [Int]
+    var generated = 0
+    var rng: RandomGenerator
+    var seen: Set<Int>
+    var counts: [Int: Int] = [:]
+    var detokenizer: StreamingDetokenizer
+    var stopMatcher: StopStringMatcher
+    /// Arrival order, for FCFS admission and newest-first preemption.
+    let order: Int
+    var preemptions = 0
+
+    init(request: GenerationRequest, handle: RequestHandle, sink: @escaping @Sendable (GenerationEvent) -> Void,
+         config: LFM2Config, tokenizer: Tokenizer, order: Int) {
+        self.request = request
+        self.handle = handle
+        self.sink = sink
+        self.order = order
+        state = SequenceState(config: config)
+        tokens = request.promptTokens
+        rng = RandomGenerator(seed: request.sampling.seed ?? UInt64.random(in: 0...UInt64.max))
+        seen = Set(request.promptTokens)
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: request.skipSpecialTokens)
+        stopMatcher = StopStringMatcher(request.stopStrings)
+    }
+
+    /// Tokens not yet in the KV cache.
+    var pending: Int { tokens.count - state.length }
+    /// Whether the whole prompt has been processed (the sequence is decoding).
+    var isDecoding: Bool { generated > 0 && pending == 1 }
+}

@@ -1,0 +1,36 @@
+/// Scheduling and memory settings of the inference engine, with documented defaults.
+public struct EngineConfiguration: Sendable, Equatable {
+    /// Compute threads (the engine thread plus workers). Default: one per CPU.
+    public var threads: Int
+    /// Tokens per forward step (decode tokens first, then prefill chunks). Default 512.
+    public var maxBatchedTokens: Int
+    /// Sequences generating at once. Default 64.
+    public var maxNumSequences: Int
+    /// Requests allowed to wait beyond the running ones before `queueFull`. Default 256.
+    public var maxWaiting: Int
+    /// Tokens per KV page. Default 16.
+    public var pageSize: Int
+    /// Bytes for KV pages. Default 1 GiB.
+    public var kvCacheBytes: Int
+    /// Context length limit (prompt + output); nil uses min(config max positions, 32768).
+    public var contextLength: Int?
+
+    public init(threads: Int = ThreadPoolDefaults.threads, maxBatchedTokens: Int = 512, maxNumSequences: Int = 64,
+                maxWaiting: Int = 256, pageSize: Int = 16, kvCacheBytes: Int = 1 << 30, contextLength: Int? = nil) {
+        self.threads = threads
+        self.maxBatchedTokens = maxBatchedTokens
+        self.maxNumSequences = maxNumSequences
+        self.maxWaiting = maxWaiting
+        self.pageSize = pageSize
+        self.kvCacheBytes = kvCacheBytes
+        self.contextLength = contextLength
+    }
+}
+
+import LFMKernels
+
+/// Defaults shared with the command line.
+public enum ThreadPoolDefaults {
+    /// One compute thread per online CPU.
+    public static var threads: Int { ThreadPool.onlineCPUs }
+}

@@ -1,0 +1,100 @@
+/// What a client asks the engine for: a prompt as token ids and how to continue it.
+public struct GenerationRequest: Sendable {
+    /// Identifier for logs and events.
+    public var id: String
+    public var promptTokens: [Int]
+    public var sampling: SamplingParameters
+    /// Upper bound of generated tokens (also bounded by the context length).
+    public var maxTokens: Int
+    /// Stop strings (not part of the returned text).
+    public var stopStrings: [String]
+    /// Extra stop token ids besides the model's EOS ids.
+    public var stopTokenIDs: Set<Int>
+    /// Keep generating past EOS (benchmarks, `ignore_eos`).
+    public var ignoreEOS: Bool
+    /// Number of alternatives to report per token with `logprob` (0 = only the chosen token's).
+    public var topLogprobs: Int
+    /// Drop special tokens from the text deltas.
+    public var skipSpecialTokens: Bool
+
+    public init(id: String, promptTokens: [Int], sampling: SamplingParameters = .greedy, maxTokens: Int = 256,
+                stopStrings: [String] = [], stopTokenIDs: Set<Int> = [], ignoreEOS: Bool = false, topLogprobs: Int = 0,
+                skipSpecialTokens: Bool = false) {
+        self.id = id
+        self.promptTokens = promptTokens
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.stopStrings = stopStrings
+        self.stopTokenIDs = stopTokenIDs
+        self.ignoreEOS = ignoreEOS
+        self.topLogprobs = topLogprobs
+        self.skipSpecialTokens = skipSpecialTokens
+    }
+}
+
+/// Why a generation ended (OpenAI `finish_reason`, plus cancellation).
+public enum FinishReason: String, Sendable, Equatable {
+    /// EOS or a stop string.
+    case stop
+    /// max_tokens or the context length.
+    case length
+    /// The client went away or cancelled.
+    case cancelled
+}
+
+/// One generated token as reported to the client.
+public struct TokenOutput: Sendable, Equatable {
+    public var id: Int
+    /// Text that became final with this token (may be empty while a character or a
+    /// possible stop string is incomplete).
+    public var text: String
+    /// Natural-log probability under the model's unmodified distribution.
+    public var logprob: Float
+    /// The most likely alternatives `(id, logprob)`, best first, when requested.
+    public var topLogprobs: [TokenLogprob]
+}
+
+/// A token id with its log-probability.
+public struct TokenLogprob: Sendable, Equatable {
+    public var id: Int
+    public var logprob: Float
+}
+
+/// Token accounting of a finished request (OpenAI `usage`).
+public struct GenerationUsage: Sendable, Equatable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// Prompt tokens served from the prefix cache.
+    public var cachedTokens: Int
+}
+
+/// Events a request's sink receives, in order: zero or more `.token`, then exactly one
+/// `.finished` or `.failed`. Sinks are called on the engine thread and must not block.
+public enum GenerationEvent: Sendable, Equatable {
+    case token(TokenOutput)
+    /// Final text held back until the end (an incomplete character or stop-string prefix),
+    /// then the reason and usage.
+    case finished(reason: FinishReason, trailingText: String, usage: GenerationUsage)
+    case failed(String)
+}
+
+/// Errors from `InferenceEngine.submit`.
+public enum SubmitError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The waiting queue is full (HTTP 429).
+    case queueFull(Int)
+    /// Prompt (+ at least one generated token) does not fit the context (HTTP 400).
+    case promptTooLong(promptTokens: Int, contextLength: Int)
+    /// Empty prompt.
+    case emptyPrompt
+    /// The engine is shutting down (HTTP 503).
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case .queueFull(let n): return "the server is at capacity (\(n) requests waiting); retry later"
+        case .promptTooLong(let p, let c): return "the prompt has \(p) tokens but the context length is \(c) (prompt plus at least one generated token must fit)"
+        case .emptyPrompt: return "the prompt is empty"
+        case .shuttingDown: return "the server is shutting down"
+        }
+    }
+}

@@ -1,0 +1,128 @@
+/// A dictionary with `String` keys that remembers insertion order, like a Python `dict`.
+///
+/// Lookup is O(1) through a hash index; iteration yields entries in insertion order.
+/// Assigning to an existing key replaces its value but keeps its original position,
+/// which is exactly what Python does (and therefore what `json.loads` does with duplicate keys).
+/// Equality ignores order, as Python's `dict.__eq__` does.
+public struct OrderedMap<Value>: Sendable where Value: Sendable {
+    /// The keys, in insertion order.
+    public private(set) var keys: [String] = []
+    /// The values, parallel to `keys`.
+    public private(set) var values: [Value] = []
+    private var index: [String: Int] = [:]
+
+    /// Creates an empty map.
+    public init() {}
+
+    /// Creates an empty map with room for `capacity` entries.
+    public init(minimumCapacity capacity: Int) {
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+        index.reserveCapacity(capacity)
+    }
+
+    /// Creates a map from key-value pairs; a repeated key keeps its first position and its last value.
+    public init<S: Sequence>(_ pairs: S) where S.Element == (String, Value) {
+        self.init()
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    /// The number of entries.
+    public var count: Int { keys.count }
+
+    /// True when the map has no entries.
+    public var isEmpty: Bool { keys.isEmpty }
+
+    /// The value stored for `key`, or nil. Setting nil removes the entry (O(n)).
+    public subscript(key: String) -> Value? {
+        get {
+            guard let i = index[key] else { return nil }
+            return values[i]
+        }
+        set {
+            if let newValue {
+                if let i = index[key] {
+                    values[i] = newValue
+                } else {
+                    index[key] = keys.count
+                    keys.append(key)
+                    values.append(newValue)
+                }
+            } else {
+                removeValue(forKey: key)
+            }
+        }
+    }
+
+    /// True when `key` is present.
+    public func contains(key: String) -> Bool { index[key] != nil }
+
+    /// Removes the entry for `key` (O(n), order of the others is kept) and returns its value.
+    @discardableResult
+    public mutating func removeValue(forKey key: String) -> Value? {
+        guard let i = index.removeValue(forKey: key) else { return nil }
+        keys.remove(at: i)
+        let old = values.remove(at: i)
+        for j in i..<keys.count { index[keys[j]] = j }
+        return old
+    }
+
+    /// Returns a copy whose values are transformed by `transform`, keeping keys and order.
+    public func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> OrderedMap<T> {
+        var result = OrderedMap<T>()
+        result.keys = keys
+        result.index = index
+        result.values = try values.map(transform)
+        return result
+    }
+}
+
+extension OrderedMap: Sequence {
+    /// Iterates `(key, value)` pairs in insertion order.
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: Value)> {
+        var i = 0
+        let keys = self.keys
+        let values = self.values
+        return AnyIterator {
+            guard i < keys.count else { return nil }
+            defer { i += 1 }
+            return (key: keys[i], value: values[i])
+        }
+    }
+}
+
+extension OrderedMap: Equatable where Value: Equatable {
+    /// Order-insensitive equality, like Python dicts.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (i, key) in lhs.keys.enumerated() {
+            guard let other = rhs[key], other == lhs.values[i] else { return false }
+        }
+        return true
+    }
+}
+
+extension OrderedMap: Hashable where Value: Hashable {
+    /// Order-insensitive hash, consistent with `==`.
+    public func hash(into hasher: inout Hasher) {
+        var combined = 0
+        for (i, key) in keys.enumerated() {
+            var h = Hasher()
+            h.combine(key)
+            h.combine(values[i])
+            combined ^= h.finalize()
+        }
+        hasher.combine(count)
+        hasher.combine(combined)
+    }
+}
+
+extension OrderedMap: ExpressibleByDictionaryLiteral {
+    /// Creates a map from a literal; order is the literal's order.
+    public init(dictionaryLiteral elements: (String, Value)...) {
+        self.init(elements)
+    }
+}
+
+/// A JSON object: string keys in insertion order (see ``OrderedMap``).
+public typealias JSONObject = OrderedMap<JSONValue>

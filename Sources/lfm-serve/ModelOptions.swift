@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import LFMModel
+import LFMRuntime
+
+/// `--model` and `--threads`, shared by every subcommand that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model: a Hugging Face folder (config.json + safetensors) or a .gguf file.")
+    var model: String
+
+    @Option(name: .long, help: "Compute threads (default: one per CPU).")
+    var threads: Int = ThreadPoolDefaults.threads
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+    }
+
+    /// Loads the model, showing progress on a terminal, and prints its facts to stderr.
+    func load(quiet: Bool = false) throws -> LoadedModel {
+        let start = Date()
+        let tty = isatty(STDERR_FILENO) == 1
+        if tty && !quiet { FileHandle.standardError.write(Data("loading \(model) …\r".utf8)) }
+        let loaded: LoadedModel
+        do {
+            loaded = try LoadedModel.load(path: model)
+        } catch {
+            throw ValidationError("cannot load model: \(error)")
+        }
+        if !quiet {
+            let c = loaded.checkpoint.config
+            let types = loaded.checkpoint.typeCounts.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+            let facts = String(format: "loaded %@ in %.2f s: %d layers (%d conv + %d attention), hidden %d, %.1fM params, %@, file %.1f MiB, RSS %.1f MiB\n",
+                               model, Date().timeIntervalSince(start), c.numLayers, c.convLayerCount, c.attentionLayerCount, c.hiddenSize,
+                               Double(loaded.checkpoint.parameterCount) / 1e6, types, Double(loaded.checkpoint.fileBytes) / 1048576,
+                               Double(ProcessInfo.residentBytes) / 1048576)
+            FileHandle.standardError.write(Data(facts.utf8))
+        }
+        return loaded
+    }
+}
+
+extension ProcessInfo {
+    /// Resident set size of this process in bytes (from /proc/self/statm).
+    static var residentBytes: Int {
+        guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let parts = s.split(separator: " ")
+        guard parts.count > 1, let pages = Int(parts[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
