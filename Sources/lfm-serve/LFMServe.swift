@@ -8,8 +8,8 @@ struct LFMServe: ParsableCommand {
         commandName: "lfm-serve",
         abstract: "Serve and run Liquid AI LFM2 / LFM2.5 models on the CPU.",
         version: LFMServeVersion.string,
-        subcommands: [Complete.self, Tokenize.self, Render.self],
-        defaultSubcommand: Complete.self)
+        subcommands: [Serve.self, Complete.self, Tokenize.self, Render.self, Bench.self],
+        defaultSubcommand: Serve.self)
 }
 
 /// The version reported by `--version` and `GET /version`.

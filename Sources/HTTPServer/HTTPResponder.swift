@@ -1,0 +1,70 @@
+/// The handle a handler uses to answer one request, from any thread, at any time.
+///
+/// Exactly one of ``respond(_:)``, ``startStream(status:headers:)`` or
+/// ``startSSE(headers:)`` takes effect; later calls are ignored. Every method is
+/// thread-safe: it enqueues work on the connection's event loop and wakes it through
+/// an eventfd, so a handler may answer inline on the loop thread (cheap JSON), after
+/// CPU work on another thread (tokenising), or by streaming from the engine thread.
+///
+/// If the client disconnects first, ``isCancelled`` becomes true and ``onCancel(_:)``
+/// callbacks run (on the loop thread, so keep them short: flag the work as cancelled).
+public final class HTTPResponder: Sendable {
+    package let context: RequestContext
+    /// The request method, to decide whether a body is sent (HEAD).
+    package let method: String
+
+    package init(context: RequestContext, method: String) {
+        self.context = context
+        self.method = method
+    }
+
+    /// The request id (also echoed as `X-Request-Id`).
+    public var requestID: String { context.requestID }
+
+    /// True once the client is gone or the server closed the connection.
+    public var isCancelled: Bool { context.isCancelled }
+
+    /// Registers a callback for cancellation; runs at once if already cancelled.
+    public func onCancel(_ callback: @escaping @Sendable () -> Void) {
+        context.onCancel(callback)
+    }
+
+    /// Sends a complete response. The server adds `Content-Length`, `Connection`,
+    /// `Date`, `X-Request-Id`, CORS headers and, when negotiated, gzip.
+    public func respond(_ response: HTTPResponse) {
+        guard context.claimResponse() else { return }
+        let serial = context.serial
+        context.withConnection { $0.sendResponse(serial: serial, response) }
+    }
+
+    /// Convenience: an error in the server's error-body shape (OpenAI by default).
+    public func respondError(status: Int, message: String, headers: HTTPHeaders = [:]) {
+        guard context.claimResponse() else { return }
+        let serial = context.serial
+        context.withConnection { $0.sendErrorResponse(serial: serial, status: status, message: message, headers: headers) }
+    }
+
+    /// Starts a streamed body with `Transfer-Encoding: chunked` (RFC 9112 §7.1); for
+    /// HTTP/1.0 clients the body is delimited by closing the connection instead.
+    public func startStream(status: Int = 200, headers: HTTPHeaders = [:]) -> HTTPBodyStream {
+        start(status: status, headers: headers, sse: false)
+    }
+
+    /// Starts a Server-Sent Events stream: `Content-Type: text/event-stream`,
+    /// `Cache-Control: no-cache`, `X-Accel-Buffering: no`, each event flushed as it is
+    /// sent, and `: ping` comments at the configured interval while it is open.
+    public func startSSE(headers: HTTPHeaders = [:]) -> HTTPBodyStream {
+        start(status: 200, headers: headers, sse: true)
+    }
+
+    private func start(status: Int, headers: HTTPHeaders, sse: Bool) -> HTTPBodyStream {
+        let stream = HTTPBodyStream(context: context)
+        guard context.claimResponse() else {
+            stream.markFinished()
+            return stream
+        }
+        let serial = context.serial
+        context.withConnection { $0.startStream(serial: serial, status: status, headers: headers, sse: sse) }
+        return stream
+    }
+}

@@ -1,0 +1,99 @@
+extension HTTPServer {
+    /// Everything the server can be told, with defaults suited to an LLM API server.
+    public struct Configuration: Sendable {
+        /// Address to bind: an IPv4/IPv6 literal or `localhost`. Default `127.0.0.1`.
+        public var host = "127.0.0.1"
+        /// TCP port; 0 picks a free one (see ``HTTPServer/port``). Default 8080.
+        public var port = 8080
+        /// Event-loop threads. Default 1: the server only moves bytes; CPU belongs to
+        /// the engine. More loops share one listening socket via `EPOLLEXCLUSIVE`.
+        public var loopThreads = 1
+        /// `listen(2)` backlog. Default 1024.
+        public var backlog: Int32 = 1024
+        /// Parser limits: URI (414), header bytes and count (431), body (413).
+        public var limits = HTTPParser.Limits()
+        /// Time allowed from a connection's (or request's) first byte to the end of the
+        /// head; a slowloris client is answered 408 and closed. Default 10 s.
+        public var headerTimeout: Duration = .seconds(10)
+        /// Time allowed to receive a body after its head. Default 60 s.
+        public var bodyTimeout: Duration = .seconds(60)
+        /// Keep-alive idle time between requests. Default 30 s.
+        public var idleTimeout: Duration = .seconds(30)
+        /// A connection with queued output and no write progress for this long is
+        /// closed (client stopped reading). Default 30 s.
+        public var writeTimeout: Duration = .seconds(30)
+        /// Unsent stream bytes above which ``HTTPBodyStream/isWritable`` is false.
+        /// Default 256 KiB.
+        public var streamHighWaterBytes = 256 * 1024
+        /// Unsent stream bytes above which the client is disconnected. Default 4 MiB.
+        public var maxStreamBufferBytes = 4 * 1024 * 1024
+        /// PEM certificate chain; TLS is on when this and ``tlsKeyPath`` are set.
+        public var tlsCertificatePath: String?
+        /// PEM private key for ``tlsCertificatePath``.
+        public var tlsKeyPath: String?
+        /// Bodies at least this large are gzip-compressed when the client accepts gzip;
+        /// nil disables compression. Streams are never compressed. Default 1024 bytes.
+        public var gzipMinBytes: Int? = 1024
+        /// Interval of `: ping` comments on idle SSE streams; nil disables. Default 15 s.
+        public var ssePingInterval: Duration? = .seconds(15)
+        /// The comment text of SSE pings. Default `ping`.
+        public var ssePingText = "ping"
+        /// CORS policy; nil sends no CORS headers. Default nil.
+        public var cors: CORS?
+        /// Bearer-token authentication; nil disables it. Default nil.
+        public var auth: BearerAuth?
+        /// Log one line per response (method, path, status, bytes, duration, request
+        /// id) at `info`. Default true.
+        public var accessLog = true
+        /// Builds the JSON body of server-generated errors. Default OpenAI shape.
+        public var errorBody: HTTPErrorBody.Builder = HTTPErrorBody.openAI
+
+        /// The defaults above.
+        public init() {}
+    }
+
+    /// Cross-origin resource sharing (Fetch standard, CORS protocol).
+    public struct CORS: Sendable {
+        /// Allowed origins; `*` allows any. Default `["*"]`.
+        public var allowedOrigins: [String] = ["*"]
+        /// Methods announced in preflight answers.
+        public var allowedMethods = ["GET", "POST", "OPTIONS"]
+        /// Request headers announced in preflight answers.
+        public var allowedHeaders = ["Authorization", "Content-Type", "X-Request-Id"]
+        /// Preflight cache lifetime in seconds. Default 600.
+        public var maxAge = 600
+        /// Default policy.
+        public init(allowedOrigins: [String] = ["*"]) { self.allowedOrigins = allowedOrigins }
+
+        /// The value of `Access-Control-Allow-Origin` for `origin`, or nil if refused.
+        func allowOrigin(_ origin: String) -> String? {
+            if allowedOrigins.contains("*") { return "*" }
+            return allowedOrigins.contains(origin) ? origin : nil
+        }
+    }
+
+    /// `Authorization: Bearer <token>` checking (RFC 6750) on a path prefix.
+    public struct BearerAuth: Sendable {
+        /// Accepted tokens (API keys).
+        public var tokens: Set<String>
+        /// Paths starting with this need a token. Default `/` (everything).
+        public var pathPrefix = "/"
+        /// Exact paths that never need a token. Default `/health`, `/metrics`.
+        public var exemptPaths: Set<String> = ["/health", "/metrics"]
+        /// A policy accepting `tokens`.
+        public init(tokens: Set<String>, pathPrefix: String = "/", exemptPaths: Set<String> = ["/health", "/metrics"]) {
+            self.tokens = tokens
+            self.pathPrefix = pathPrefix
+            self.exemptPaths = exemptPaths
+        }
+
+        /// Whether a request to `path` with these headers may pass.
+        func permits(path: String, headers: HTTPHeaders) -> Bool {
+            guard path.hasPrefix(pathPrefix), !exemptPaths.contains(path) else { return true }
+            guard let auth = headers["authorization"] else { return false }
+            let parts = auth.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
+            return tokens.contains(parts[1].trimmingASCIIWhitespace())
+        }
+    }
+}

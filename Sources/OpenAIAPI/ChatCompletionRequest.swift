@@ -1,0 +1,137 @@
+import LFMRuntime
+import OrderedJSON
+
+/// A validated `POST /v1/chat/completions` body (OpenAI API reference, "Create chat completion").
+struct ChatCompletionRequest: Sendable {
+    var model: String?
+    /// Messages normalised for the chat template: content lists of text parts joined into a
+    /// string, `developer` mapped to `system`, every other field passed through unchanged.
+    var messages: [JSONValue]
+    var tools: [JSONValue]?
+    var toolChoice: ToolChoice = .auto
+    var parallelToolCalls = true
+    var options: GenerationOptions
+    var templateKwargs: [String: JSONValue] = [:]
+    var reasoning: ReasoningMode?
+
+    /// `tool_choice`.
+    enum ToolChoice: Sendable, Equatable {
+        case none, auto, required
+        case function(String)
+    }
+
+    init(_ body: JSONValue) throws(OpenAIError) {
+        let r = try RequestReader(body)
+        model = try r.string("model")
+        guard let list = try r.array("messages") else { throw .invalidRequest("'messages' is required", param: "messages") }
+        guard !list.isEmpty else { throw .invalidRequest("'messages' must contain at least one message", param: "messages") }
+        messages = try list.enumerated().map { (i, m) throws(OpenAIError) -> JSONValue in try Self.normalise(m, index: i) }
+        if let t = try r.array("tools") {
+            for (i, tool) in t.enumerated() {
+                let tr = try RequestReader(tool, prefix: "tools[\(i)]")
+                guard try tr.string("type") ?? "function" == "function" else {
+                    throw .invalidRequest("'tools[\(i)].type' must be \"function\"", param: "tools[\(i)].type")
+                }
+                guard let f = tr.value("function") else { throw .invalidRequest("'tools[\(i)].function' is required", param: "tools[\(i)].function") }
+                let fr = try RequestReader(f, prefix: "tools[\(i)].function")
+                guard try fr.string("name") != nil else { throw .invalidRequest("'tools[\(i)].function.name' is required", param: "tools[\(i)].function.name") }
+            }
+            tools = t.isEmpty ? nil : t
+        }
+        if let tc = r.value("tool_choice") {
+            switch tc {
+            case .string("none"): toolChoice = .none
+            case .string("auto"): toolChoice = .auto
+            case .string("required"): toolChoice = .required
+            case .object:
+                let o = try RequestReader(tc, prefix: "tool_choice")
+                guard let f = o.value("function"), let name = try RequestReader(f, prefix: "tool_choice.function").string("name") else {
+                    throw .invalidRequest("'tool_choice.function.name' is required", param: "tool_choice")
+                }
+                guard tools?.contains(where: { $0["function"]?["name"]?.stringValue == name }) == true else {
+                    throw .invalidRequest("'tool_choice' names function '\(name)', which is not in 'tools'", param: "tool_choice")
+                }
+                toolChoice = .function(name)
+            default:
+                throw .invalidRequest("'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": …}}", param: "tool_choice")
+            }
+            if toolChoice != .none && toolChoice != .auto && tools == nil {
+                throw .invalidRequest("'tool_choice' requires 'tools'", param: "tool_choice")
+            }
+        }
+        parallelToolCalls = try r.bool("parallel_tool_calls") ?? true
+        if let rf = r.value("response_format") {
+            let o = try RequestReader(rf, prefix: "response_format")
+            let type = try o.string("type") ?? "text"
+            guard type == "text" else {
+                throw .invalidRequest("response_format type '\(type)' is not supported yet (only \"text\")", param: "response_format")
+            }
+        }
+        options = try GenerationOptions(r, maxTokensKeys: ["max_completion_tokens", "max_tokens"], logprobsAsInt: false)
+        if let kw = try r.object("chat_template_kwargs") {
+            for (k, v) in kw { templateKwargs[k] = v }
+        }
+        if let rf = try r.string("reasoning_format") {
+            guard let m = ReasoningMode(rawValue: rf) else {
+                throw .invalidRequest("'reasoning_format' must be one of none, auto, deepseek", param: "reasoning_format")
+            }
+            reasoning = m
+        }
+    }
+
+    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
+
+    /// Checks one message and turns list-of-parts content into the plain string the LFM2
+    /// templates expect.
+    static func normalise(_ m: JSONValue, index i: Int) throws(OpenAIError) -> JSONValue {
+        let p = "messages[\(i)]"
+        let r = try RequestReader(m, prefix: p)
+        guard let role = try r.string("role") else { throw .invalidRequest("'\(p).role' is required", param: "\(p).role") }
+        guard roles.contains(role) else {
+            throw .invalidRequest("'\(p).role' must be one of system, developer, user, assistant, tool; got '\(role)'", param: "\(p).role")
+        }
+        var out = r.object
+        if role == "developer" { out["role"] = .string("system") }
+        switch r.value("content") {
+        case nil:
+            guard role == "assistant" else { throw .invalidRequest("'\(p).content' is required", param: "\(p).content") }
+            if r.value("tool_calls") == nil { out["content"] = .string("") }
+        case .string?: break
+        case .array(let parts)?:
+            var text = ""
+            for (j, part) in parts.enumerated() {
+                let pr = try RequestReader(part, prefix: "\(p).content[\(j)]")
+                let type = try pr.string("type") ?? "text"
+                guard type == "text" else {
+                    throw .invalidRequest("content part type '\(type)' is not supported (text only)", param: "\(p).content[\(j)].type")
+                }
+                guard let t = try pr.string("text") else { throw .invalidRequest("'\(p).content[\(j)].text' is required", param: "\(p).content[\(j)].text") }
+                text += t
+            }
+            out["content"] = .string(text)
+        default:
+            throw .invalidRequest("'\(p).content' must be a string or an array of content parts", param: "\(p).content")
+        }
+        _ = try r.string("tool_call_id")   // type-checked; optional, as several clients omit it
+        if let calls = try r.array("tool_calls") {
+            guard role == "assistant" else { throw .invalidRequest("only assistant messages carry 'tool_calls'", param: "\(p).tool_calls") }
+            for (j, c) in calls.enumerated() {
+                let cr = try RequestReader(c, prefix: "\(p).tool_calls[\(j)]")
+                guard let f = cr.value("function") else { throw .invalidRequest("'\(p).tool_calls[\(j)].function' is required", param: "\(p).tool_calls[\(j)].function") }
+                let fr = try RequestReader(f, prefix: "\(p).tool_calls[\(j)].function")
+                guard try fr.string("name") != nil else { throw .invalidRequest("'\(p).tool_calls[\(j)].function.name' is required", param: "\(p).tool_calls[\(j)].function.name") }
+            }
+        }
+        return .object(out)
+    }
+}
+
+/// How `<think>` reasoning is reported (llama-server's `--reasoning-format`).
+public enum ReasoningMode: String, Sendable {
+    /// Leave reasoning in `content`.
+    case none
+    /// Split `<think>…</think>` into `reasoning_content`.
+    case auto
+    /// Same as auto (DeepSeek's field name).
+    case deepseek
+}

@@ -1,0 +1,200 @@
+import HTTPServer
+import LFMRuntime
+import LFMTokenizer
+import OrderedJSON
+import Synchronization
+
+/// The state of one chat completion while its `n` choices generate: it receives engine
+/// events (on the engine thread), runs each choice's output through reasoning and tool-call
+/// parsing, and either streams OpenAI chunks or builds the final response.
+final class ChatRun: Sendable {
+    let id: String
+    let model: String
+    let created: Int
+    let options: GenerationOptions
+    let tokenizer: Tokenizer
+    private let state: Mutex<State>
+
+    struct Choice {
+        var assembler: ChoiceAssembler
+        var content = ""
+        var reasoning = ""
+        var toolCalls: [JSONValue] = []
+        var logprobs: [JSONValue] = []
+        var finish: String?
+        var completionTokens = 0
+    }
+
+    struct State {
+        var choices: [Choice]
+        var promptTokens = 0
+        var stream: HTTPBodyStream?
+        var completion: (@Sendable (JSONValue) -> Void)?
+        var done = false
+    }
+
+    init(id: String, model: String, created: Int, choices n: Int, options: GenerationOptions, parseTools: Bool, prefill: String,
+         reasoning: ReasoningMode, tokenizer: Tokenizer) {
+        self.id = id
+        self.model = model
+        self.created = created
+        self.options = options
+        self.tokenizer = tokenizer
+        let choices = (0..<n).map { _ in Choice(assembler: ChoiceAssembler(parseTools: parseTools, reasoning: reasoning, prefill: prefill)) }
+        state = Mutex(State(choices: choices))
+    }
+
+    /// Streams to `stream`: sends the role chunk of every choice at once.
+    func attach(_ stream: HTTPBodyStream) {
+        state.withLock { s in
+            s.stream = stream
+            for i in s.choices.indices {
+                _ = stream.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": ["role": "assistant", "content": ""],
+                                                      "logprobs": .null, "finish_reason": .null]]).serialized()))
+            }
+        }
+    }
+
+    /// Calls `body` with the response once every choice has finished (non-streamed).
+    func onComplete(_ body: @escaping @Sendable (JSONValue) -> Void) {
+        let ready: JSONValue? = state.withLock { s in
+            if s.done { return response(s) }
+            s.completion = body
+            return nil
+        }
+        if let ready { body(ready) }
+    }
+
+    func fail(_ e: OpenAIError, stream: HTTPBodyStream) {
+        _ = stream.send(SSEEvent(data: e.json.serialized()))
+        _ = stream.send(SSEEvent(data: "[DONE]"))
+        stream.finish()
+    }
+
+    /// One engine event of choice `i`.
+    func handle(choice i: Int, event: GenerationEvent) {
+        var respond: (@Sendable (JSONValue) -> Void, JSONValue)?
+        state.withLock { s in
+            guard !s.done else { return }
+            switch event {
+            case .token(let t):
+                s.choices[i].completionTokens += 1
+                let deltas = s.choices[i].assembler.feed(t.text)
+                var lp: JSONValue = .null
+                if options.logprobs {
+                    let entry = logprobEntry(t)
+                    s.choices[i].logprobs.append(entry)
+                    lp = ["content": [entry]]
+                }
+                apply(deltas, to: &s, choice: i, logprobs: lp)
+            case .finished(let reason, let trailing, let usage):
+                var deltas = s.choices[i].assembler.feed(trailing)
+                deltas += s.choices[i].assembler.finish()
+                apply(deltas, to: &s, choice: i, logprobs: .null)
+                s.promptTokens = usage.promptTokens
+                let finish = reason == .length ? "length" : (!s.choices[i].toolCalls.isEmpty ? "tool_calls" : "stop")
+                s.choices[i].finish = finish
+                if let stream = s.stream {
+                    _ = stream.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": .null,
+                                                          "finish_reason": .string(finish)]]).serialized()))
+                }
+                if s.choices.allSatisfy({ $0.finish != nil }) { respond = complete(&s) }
+            case .failed(let message):
+                let e = OpenAIError.server("generation failed: \(message)")
+                if let stream = s.stream { s.done = true; fail(e, stream: stream) }
+                else if let c = s.completion { s.done = true; respond = (c, e.json) }
+                else { s.done = true }
+            }
+        }
+        if let (body, value) = respond { body(value) }
+    }
+
+    private func apply(_ deltas: [ChoiceDelta], to s: inout State, choice i: Int, logprobs: JSONValue) {
+        var sentLogprobs = false
+        for d in deltas {
+            var delta: JSONObject = [:]
+            switch d {
+            case .content(let t):
+                s.choices[i].content += t
+                delta["content"] = .string(t)
+            case .reasoning(let t):
+                s.choices[i].reasoning += t
+                delta["reasoning_content"] = .string(t)
+            case .toolCall(let call):
+                let k = s.choices[i].toolCalls.count
+                let full: JSONValue = ["id": .string(call.id), "type": "function",
+                                       "function": ["name": .string(call.name), "arguments": .string(call.arguments)]]
+                s.choices[i].toolCalls.append(full)
+                delta["tool_calls"] = [["index": .integer(Int64(k)), "id": .string(call.id), "type": "function",
+                                        "function": ["name": .string(call.name), "arguments": .string(call.arguments)]]]
+            }
+            if let stream = s.stream {
+                let lp = sentLogprobs ? .null : logprobs
+                sentLogprobs = true
+                _ = stream.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": .object(delta), "logprobs": lp,
+                                                      "finish_reason": .null]]).serialized()))
+            }
+        }
+        if !sentLogprobs, !logprobs.isNull, let stream = s.stream {
+            _ = stream.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": logprobs,
+                                                  "finish_reason": .null]]).serialized()))
+        }
+    }
+
+    /// All choices finished: close the stream or build the response.
+    private func complete(_ s: inout State) -> (@Sendable (JSONValue) -> Void, JSONValue)? {
+        s.done = true
+        if let stream = s.stream {
+            if options.includeUsage {
+                var c = chunk([])
+                if case .object(var o) = c { o["usage"] = usage(s); c = .object(o) }
+                _ = stream.send(SSEEvent(data: c.serialized()))
+            }
+            _ = stream.send(SSEEvent(data: "[DONE]"))
+            stream.finish()
+            return nil
+        }
+        guard let c = s.completion else { return nil }
+        return (c, response(s))
+    }
+
+    private func usage(_ s: State) -> JSONValue {
+        let completion = s.choices.reduce(0) { $0 + $1.completionTokens }
+        return ["prompt_tokens": .integer(Int64(s.promptTokens)), "completion_tokens": .integer(Int64(completion)),
+                "total_tokens": .integer(Int64(s.promptTokens + completion)),
+                "prompt_tokens_details": ["cached_tokens": 0]]
+    }
+
+    private func response(_ s: State) -> JSONValue {
+        let choices: [JSONValue] = s.choices.enumerated().map { i, c in
+            var message: JSONObject = ["role": "assistant"]
+            message["content"] = c.content.isEmpty && !c.toolCalls.isEmpty ? .null : .string(c.content)
+            if !c.reasoning.isEmpty { message["reasoning_content"] = .string(c.reasoning) }
+            if !c.toolCalls.isEmpty { message["tool_calls"] = .array(c.toolCalls) }
+            return ["index": .integer(Int64(i)), "message": .object(message),
+                    "logprobs": options.logprobs ? ["content": .array(c.logprobs)] : .null,
+                    "finish_reason": .string(c.finish ?? "stop")]
+        }
+        return ["id": .string(id), "object": "chat.completion", "created": .integer(Int64(created)), "model": .string(model),
+                "system_fingerprint": .string(systemFingerprint), "choices": .array(choices), "usage": usage(s)]
+    }
+
+    private func chunk(_ choices: [JSONValue]) -> JSONValue {
+        ["id": .string(id), "object": "chat.completion.chunk", "created": .integer(Int64(created)), "model": .string(model),
+         "system_fingerprint": .string(systemFingerprint), "choices": .array(choices)]
+    }
+
+    private func logprobEntry(_ t: TokenOutput) -> JSONValue {
+        func item(_ id: Int, _ lp: Float) -> JSONObject {
+            let bytes = tokenizer.bytes(of: id) ?? []
+            return ["token": .string(String(decoding: bytes, as: UTF8.self)), "logprob": .double(Double(lp)),
+                    "bytes": .array(bytes.map { .integer(Int64($0)) })]
+        }
+        var e = item(t.id, t.logprob)
+        e["top_logprobs"] = .array(t.topLogprobs.map { .object(item($0.id, $0.logprob)) })
+        return .object(e)
+    }
+}
+
+/// Identifies the serving configuration (OpenAI `system_fingerprint`).
+let systemFingerprint = "fp_lfmserve_0_1"

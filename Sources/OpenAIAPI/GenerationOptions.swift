@@ -1,0 +1,73 @@
+import LFMRuntime
+import OrderedJSON
+
+/// The sampling and stopping fields shared by `/v1/chat/completions` and `/v1/completions`,
+/// validated with OpenAI's ranges, plus the extensions LFM2 model cards rely on
+/// (`top_k`, `min_p`, `repetition_penalty`) and `ignore_eos`.
+struct GenerationOptions: Sendable {
+    var maxTokens: Int?
+    var sampling = SamplingParameters()
+    var n = 1
+    var stop: [String] = []
+    var stream = false
+    var includeUsage = false
+    var logprobs = false
+    var topLogprobs = 0
+    var ignoreEOS = false
+
+    /// Reads the fields. `maxTokensKeys` lists the accepted names of the length limit.
+    init(_ r: RequestReader, maxTokensKeys: [String], logprobsAsInt: Bool) throws(OpenAIError) {
+        for key in maxTokensKeys {
+            if let m = try r.int(key, min: 1) { maxTokens = m; break }
+        }
+        sampling.temperature = Float(try r.number("temperature", min: 0, max: 2) ?? 1)
+        sampling.topP = Float(try r.number("top_p", min: 0, max: 1, openMin: true) ?? 1)
+        sampling.topK = try r.int("top_k", min: -1) ?? 0
+        if sampling.topK < 0 { sampling.topK = 0 }
+        sampling.minP = Float(try r.number("min_p", min: 0, max: 1) ?? 0)
+        sampling.repetitionPenalty = Float(try r.number("repetition_penalty", min: 0, openMin: true) ?? 1)
+        sampling.presencePenalty = Float(try r.number("presence_penalty", min: -2, max: 2) ?? 0)
+        sampling.frequencyPenalty = Float(try r.number("frequency_penalty", min: -2, max: 2) ?? 0)
+        if let seed = r.value("seed") {
+            guard case .integer(let s) = seed else { throw .invalidRequest("'seed' must be an integer", param: "seed") }
+            sampling.seed = UInt64(bitPattern: s)
+        }
+        if let bias = try r.object("logit_bias") {
+            for (k, v) in bias {
+                guard let id = Int(k), id >= 0 else { throw .invalidRequest("'logit_bias' keys must be token ids, got '\(k)'", param: "logit_bias") }
+                guard let b = v.doubleValue, b >= -100, b <= 100 else {
+                    throw .invalidRequest("'logit_bias' values must be numbers in [-100, 100]", param: "logit_bias")
+                }
+                sampling.logitBias[id] = Float(b)
+            }
+        }
+        n = try r.int("n", min: 1, max: 16) ?? 1
+        if let s = r.value("stop") {
+            switch s {
+            case .string(let one): stop = [one]
+            case .array(let many):
+                stop = try many.map { (v: JSONValue) throws(OpenAIError) -> String in
+                    guard let s = v.stringValue else { throw .invalidRequest("'stop' must be a string or an array of strings", param: "stop") }
+                    return s
+                }
+                guard stop.count <= 16 else { throw .invalidRequest("'stop' may hold at most 16 strings", param: "stop") }
+            default: throw .invalidRequest("'stop' must be a string or an array of strings", param: "stop")
+            }
+        }
+        stream = try r.bool("stream") ?? false
+        if let so = r.value("stream_options") {
+            let o = try RequestReader(so, prefix: "stream_options")
+            includeUsage = try o.bool("include_usage") ?? false
+        }
+        if logprobsAsInt {
+            // /v1/completions: logprobs is the number of alternatives (0…5).
+            if let k = try r.int("logprobs", min: 0, max: 20) { logprobs = true; topLogprobs = k }
+        } else {
+            logprobs = try r.bool("logprobs") ?? false
+            topLogprobs = try r.int("top_logprobs", min: 0, max: 20) ?? 0
+            if topLogprobs > 0 && !logprobs { throw .invalidRequest("'top_logprobs' requires 'logprobs': true", param: "top_logprobs") }
+        }
+        ignoreEOS = try r.bool("ignore_eos") ?? false
+        _ = try r.string("user")
+    }
+}

@@ -1,0 +1,52 @@
+import OrderedJSON
+
+/// An error in the OpenAI shape: `{"error": {"message", "type", "param", "code"}}` with the
+/// HTTP status that goes with it (OpenAI API reference, "Error codes").
+public struct OpenAIError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var status: Int
+    public var message: String
+    public var type: String
+    public var param: String?
+    public var code: String?
+
+    public init(status: Int, message: String, type: String, param: String? = nil, code: String? = nil) {
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+    }
+
+    /// 400: the request is malformed or a field is invalid.
+    public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> OpenAIError {
+        OpenAIError(status: 400, message: message, type: "invalid_request_error", param: param, code: code)
+    }
+
+    /// 404: unknown model or resource.
+    public static func notFound(_ message: String, param: String? = nil, code: String? = "model_not_found") -> OpenAIError {
+        OpenAIError(status: 404, message: message, type: "invalid_request_error", param: param, code: code)
+    }
+
+    /// 429: the waiting queue is full.
+    public static func rateLimited(_ message: String) -> OpenAIError {
+        OpenAIError(status: 429, message: message, type: "rate_limit_error", code: "rate_limit_exceeded")
+    }
+
+    /// 503: loading or draining.
+    public static func unavailable(_ message: String) -> OpenAIError {
+        OpenAIError(status: 503, message: message, type: "server_error", code: "service_unavailable")
+    }
+
+    /// 500: a bug.
+    public static func server(_ message: String) -> OpenAIError {
+        OpenAIError(status: 500, message: message, type: "server_error")
+    }
+
+    /// The JSON body.
+    public var json: JSONValue {
+        ["error": ["message": .string(message), "type": .string(type), "param": param.map { .string($0) } ?? .null,
+                   "code": code.map { .string($0) } ?? .null]]
+    }
+
+    public var description: String { "\(status) \(type): \(message)" }
+}

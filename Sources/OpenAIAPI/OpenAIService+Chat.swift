@@ -1,0 +1,86 @@
+import Foundation
+import HTTPServer
+import LFMRuntime
+import LFMTokenizer
+import OrderedJSON
+import Synchronization
+
+extension OpenAIService {
+    /// `POST /v1/chat/completions`, streamed (SSE) or not.
+    func chatCompletions(_ req: HTTPRequest, _ res: HTTPResponder) throws(OpenAIError) {
+        let body = try parseBody(req)
+        let chat = try ChatCompletionRequest(body)
+        try checkModel(chat.model)
+        guard let template else { throw .invalidRequest("the model has no chat template; use /v1/completions") }
+        let tools = chat.toolChoice == .none ? nil : chat.tools
+        let text: String
+        do {
+            text = try template.render(messages: chat.messages, tools: tools, addGenerationPrompt: true, extraContext: chat.templateKwargs)
+        } catch {
+            throw .invalidRequest("the chat template rejected the conversation: \(error)", param: "messages")
+        }
+        // Forced tool choice: open the call in the assistant turn so the model writes it.
+        var prefill = ""
+        switch chat.toolChoice {
+        case .required: prefill = "<|tool_call_start|>["
+        case .function(let name): prefill = "<|tool_call_start|>[\(name)("
+        case .none, .auto: break
+        }
+        let promptIDs = tokenizer.encode(text + prefill, addSpecialTokens: false)   // the template emits BOS itself
+        let maxTokens = try resolveMaxTokens(chat.options.maxTokens, promptTokens: promptIDs.count)
+        let options = chat.options
+        let mode = chat.reasoning ?? configuration.reasoning
+        let id = "chatcmpl-" + randomID()
+        let run = ChatRun(id: id, model: chat.model ?? configuration.modelID, created: Int(Date().timeIntervalSince1970),
+                          choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
+                          tokenizer: tokenizer)
+        var handles: [RequestHandle] = []
+        let stream = options.stream ? res.startSSE() : nil
+        if let stream { run.attach(stream) }
+        for i in 0..<options.n {
+            var sampling = options.sampling
+            if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
+            let request = GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
+                                            stopStrings: options.stop, ignoreEOS: options.ignoreEOS,
+                                            topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false)
+            do {
+                handles.append(try engine.submit(request) { event in run.handle(choice: i, event: event) })
+            } catch {
+                handles.forEach { $0.cancel() }
+                let e = submitError(error)
+                if let stream { run.fail(e, stream: stream) } else { throw e }
+                return
+            }
+        }
+        let hs = handles
+        if let stream {
+            stream.onCancel { hs.forEach { $0.cancel() } }
+        } else {
+            res.onCancel { hs.forEach { $0.cancel() } }
+            run.onComplete { value in res.respond(self.json(value)) }
+        }
+    }
+
+    /// max_tokens as asked (400 when prompt + max_tokens exceed the context), else what is left of the context.
+    func resolveMaxTokens(_ asked: Int?, promptTokens: Int) throws(OpenAIError) -> Int {
+        let context = engine.contextLength
+        guard promptTokens < context else {
+            throw .invalidRequest("This model's maximum context length is \(context) tokens. However, your messages resulted in \(promptTokens) tokens.",
+                                  param: "messages", code: "context_length_exceeded")
+        }
+        if let m = asked {
+            guard promptTokens + m <= context else {
+                throw .invalidRequest("This model's maximum context length is \(context) tokens. However, you requested \(promptTokens + m) tokens (\(promptTokens) in the messages, \(m) in the completion). Please reduce the length of the messages or completion.",
+                                      param: "max_tokens", code: "context_length_exceeded")
+            }
+            return m
+        }
+        return min(configuration.defaultMaxTokens ?? Int.max, context - promptTokens)
+    }
+}
+
+/// A random alphanumeric id suffix (OpenAI ids look like `chatcmpl-…`).
+func randomID(_ n: Int = 24) -> String {
+    let chars = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    return String((0..<n).map { _ in chars.randomElement()! })
+}

@@ -1,0 +1,142 @@
+import Foundation
+import HTTPServer
+import LFMRuntime
+import LFMTokenizer
+import Logging
+import OrderedJSON
+
+/// The OpenAI-compatible API over one loaded model: routes, request validation, prompt
+/// building, and the mapping of engine events to OpenAI responses and SSE chunks. It talks
+/// to the engine only through `InferenceEngine.submit` / `RequestHandle.cancel`.
+public final class OpenAIService: Sendable {
+    /// Settings of the API layer.
+    public struct Configuration: Sendable {
+        /// The id served in `/v1/models` and accepted in `model` (any id is accepted when nil-matching is off).
+        public var modelID: String
+        /// Default `reasoning_format` (per request overridable).
+        public var reasoning: ReasoningMode = .auto
+        /// Default max_tokens when a request gives none (bounded by the context).
+        public var defaultMaxTokens: Int? = nil
+        /// Reject requests whose `model` differs from `modelID` with 404.
+        public var strictModelName = false
+        /// Version string of `/version`.
+        public var version = "0.1.0"
+
+        public init(modelID: String) { self.modelID = modelID }
+    }
+
+    public let engine: InferenceEngine
+    public let configuration: Configuration
+    let template: ChatTemplate?
+    let tokenizer: Tokenizer
+    let logger: Logger
+    let created: Int
+    let health: HealthState
+
+    public init(engine: InferenceEngine, configuration: Configuration, health: HealthState = HealthState(), logger: Logger) throws {
+        self.engine = engine
+        self.configuration = configuration
+        self.logger = logger
+        self.health = health
+        tokenizer = engine.model.tokenizer
+        if let source = engine.model.chatTemplateSource {
+            template = try ChatTemplate(source: source, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+        } else {
+            template = nil
+        }
+        created = Int(Date().timeIntervalSince1970)
+    }
+
+    /// Registers every endpoint on `router`.
+    public func register(on router: inout Router) {
+        router.post("/v1/chat/completions") { [self] req, res in handleAsync(req, res) { try self.chatCompletions($0, $1) } }
+        router.post("/v1/completions") { [self] req, res in handleAsync(req, res) { try self.completions($0, $1) } }
+        router.get("/v1/models") { [self] _, res in res.respond(json(modelList())) }
+        router.get("/v1/models/{id}") { [self] req, res in
+            let id = req.pathParameters["id"] ?? ""
+            if id == configuration.modelID { res.respond(json(modelObject())) } else {
+                res.respond(error(.notFound("The model '\(id)' does not exist", param: "model")))
+            }
+        }
+        router.get("/health") { [self] _, res in res.respond(healthResponse()) }
+        router.get("/version") { [self] _, res in res.respond(json(["version": .string(configuration.version)])) }
+        router.post("/tokenize") { [self] req, res in handleAsync(req, res) { try self.tokenize($0, $1) } }
+        router.post("/detokenize") { [self] req, res in handleAsync(req, res) { try self.detokenize($0, $1) } }
+    }
+
+    /// Runs a handler off the I/O thread (template rendering and tokenization take
+    /// milliseconds) and turns thrown `OpenAIError`s into responses.
+    func handleAsync(_ req: HTTPRequest, _ res: HTTPResponder,
+                     _ body: @escaping @Sendable (HTTPRequest, HTTPResponder) throws -> Void) {
+        if let reason = health.unavailableReason {
+            res.respond(error(.unavailable(reason)))
+            return
+        }
+        DispatchQueue.global(qos: .userInitiated).async {
+            do {
+                try body(req, res)
+            } catch let e as OpenAIError {
+                res.respond(self.error(e))
+            } catch {
+                res.respond(self.error(.server("\(error)")))
+            }
+        }
+    }
+
+    /// Parses a request body as JSON.
+    func parseBody(_ req: HTTPRequest) throws(OpenAIError) -> JSONValue {
+        guard !req.body.isEmpty else { throw .invalidRequest("the request body is empty; expected JSON") }
+        do {
+            return try JSONValue.parse(req.body)
+        } catch {
+            throw .invalidRequest("the request body is not valid JSON: \(error)")
+        }
+    }
+
+    func checkModel(_ model: String?) throws(OpenAIError) {
+        if configuration.strictModelName, let m = model, m != configuration.modelID {
+            throw .notFound("The model '\(m)' does not exist", param: "model")
+        }
+    }
+
+    func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: value.serializedBytes())
+    }
+
+    func error(_ e: OpenAIError) -> HTTPResponse { json(e.json, status: e.status) }
+
+    func modelObject() -> JSONValue {
+        ["id": .string(configuration.modelID), "object": "model", "created": .integer(Int64(created)), "owned_by": "lfm-serve",
+         "max_model_len": .integer(Int64(engine.contextLength))]
+    }
+
+    func modelList() -> JSONValue { ["object": "list", "data": [modelObject()]] }
+
+    func healthResponse() -> HTTPResponse {
+        if let reason = health.unavailableReason {
+            return json(["status": "unavailable", "reason": .string(reason)], status: 503)
+        }
+        return json(["status": "ok"])
+    }
+
+    /// Maps a submit failure to the OpenAI error it stands for.
+    func submitError(_ e: any Error) -> OpenAIError {
+        switch e as? SubmitError {
+        case .queueFull?: return .rateLimited("\(e)")
+        case .promptTooLong?, .emptyPrompt?: return .invalidRequest("\(e)", param: "messages", code: "context_length_exceeded")
+        case .shuttingDown?: return .unavailable("\(e)")
+        case nil: return .server("\(e)")
+        }
+    }
+}
+
+/// Whether the server can take requests (loading and draining answer 503).
+public final class HealthState: Sendable {
+    private let reason = Mutex<String?>(nil)
+    public init(unavailable: String? = nil) { reason.withLock { $0 = unavailable } }
+    /// nil when ready.
+    public var unavailableReason: String? { reason.withLock { $0 } }
+    public func set(unavailable: String?) { reason.withLock { $0 = unavailable } }
+}
+
+import Synchronization

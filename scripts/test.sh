@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The project's test command (README, CI): build once, run the Swift test suite, check the
+# command line against the transformers goldens, then the HTTP API with the openai SDK
+# (needs: pip install openai pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+swift build --build-tests
+swift test --skip-build "$@"
+
+# CLI: greedy chat completion equals transformers' greedy generation (tiny-chat fixture).
+bin="$(swift build --show-bin-path)/lfm-serve"
+got=$("$bin" complete --model Tests/Fixtures/models/tiny-chat --prompt "Hello!" --chat --temperature 0 \
+      --max-tokens 32 --ignore-eos --json --threads 2)
+python3 - "$got" <<'PY'
+import json, sys
+got = json.loads(sys.argv[1])
+ref = json.load(open("Tests/Fixtures/models/goldens/tiny-chat.json"))
+assert got["prompt_ids"] == ref["prompts"][0], (got["prompt_ids"], ref["prompts"][0])
+assert got["ids"] == ref["greedy"][0], (got["ids"], ref["greedy"][0])
+assert len(got["logprobs"]) == 32 and all(lp <= 0 for lp in got["logprobs"])
+print("CLI greedy chat completion matches transformers")
+PY
+
+# The OpenAI-compatible API through the official openai SDK against real server processes.
+LFM_SERVE_BIN="$bin" python3 -m pytest -q Tests/APITests
