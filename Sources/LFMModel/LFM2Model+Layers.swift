@@ -40,6 +40,19 @@ extension LFM2Model {
                     }
                 }
                 if rows > 0 { state.update(from: window + n * D, count: rows * D) }
+                // Conv state at each page boundary b inside this chunk: window rows b−L … b−L+K−2.
+                if rows > 0, let every = entry.sequence.snapshotInterval {
+                    let L = entry.sequence.length
+                    var b = (L / every + 1) * every
+                    while b <= L + n {
+                        var snap = entry.sequence.boundarySnapshots[b] ?? [Float](repeating: 0, count: st.count)
+                        snap.withUnsafeMutableBufferPointer { sp in
+                            (sp.baseAddress! + stateOffset).update(from: window + (b - L) * D, count: rows * D)
+                        }
+                        entry.sequence.boundarySnapshots[b] = snap
+                        b += every
+                    }
+                }
             }
         }
         linear(l.outProj!, y, T, ws.out.floats())

@@ -11,6 +11,12 @@ public final class SequenceState: @unchecked Sendable {
     public var convState: [Float]
     let convRows: Int
     let hidden: Int
+    /// Conv state at page boundaries crossed by the last forward pass, keyed by position
+    /// (the number of tokens before the boundary), when `snapshotInterval` is set.
+    /// Layout as `convState`. The prefix cache takes these; the runtime clears them.
+    public var boundarySnapshots: [Int: [Float]] = [:]
+    /// Record `boundarySnapshots` at every multiple of this many tokens (nil = off).
+    public var snapshotInterval: Int?
 
     /// A fresh, empty sequence for `config`.
     public init(config: LFM2Config) {

@@ -19,6 +19,11 @@ final class ActiveSequence {
     /// Arrival order, for FCFS admission and newest-first preemption.
     let order: Int
     var preemptions = 0
+    /// Hash-chain values of this sequence's full pages registered in the prefix cache.
+    var pageHashes: [UInt64] = []
+    /// Prompt tokens served from the prefix cache at first admission.
+    var cachedTokens = 0
+    var admitted = false
 
     init(request: GenerationRequest, handle: RequestHandle, sink: @escaping @Sendable (GenerationEvent) -> Void,
          config: LFM2Config, tokenizer: Tokenizer, order: Int) {

@@ -14,9 +14,12 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var kvCacheBytes: Int
     /// Context length limit (prompt + output); nil uses min(config max positions, 32768).
     public var contextLength: Int?
+    /// Share full KV pages (with conv-state snapshots) across requests. Default on.
+    public var prefixCaching: Bool
 
     public init(threads: Int = ThreadPoolDefaults.threads, maxBatchedTokens: Int = 512, maxNumSequences: Int = 64,
-                maxWaiting: Int = 256, pageSize: Int = 16, kvCacheBytes: Int = 1 << 30, contextLength: Int? = nil) {
+                maxWaiting: Int = 256, pageSize: Int = 16, kvCacheBytes: Int = 1 << 30, contextLength: Int? = nil,
+                prefixCaching: Bool = true) {
         self.threads = threads
         self.maxBatchedTokens = maxBatchedTokens
         self.maxNumSequences = maxNumSequences
@@ -24,6 +27,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.pageSize = pageSize
         self.kvCacheBytes = kvCacheBytes
         self.contextLength = contextLength
+        self.prefixCaching = prefixCaching
     }
 }
 

@@ -3,6 +3,7 @@ import LFMKernels
 import LFMModel
 import LFMTokenizer
 import Logging
+import Synchronization
 
 /// The engine: one thread that runs continuous-batching steps over a shared model.
 ///
@@ -29,6 +30,8 @@ public final class InferenceEngine: @unchecked Sendable {
     private var running: [ActiveSequence] = []
     private var arrivals = 0
     private var thread: Thread?
+    let prefixCache: PrefixCache?
+    private let statsBox = Mutex(EngineStats())
     private let finishedThread = NSCondition()
     private var threadDone = false
 
@@ -42,6 +45,8 @@ public final class InferenceEngine: @unchecked Sendable {
         let perPage = KVCachePool.bytesPerPage(config: config, pageSize: configuration.pageSize)
         let pages = max(2, configuration.kvCacheBytes / perPage)
         kv = KVCachePool(config: config, pageSize: configuration.pageSize, pageCount: pages)
+        prefixCache = configuration.prefixCaching ? PrefixCache(pageSize: configuration.pageSize) : nil
+        statsBox.withLock { $0.totalPages = pages; $0.freePages = pages }
         let t = Thread { [unowned self] in self.run() }
         t.name = "lfm-engine"
         t.stackSize = 8 << 20
@@ -49,11 +54,14 @@ public final class InferenceEngine: @unchecked Sendable {
         t.start()
     }
 
-    /// KV pages in the pool and how many are free (for metrics and leak checks).
+    /// Counters and gauges published by the engine thread after every step (for metrics and
+    /// leak checks): when idle, `freePages + cachedPages == totalPages`.
+    public var stats: EngineStats { statsBox.withLock { $0 } }
+
+    /// KV pages in the pool and how many are free (cached prefix pages count as used).
     public var kvPages: (total: Int, free: Int) {
-        condition.lock()
-        defer { condition.unlock() }
-        return (kv.pageCount, kv.freePageCount)
+        let s = stats
+        return (s.totalPages, s.freePages)
     }
 
     /// Queues a request. The sink receives its events on the engine thread.
@@ -115,12 +123,13 @@ public final class InferenceEngine: @unchecked Sendable {
             waiting += fresh
             if stop {
                 for s in running + waiting { finish(s, .cancelled) }
+                prefixCache?.clear(kv: kv)
                 running.removeAll()
                 waiting.removeAll()
                 break
             }
             reapCancelled()
-            if running.isEmpty && waiting.isEmpty { continue }
+            if running.isEmpty && waiting.isEmpty { publishStats(); continue }
             step()
         }
         finishedThread.lock()
@@ -136,6 +145,55 @@ public final class InferenceEngine: @unchecked Sendable {
         waiting.removeAll { $0.handle.isCancelled }
     }
 
+    /// Reserves `n` more positions for `s`, evicting unreferenced prefix-cache pages if needed.
+    private func reserve(_ s: ActiveSequence, _ n: Int) -> Bool {
+        if (try? s.state.reserve(n, in: kv)) != nil { return true }
+        guard let cache = prefixCache else { return false }
+        let needed = (s.state.length + n + kv.pageSize - 1) / kv.pageSize - s.state.pages.count
+        cache.evict(toFree: needed, kv: kv)
+        return (try? s.state.reserve(n, in: kv)) != nil
+    }
+
+    /// Reuses the longest cached prefix of a sequence that has nothing in its KV cache.
+    private func adoptCachedPrefix(_ s: ActiveSequence) {
+        guard let cache = prefixCache, s.state.length == 0 else { return }
+        s.state.snapshotInterval = kv.pageSize
+        let (pages, hashes, conv) = cache.lookup(s.tokens, maxPages: (s.tokens.count - 1) / kv.pageSize, kv: kv)
+        if let conv, !pages.isEmpty {
+            s.state.adoptPrefix(pages: pages, tokens: pages.count * kv.pageSize, convState: conv)
+            s.pageHashes = hashes
+        }
+        if !s.admitted { s.cachedTokens = s.state.length }
+    }
+
+    /// Registers pages completed by the last step in the prefix cache.
+    private func registerPages(_ s: ActiveSequence, from oldLength: Int) {
+        guard let cache = prefixCache else { return }
+        let P = kv.pageSize
+        var b = (oldLength / P + 1) * P
+        while b <= s.state.length {
+            let i = b / P - 1
+            if s.pageHashes.count == i, let conv = s.state.boundarySnapshots[b] {
+                let parent = i == 0 ? 0 : s.pageHashes[i - 1]
+                s.pageHashes.append(cache.insert(parent: parent, tokens: s.tokens[(b - P)..<b], page: s.state.pages[i], conv: conv, kv: kv))
+            }
+            b += P
+        }
+        s.state.boundarySnapshots.removeAll(keepingCapacity: true)
+    }
+
+    private func publishStats() {
+        let cachedPages = prefixCache?.pageCount ?? 0
+        statsBox.withLock {
+            $0.freePages = kv.freePageCount
+            $0.cachedPages = cachedPages
+            $0.running = running.count
+            $0.waiting = waiting.count
+            $0.prefixQueriedPages = prefixCache?.queriedPages ?? 0
+            $0.prefixHitPages = prefixCache?.hitPages ?? 0
+        }
+    }
+
     /// One scheduling step plus one forward pass.
     private func step() {
         var budget = configuration.maxBatchedTokens
@@ -148,7 +206,7 @@ public final class InferenceEngine: @unchecked Sendable {
             guard s.pending > 0 else { i += 1; continue }
             let n = s.isDecoding ? 1 : min(s.pending, max(1, budget))
             if budget <= 0 && !s.isDecoding { i += 1; continue }
-            if (try? s.state.reserve(n, in: kv)) != nil {
+            if reserve(s, n) {
                 entries.append((s, n))
                 budget -= n
                 i += 1
@@ -165,8 +223,14 @@ public final class InferenceEngine: @unchecked Sendable {
         // 2. Admit waiting sequences FCFS with prompt chunks while budget and pages last.
         waiting.sort { $0.order < $1.order }
         while budget > 0, let s = waiting.first, running.count < configuration.maxNumSequences {
+            adoptCachedPrefix(s)
             let n = min(s.pending, budget)
-            guard (try? s.state.reserve(n, in: kv)) != nil else { break }
+            guard reserve(s, n) else {
+                // Give the shared pages back while it waits.
+                if s.state.length > 0 { s.state.release(to: kv); s.pageHashes = [] }
+                break
+            }
+            s.admitted = true
             waiting.removeFirst()
             running.append(s)
             entries.append((s, n))
@@ -184,8 +248,10 @@ public final class InferenceEngine: @unchecked Sendable {
                        logits: s.state.length + n == s.tokens.count ? .last : .none)
         }
         let logits: StepLogits
+        let before = entries.map { $0.0.state.length }
         do {
             logits = try lfm.forward(batch, kv: kv)
+            for (e, (s, _)) in entries.enumerated() { registerPages(s, from: before[e]) }
         } catch {
             for (s, _) in entries { fail(s, "\(error)") }
             running.removeAll { r in entries.contains { $0.0 === r } }
@@ -197,6 +263,7 @@ public final class InferenceEngine: @unchecked Sendable {
             if sample(s, Array(row)) { done.append(s) }
         }
         running.removeAll { r in done.contains { $0 === r } }
+        publishStats()
     }
 
     /// Samples the next token of `s`, emits it, and reports whether the sequence finished.
@@ -236,6 +303,8 @@ public final class InferenceEngine: @unchecked Sendable {
 
     private func preempt(_ s: ActiveSequence) {
         s.state.release(to: kv)
+        s.pageHashes = []
+        statsBox.withLock { $0.preemptions += 1 }
         s.preemptions += 1
         waiting.append(s)
         logger.debug("preempted request", metadata: ["id": "\(s.request.id)", "tokens": "\(s.tokens.count)"])
@@ -252,11 +321,13 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         s.state.release(to: kv)
         s.sink(.finished(reason: reason, trailingText: trailing,
-                         usage: GenerationUsage(promptTokens: s.request.promptTokens.count, completionTokens: s.generated, cachedTokens: 0)))
+                         usage: GenerationUsage(promptTokens: s.request.promptTokens.count, completionTokens: s.generated,
+                                                cachedTokens: s.cachedTokens)))
     }
 
     private func fail(_ s: ActiveSequence, _ message: String) {
         s.state.release(to: kv)
+        s.pageHashes = []
         s.sink(.failed(message))
     }
 }
@@ -284,4 +355,18 @@ final class EventBox: @unchecked Sendable {
         while !done { cond.wait() }
         return events
     }
+}
+
+/// A snapshot of the engine's state for metrics and tests.
+public struct EngineStats: Sendable, Equatable {
+    public var totalPages = 0
+    public var freePages = 0
+    /// Pages held by the prefix cache.
+    public var cachedPages = 0
+    public var running = 0
+    public var waiting = 0
+    public var preemptions = 0
+    /// Prompt pages looked up in / served by the prefix cache.
+    public var prefixQueriedPages = 0
+    public var prefixHitPages = 0
 }

@@ -28,6 +28,7 @@ final class ChatRun: Sendable {
     struct State {
         var choices: [Choice]
         var promptTokens = 0
+        var cachedTokens = 0
         var stream: HTTPBodyStream?
         var completion: (@Sendable (JSONValue) -> Void)?
         var done = false
@@ -92,6 +93,7 @@ final class ChatRun: Sendable {
                 deltas += s.choices[i].assembler.finish()
                 apply(deltas, to: &s, choice: i, logprobs: .null)
                 s.promptTokens = usage.promptTokens
+                s.cachedTokens = max(s.cachedTokens, usage.cachedTokens)
                 let finish = reason == .length ? "length" : (!s.choices[i].toolCalls.isEmpty ? "tool_calls" : "stop")
                 s.choices[i].finish = finish
                 if let stream = s.stream {
@@ -162,7 +164,7 @@ final class ChatRun: Sendable {
         let completion = s.choices.reduce(0) { $0 + $1.completionTokens }
         return ["prompt_tokens": .integer(Int64(s.promptTokens)), "completion_tokens": .integer(Int64(completion)),
                 "total_tokens": .integer(Int64(s.promptTokens + completion)),
-                "prompt_tokens_details": ["cached_tokens": 0]]
+                "prompt_tokens_details": ["cached_tokens": .integer(Int64(s.cachedTokens))]]
     }
 
     private func response(_ s: State) -> JSONValue {

@@ -89,6 +89,7 @@ final class CompletionRun: Sendable {
         var top: [[JSONValue]]
         var completionTokens = 0
         var promptTokens: [Int]
+        var cachedTokens = 0
         var stream: HTTPBodyStream?
         var completion: (@Sendable (JSONValue) -> Void)?
         var done = false
@@ -134,6 +135,7 @@ final class CompletionRun: Sendable {
             case .finished(let reason, let trailing, let u):
                 s.text[i] += trailing
                 s.promptTokens[i] = u.promptTokens
+                if i % n == 0 { s.cachedTokens += u.cachedTokens }
                 let f = reason == .length ? "length" : "stop"
                 s.finish[i] = f
                 if let stream = s.stream { _ = stream.send(SSEEvent(data: chunk(i, trailing, f).serialized())) }
@@ -164,7 +166,8 @@ final class CompletionRun: Sendable {
     private func usage(_ s: State) -> JSONValue {
         let prompt = stride(from: 0, to: s.promptTokens.count, by: n).reduce(0) { $0 + s.promptTokens[$1] }
         return ["prompt_tokens": .integer(Int64(prompt)), "completion_tokens": .integer(Int64(s.completionTokens)),
-                "total_tokens": .integer(Int64(prompt + s.completionTokens)), "prompt_tokens_details": ["cached_tokens": 0]]
+                "total_tokens": .integer(Int64(prompt + s.completionTokens)),
+                "prompt_tokens_details": ["cached_tokens": .integer(Int64(s.cachedTokens))]]
     }
 
     private func chunk(_ i: Int?, _ text: String, _ finish: String?) -> JSONValue {

@@ -16,7 +16,7 @@ def test_greedy_matches_transformers_and_cli(client, golden):
     assert r.choices[0].finish_reason == "length"
     assert r.object == "chat.completion" and r.id.startswith("chatcmpl-")
     assert r.usage.prompt_tokens == len(golden["prompts"][0]) and r.usage.completion_tokens == 32
-    assert r.usage.prompt_tokens_details.cached_tokens == 0
+    assert r.usage.prompt_tokens_details.cached_tokens >= 0
     # Same as the command line.
     out = subprocess.run([BIN, "complete", "--model", MODEL, "--prompt", "Hello!", "--chat", "--temperature", "0",
                           "--max-tokens", "32", "--ignore-eos", "--json", "--threads", "2"], capture_output=True, text=True, check=True)
@@ -139,3 +139,12 @@ def test_rate_limit_error():
             c.chat.completions.create(model="tiny-chat", messages=[{"role": "user", "content": "x"}], max_tokens=2)
     finally:
         s.stop()
+
+
+def test_prefix_cache_reports_cached_tokens(client):
+    system = "You are a meticulous assistant. " * 60
+    msgs = lambda q: [{"role": "system", "content": system}, {"role": "user", "content": q}]
+    a = client.chat.completions.create(model="tiny-chat", messages=msgs("first question"), max_tokens=4, temperature=0)
+    b = client.chat.completions.create(model="tiny-chat", messages=msgs("second question"), max_tokens=4, temperature=0)
+    assert b.usage.prompt_tokens > 300
+    assert b.usage.prompt_tokens_details.cached_tokens >= (b.usage.prompt_tokens - 20) // 16 * 16 - 16

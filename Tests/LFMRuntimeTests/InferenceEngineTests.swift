@@ -37,7 +37,8 @@ func text(_ events: [GenerationEvent]) -> String {
             #expect(ids(ev) == g)
             #expect(finish(ev) == .length)
         }
-        #expect(engine.kvPages.free == engine.kvPages.total)
+        let s = waitIdle(engine)
+        #expect(s.freePages + s.cachedPages == s.totalPages)
     }
 
     /// Concurrent requests of different lengths give exactly the tokens they give alone,
@@ -61,7 +62,8 @@ func text(_ events: [GenerationEvent]) -> String {
             let ev = b.waitUntilFinished()
             #expect(ids(ev) == alone[i], "request \(i) kv \(kvBytes) batch \(batchTokens)")
         }
-        #expect(engine.kvPages.free == engine.kvPages.total)
+        let s = waitIdle(engine)
+        #expect(s.freePages + s.cachedPages == s.totalPages)
     }
 
     @Test func seededSamplingIsReproducibleAndSeedsDiffer() throws {
@@ -84,7 +86,8 @@ func text(_ events: [GenerationEvent]) -> String {
         handle.cancel()
         let ev = box.waitUntilFinished()
         #expect(finish(ev) == .cancelled)
-        #expect(engine.kvPages.free == engine.kvPages.total)
+        let s = waitIdle(engine)
+        #expect(s.freePages + s.cachedPages == s.totalPages)
     }
 
     @Test func stopStringsAreNotReturnedAndNotSplit() throws {

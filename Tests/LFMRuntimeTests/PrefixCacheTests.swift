@@ -1,0 +1,106 @@
+import Foundation
+import LFMModel
+import LFMTestSupport
+import Testing
+@testable import LFMRuntime
+
+/// Waits until the engine has published an idle state.
+func waitIdle(_ engine: InferenceEngine) -> EngineStats {
+    for _ in 0..<500 {
+        let s = engine.stats
+        if s.running == 0 && s.waiting == 0 { return s }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return engine.stats
+}
+
+@Suite(.serialized) struct PrefixCacheTests {
+    static let model = try! LoadedModel.load(path: Fixtures.url("models/tiny-chat").path)
+
+    func prompt(_ n: Int, seed: Int) -> [Int] { (0..<n).map { ($0 * 7919 + seed * 104_729) % 60_000 + 100 } }
+
+    func run(_ engine: InferenceEngine, _ tokens: [Int], max: Int = 8) throws -> (ids: [Int], cached: Int) {
+        let ev = try engine.generate(GenerationRequest(id: "p", promptTokens: tokens, maxTokens: max, ignoreEOS: true))
+        var cached = -1
+        for case .finished(_, _, let u) in ev { cached = u.cachedTokens }
+        return (ids(ev), cached)
+    }
+
+    @Test func sharedThousandTokenPrefixIsReusedExactly() throws {
+        let cached = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 8 << 20))
+        let plain = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 8 << 20, prefixCaching: false))
+        defer { cached.shutdown(); plain.shutdown() }
+        let shared = prompt(1000, seed: 1)
+        let a = shared + prompt(20, seed: 2), b = shared + prompt(30, seed: 3)
+        let first = try run(cached, a)
+        #expect(first.cached == 0)
+        let second = try run(cached, b)
+        #expect(second.cached >= 992)
+        #expect(second.ids == (try run(plain, b)).ids)
+        #expect(first.ids == (try run(plain, a)).ids)
+        let s = waitIdle(cached)
+        #expect(s.freePages + s.cachedPages == s.totalPages)
+        #expect(s.prefixHitPages >= 62)
+    }
+
+    @Test(arguments: [40, 48, 47, 49])
+    func divergenceInsideOrAtAPageBoundary(sharedLength: Int) throws {
+        let cached = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 4 << 20))
+        let plain = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 4 << 20, prefixCaching: false))
+        defer { cached.shutdown(); plain.shutdown() }
+        let shared = prompt(sharedLength, seed: 4)
+        _ = try run(cached, shared + prompt(25, seed: 5))
+        let b = shared + prompt(9, seed: 6)
+        let got = try run(cached, b)
+        #expect(got.cached == (sharedLength / 16) * 16)
+        #expect(got.ids == (try run(plain, b)).ids)
+        // The exact same prompt again: every full page but the one holding the last token is reused.
+        let again = try run(cached, b)
+        #expect(again.cached == ((b.count - 1) / 16) * 16)
+        #expect(again.ids == got.ids)
+    }
+
+    @Test func shortPromptsNeitherHitNorFail() throws {
+        let engine = InferenceEngine(model: Self.model, configuration: .init(threads: 2))
+        defer { engine.shutdown() }
+        let p = prompt(5, seed: 7)
+        let one = try run(engine, p), two = try run(engine, p)
+        #expect(one.cached == 0 && two.cached == 0 && one.ids == two.ids)
+    }
+
+    @Test func evictionUnderMemoryPressureStaysExact() throws {
+        // 24 pages in all: each 200-token request needs 13+, so cached pages must be evicted.
+        let perPage = KVCachePool.bytesPerPage(config: Self.model.checkpoint.config, pageSize: 16)
+        let engine = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 24 * perPage))
+        let plain = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 8 << 20, prefixCaching: false))
+        defer { engine.shutdown(); plain.shutdown() }
+        let prompts = (0..<4).map { prompt(200, seed: 10 + $0) }
+        for p in prompts + prompts.reversed() {
+            #expect(try run(engine, p).ids == (try run(plain, p)).ids)
+        }
+        let s = waitIdle(engine)
+        #expect(s.freePages + s.cachedPages == s.totalPages)
+    }
+
+    @Test func concurrentRequestsSharingAPrefix() throws {
+        let engine = InferenceEngine(model: Self.model, configuration: .init(threads: 2, maxBatchedTokens: 64, kvCacheBytes: 8 << 20))
+        let plain = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 8 << 20, prefixCaching: false))
+        defer { engine.shutdown(); plain.shutdown() }
+        let shared = prompt(100, seed: 20)
+        let prompts = (0..<6).map { shared + prompt(3 + $0, seed: 30 + $0) }
+        let expected = try prompts.map { try run(plain, $0).ids }
+        let boxes = prompts.map { _ in EventBox() }
+        for (p, b) in zip(prompts, boxes) {
+            _ = try engine.submit(GenerationRequest(id: "c", promptTokens: p, maxTokens: 8, ignoreEOS: true)) { b.append($0) }
+        }
+        for (i, b) in boxes.enumerated() { #expect(ids(b.waitUntilFinished()) == expected[i]) }
+        let s = waitIdle(engine)
+        #expect(s.freePages + s.cachedPages == s.totalPages)
+    }
+
+    @Test func hashChainDependsOnTheParent() {
+        let c = PrefixCache(pageSize: 2)
+        #expect(c.hash(parent: 0, tokens: [1, 2]) != c.hash(parent: 1, tokens: [1, 2]))
+        #expect(c.hash(parent: 0, tokens: [1, 2]) == c.hash(parent: 0, tokens: [1, 2]))
+    }
+}
