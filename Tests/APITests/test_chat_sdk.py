@@ -148,3 +148,28 @@ def test_prefix_cache_reports_cached_tokens(client):
     b = client.chat.completions.create(model="tiny-chat", messages=msgs("second question"), max_tokens=4, temperature=0)
     assert b.usage.prompt_tokens > 300
     assert b.usage.prompt_tokens_details.cached_tokens >= (b.usage.prompt_tokens - 20) // 16 * 16 - 16
+
+
+def test_client_disconnect_cancels_generation():
+    """With one sequence slot, a second request can only finish if the first (100k tokens,
+    abandoned by its client) was cancelled when the client went away."""
+    import http.client
+    import time
+    from openai import OpenAI
+    s = Server("--max-num-seqs", "1")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        conn.request("POST", "/v1/chat/completions", json.dumps({"messages": [{"role": "user", "content": "go"}],
+                     "max_tokens": 3000, "stream": True, "ignore_eos": True}), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        resp.read1(4096)
+        conn.sock.close()
+        conn.close()
+        c = OpenAI(base_url=s.base + "/v1", api_key="x", max_retries=0, timeout=20)
+        t0 = time.time()
+        r = c.chat.completions.create(model="tiny-chat", messages=[{"role": "user", "content": "x"}], max_tokens=2)
+        assert r.choices[0].finish_reason in ("length", "stop")
+        assert time.time() - t0 < 15
+    finally:
+        s.stop()
