@@ -20,6 +20,7 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-num-seqs"), help: "Sequences generating at once.") var maxNumSeqs: Int = 64
     @Option(name: .customLong("max-waiting"), help: "Queued requests beyond the running ones before 429.") var maxWaiting: Int = 256
     @Option(name: .customLong("kv-cache-memory"), help: "Bytes of KV cache pages (suffixes K, M, G accepted).") var kvCacheMemory: String = "1G"
+    @Flag(name: .customLong("no-prefix-cache"), help: "Do not share KV pages between requests.") var noPrefixCache = false
     @Option(name: .customLong("block-size"), help: "Tokens per KV page.") var blockSize: Int = 16
     @Option(name: .customLong("ctx-size"), help: "Context length (prompt + output); default min(model, 32768).") var contextLength: Int?
     @Option(name: .customLong("reasoning-format"), help: "none | auto | deepseek: split <think> into reasoning_content.") var reasoningFormat: String = "auto"
@@ -56,7 +57,8 @@ struct Serve: ParsableCommand {
         let loaded = try modelOptions.load()
         let engine = InferenceEngine(model: loaded, configuration: EngineConfiguration(
             threads: modelOptions.threads, maxBatchedTokens: maxBatchedTokens, maxNumSequences: maxNumSeqs, maxWaiting: maxWaiting,
-            pageSize: blockSize, kvCacheBytes: Self.parseBytes(kvCacheMemory)!, contextLength: contextLength), logger: logger)
+            pageSize: blockSize, kvCacheBytes: Self.parseBytes(kvCacheMemory)!, contextLength: contextLength,
+            prefixCaching: !noPrefixCache), logger: logger)
         var api = OpenAIService.Configuration(modelID: servedModelName ?? URL(fileURLWithPath: modelOptions.model).lastPathComponent)
         api.reasoning = ReasoningMode(rawValue: reasoningFormat)!
         api.version = LFMServeVersion.string
