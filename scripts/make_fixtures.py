@@ -373,7 +373,7 @@ def make_bench(outdir):
     facts = {"n_layers": N, "max_pos": 128000, "hidden": D, "ffn": F, "n_heads": Hq, "n_kv": Hkv,
              "layer_types": types, "rope_theta": 1e6, "eps": 1e-5, "vocab": V, "conv_k": K}
     tmpl = open(os.path.join(TOKDIR, "chat_template.jinja")).read()
-    for name, qt in [("q8_0", T.Q8_0), ("q4_0", T.Q4_0), ("f16", T.F16)]:
+    for name, qt in [("q8_0", T.Q8_0), ("q4_0", T.Q4_0), ("f16", T.F16), ("bf16", T.BF16)]:
         gguf_write(os.path.join(outdir, f"lfm2-350m-shape-{name}.gguf"), facts, t, qt, tokenizer_dir=TOKDIR, chat_template=tmpl)
     print("bench model written to", outdir)
 
