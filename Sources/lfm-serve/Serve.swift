@@ -54,17 +54,8 @@ struct Serve: ParsableCommand {
         var logger = Logger(label: "lfm-serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let health = HealthState(unavailable: "loading model")
-        let loaded = try modelOptions.load()
-        let engine = InferenceEngine(model: loaded, configuration: EngineConfiguration(
-            threads: modelOptions.threads, maxBatchedTokens: maxBatchedTokens, maxNumSequences: maxNumSeqs, maxWaiting: maxWaiting,
-            pageSize: blockSize, kvCacheBytes: Self.parseBytes(kvCacheMemory)!, contextLength: contextLength,
-            prefixCaching: !noPrefixCache), logger: logger)
-        var api = OpenAIService.Configuration(modelID: servedModelName ?? URL(fileURLWithPath: modelOptions.model).lastPathComponent)
-        api.reasoning = ReasoningMode(rawValue: reasoningFormat)!
-        api.version = LFMServeVersion.string
-        let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
-        var router = Router()
-        service.register(on: &router)
+        // Listen first, so /health answers 503 "loading model" while the weights load.
+        let routes = DeferredRoutes(health: health)
         var http = HTTPServer.Configuration()
         http.host = host
         http.port = port
@@ -77,9 +68,23 @@ struct Serve: ParsableCommand {
             http.auth = auth
         }
         http.cors = HTTPServer.CORS()
-        let server = HTTPServer(configuration: http, router: router, logger: logger)
+        let server = HTTPServer(configuration: http, router: routes.makeRouter(), logger: logger)
         let bound: Int
         do { bound = try server.start() } catch { throw ValidationError("cannot start the HTTP server: \(error)") }
+        logger.info("listening on \(host):\(bound); loading \(modelOptions.model)")
+
+        let loaded = try modelOptions.load()
+        let engine = InferenceEngine(model: loaded, configuration: EngineConfiguration(
+            threads: modelOptions.threads, maxBatchedTokens: maxBatchedTokens, maxNumSequences: maxNumSeqs, maxWaiting: maxWaiting,
+            pageSize: blockSize, kvCacheBytes: Self.parseBytes(kvCacheMemory)!, contextLength: contextLength,
+            prefixCaching: !noPrefixCache), logger: logger)
+        var api = OpenAIService.Configuration(modelID: servedModelName ?? URL(fileURLWithPath: modelOptions.model).lastPathComponent)
+        api.reasoning = ReasoningMode(rawValue: reasoningFormat)!
+        api.version = LFMServeVersion.string
+        let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
+        var router = Router()
+        service.register(on: &router)
+        routes.install(router)
         health.set(unavailable: nil)
         logger.info("serving \(api.modelID) on \(sslCertfile == nil ? "http" : "https")://\(host):\(bound)")
         FileHandle.standardOutput.write(Data("lfm-serve listening on \(host):\(bound)\n".utf8))

@@ -173,3 +173,28 @@ def test_client_disconnect_cancels_generation():
         assert time.time() - t0 < 15
     finally:
         s.stop()
+
+
+def test_sigterm_lets_a_running_stream_finish_and_exits_zero():
+    import http.client
+    import signal
+    import threading
+    s = Server()
+    out = {}
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+        conn.request("POST", "/v1/chat/completions", json.dumps({"messages": [{"role": "user", "content": "go"}],
+                     "max_tokens": 300, "stream": True, "ignore_eos": True}), {"Content-Type": "application/json"})
+        out["body"] = conn.getresponse().read().decode()
+
+    t = threading.Thread(target=client)
+    t.start()
+    import time
+    time.sleep(0.3)
+    s.proc.send_signal(signal.SIGTERM)
+    t.join(60)
+    assert s.proc.wait(timeout=60) == 0
+    body = out["body"]
+    assert body.rstrip().endswith("data: [DONE]")
+    assert '"finish_reason":"length"' in body
