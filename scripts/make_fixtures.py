@@ -14,6 +14,7 @@ Writes Tests/Fixtures/models/:
                  BF16 weights sharded over several files with model.safetensors.index.json.
   tiny-chat/     full 65,536-row vocabulary with the real LFM2 tokenizer files and chat
                  template, BF16 weights (small hidden size), for tokenizer + engine + CLI tests.
+  tiny-a-f16/    tiny-a's weights stored as F16 safetensors (original key style kept).
   tiny-a-f32.gguf, tiny-a-q8_0.gguf, tiny-a-q4_0.gguf   tiny-a written as llama.cpp's converter
                  writes arch `lfm2` (names and keys of lfm2-spec §4.2/4.3); no tokenizer.
   tiny-chat-q8_0.gguf   tiny-chat with the tokenizer and chat template embedded.
@@ -225,6 +226,16 @@ def make_tiny_a():
     logits, greedy, margin = reference(model, prompts)
     save_goldens("tiny-a", prompts, logits, greedy, {"min_greedy_margin": margin})
     print("tiny-a: min greedy margin", margin)
+
+    # The same weights stored as F16 safetensors, with their own reference (fp16-rounded weights, fp32 math).
+    d16 = os.path.join(OUT, "tiny-a-f16")
+    shutil.rmtree(d16, ignore_errors=True)
+    model.to(torch.float16).save_pretrained(d16)
+    json.dump({**cfg, "torch_dtype": "float16"}, open(os.path.join(d16, "config.json"), "w"), indent=2)
+    m16 = Lfm2ForCausalLM.from_pretrained(d16, dtype=torch.float32).eval()
+    l16, g16, m = reference(m16, prompts[:3], n_new=16)
+    save_goldens("tiny-a-f16", prompts[:3], l16, g16, {"min_greedy_margin": m})
+    model = Lfm2ForCausalLM.from_pretrained(d, dtype=torch.float32).eval()
 
     # GGUF versions and their own references (transformers on the dequantized weights).
     from gguf import GGMLQuantizationType as T

@@ -11,6 +11,7 @@ import Testing
     static let cases: [(String, String, Float)] = [
         ("tiny-a", "tiny-a", 1e-4),
         ("tiny-a-f32.gguf", "tiny-a", 1e-4),
+        ("tiny-a-f16", "tiny-a-f16", 1e-4),
         ("tiny-b", "tiny-b", 2e-2),
         ("tiny-chat", "tiny-chat", 2e-2),
     ]
