@@ -6,11 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 swift build --build-tests
-swift test --skip-build "$@"
+# Hard time limits: a hung test must fail the run, not stall CI.
+timeout 1500 swift test --skip-build "$@"
 
 # CLI: greedy chat completion equals transformers' greedy generation (tiny-chat fixture).
 bin="$(swift build --show-bin-path)/lfm-serve"
-got=$("$bin" complete --model Tests/Fixtures/models/tiny-chat --prompt "Hello!" --chat --temperature 0 \
+got=$(timeout 300 "$bin" complete --model Tests/Fixtures/models/tiny-chat --prompt "Hello!" --chat --temperature 0 \
       --max-tokens 32 --ignore-eos --json --threads 2)
 python3 - "$got" <<'PY'
 import json, sys
@@ -23,4 +24,4 @@ print("CLI greedy chat completion matches transformers")
 PY
 
 # The OpenAI-compatible API through the official openai SDK against real server processes.
-LFM_SERVE_BIN="$bin" python3 -m pytest -q Tests/APITests
+LFM_SERVE_BIN="$bin" timeout 1200 python3 -m pytest -q Tests/APITests
