@@ -65,6 +65,8 @@ let package = Package(
         .testTarget(name: "LFMModelTests", dependencies: ["LFMModel", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LFMRuntimeTests", dependencies: ["LFMRuntime", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "OrderedJSON", "LFMRuntime", "LFMTestSupport"],
+                    swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

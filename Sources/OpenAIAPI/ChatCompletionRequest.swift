@@ -12,7 +12,7 @@ struct ChatCompletionRequest: Sendable {
     var parallelToolCalls = true
     var options: GenerationOptions
     var templateKwargs: [String: JSONValue] = [:]
-    var reasoning: ReasoningMode?
+    var reasoning: ReasoningFormat?
 
     /// `tool_choice`.
     enum ToolChoice: Sendable, Equatable {
@@ -72,7 +72,7 @@ struct ChatCompletionRequest: Sendable {
             for (k, v) in kw { templateKwargs[k] = v }
         }
         if let rf = try r.string("reasoning_format") {
-            guard let m = ReasoningMode(rawValue: rf) else {
+            guard let m = ReasoningFormat(rawValue: rf) else {
                 throw .invalidRequest("'reasoning_format' must be one of none, auto, deepseek", param: "reasoning_format")
             }
             reasoning = m
@@ -126,12 +126,3 @@ struct ChatCompletionRequest: Sendable {
     }
 }
 
-/// How `<think>` reasoning is reported (llama-server's `--reasoning-format`).
-public enum ReasoningMode: String, Sendable {
-    /// Leave reasoning in `content`.
-    case none
-    /// Split `<think>…</think>` into `reasoning_content`.
-    case auto
-    /// Same as auto (DeepSeek's field name).
-    case deepseek
-}

@@ -35,13 +35,13 @@ final class ChatRun: Sendable {
     }
 
     init(id: String, model: String, created: Int, choices n: Int, options: GenerationOptions, parseTools: Bool, prefill: String,
-         reasoning: ReasoningMode, tokenizer: Tokenizer) {
+         reasoning: ReasoningFormat, startsInReasoning: Bool, tokenizer: Tokenizer) {
         self.id = id
         self.model = model
         self.created = created
         self.options = options
         self.tokenizer = tokenizer
-        let choices = (0..<n).map { _ in Choice(assembler: ChoiceAssembler(parseTools: parseTools, reasoning: reasoning, prefill: prefill)) }
+        let choices = (0..<n).map { _ in Choice(assembler: ChoiceAssembler(parseTools: parseTools, reasoning: reasoning, startsInReasoning: startsInReasoning, prefill: prefill)) }
         state = Mutex(State(choices: choices))
     }
 
@@ -123,12 +123,8 @@ final class ChatRun: Sendable {
                 s.choices[i].reasoning += t
                 delta["reasoning_content"] = .string(t)
             case .toolCall(let call):
-                let k = s.choices[i].toolCalls.count
-                let full: JSONValue = ["id": .string(call.id), "type": "function",
-                                       "function": ["name": .string(call.name), "arguments": .string(call.arguments)]]
-                s.choices[i].toolCalls.append(full)
-                delta["tool_calls"] = [["index": .integer(Int64(k)), "id": .string(call.id), "type": "function",
-                                        "function": ["name": .string(call.name), "arguments": .string(call.arguments)]]]
+                s.choices[i].toolCalls.append(call.jsonValue())
+                delta["tool_calls"] = [call.streamDeltaJSONValue()]
             }
             if let stream = s.stream {
                 let lp = sentLogprobs ? .null : logprobs

@@ -33,7 +33,7 @@ extension OpenAIService {
         let id = "chatcmpl-" + randomID()
         let run = ChatRun(id: id, model: chat.model ?? configuration.modelID, created: Int(Date().timeIntervalSince1970),
                           choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
-                          tokenizer: tokenizer)
+                          startsInReasoning: Self.promptOpensThinking(text + prefill), tokenizer: tokenizer)
         var handles: [RequestHandle] = []
         let stream = options.stream ? res.startSSE() : nil
         if let stream { run.attach(stream) }
@@ -59,6 +59,13 @@ extension OpenAIService {
             res.onCancel { hs.forEach { $0.cancel() } }
             run.onComplete { value in res.respond(self.json(value)) }
         }
+    }
+
+    /// Whether the rendered prompt ends inside an opened `<think>` block (templates that
+    /// prefill it), so the output starts as reasoning.
+    static func promptOpensThinking(_ prompt: String) -> Bool {
+        let trimmed = prompt.reversed().drop { $0.isWhitespace }
+        return String(trimmed.prefix(7).reversed()) == "<think>"
     }
 
     /// max_tokens as asked (400 when prompt + max_tokens exceed the context), else what is left of the context.

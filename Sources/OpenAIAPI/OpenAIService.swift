@@ -14,7 +14,7 @@ public final class OpenAIService: Sendable {
         /// The id served in `/v1/models` and accepted in `model` (any id is accepted when nil-matching is off).
         public var modelID: String
         /// Default `reasoning_format` (per request overridable).
-        public var reasoning: ReasoningMode = .auto
+        public var reasoning: ReasoningFormat = .auto
         /// Default max_tokens when a request gives none (bounded by the context).
         public var defaultMaxTokens: Int? = nil
         /// Reject requests whose `model` differs from `modelID` with 404.

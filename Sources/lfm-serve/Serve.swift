@@ -37,7 +37,7 @@ struct Serve: ParsableCommand {
         guard blockSize >= 1 && blockSize <= 1024 else { throw ValidationError("--block-size must be in 1…1024, got \(blockSize)") }
         guard Self.parseBytes(kvCacheMemory) != nil else { throw ValidationError("--kv-cache-memory: cannot read '\(kvCacheMemory)' as a size (e.g. 512M, 2G)") }
         guard Self.parseBytes(maxBodyBytes) != nil else { throw ValidationError("--max-body-bytes: cannot read '\(maxBodyBytes)' as a size") }
-        guard ReasoningMode(rawValue: reasoningFormat) != nil else { throw ValidationError("--reasoning-format must be none, auto or deepseek, got '\(reasoningFormat)'") }
+        guard ReasoningFormat(rawValue: reasoningFormat) != nil else { throw ValidationError("--reasoning-format must be none, auto or deepseek, got '\(reasoningFormat)'") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
         guard (sslCertfile == nil) == (sslKeyfile == nil) else { throw ValidationError("--ssl-certfile and --ssl-keyfile go together") }
     }
@@ -79,7 +79,7 @@ struct Serve: ParsableCommand {
             pageSize: blockSize, kvCacheBytes: Self.parseBytes(kvCacheMemory)!, contextLength: contextLength,
             prefixCaching: !noPrefixCache), logger: logger)
         var api = OpenAIService.Configuration(modelID: servedModelName ?? URL(fileURLWithPath: modelOptions.model).lastPathComponent)
-        api.reasoning = ReasoningMode(rawValue: reasoningFormat)!
+        api.reasoning = ReasoningFormat(rawValue: reasoningFormat)!
         api.version = LFMServeVersion.string
         let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
         var router = Router()
