@@ -52,12 +52,24 @@ public struct TokenOutput: Sendable, Equatable {
     public var logprob: Float
     /// The most likely alternatives `(id, logprob)`, best first, when requested.
     public var topLogprobs: [TokenLogprob]
+
+    public init(id: Int, text: String, logprob: Float, topLogprobs: [TokenLogprob] = []) {
+        self.id = id
+        self.text = text
+        self.logprob = logprob
+        self.topLogprobs = topLogprobs
+    }
 }
 
 /// A token id with its log-probability.
 public struct TokenLogprob: Sendable, Equatable {
     public var id: Int
     public var logprob: Float
+
+    public init(id: Int, logprob: Float) {
+        self.id = id
+        self.logprob = logprob
+    }
 }
 
 /// Token accounting of a finished request (OpenAI `usage`).
@@ -66,6 +78,12 @@ public struct GenerationUsage: Sendable, Equatable {
     public var completionTokens: Int
     /// Prompt tokens served from the prefix cache.
     public var cachedTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int, cachedTokens: Int = 0) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.cachedTokens = cachedTokens
+    }
 }
 
 /// Events a request's sink receives, in order: zero or more `.token`, then exactly one
