@@ -56,6 +56,8 @@ let package = Package(
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
 
+        .executableTarget(name: "kernel-bench", dependencies: ["LFMKernels"], swiftSettings: swiftSettings),
+
         // Tests mirror Sources/.
         .target(name: "LFMTestSupport", path: "Tests/LFMTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON", "LFMTestSupport"], swiftSettings: swiftSettings),

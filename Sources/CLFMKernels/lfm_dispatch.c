@@ -7,12 +7,8 @@
 #include <stdatomic.h>
 
 static size_t act_row_bytes_f32(int wtype, int64_t k) { return lfm_act_row_bytes_impl(wtype, k, 0); }
-static size_t act_row_bytes_bf16(int wtype, int64_t k) { return lfm_act_row_bytes_impl(wtype, k, 1); }
 static void prepare_f32(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst) {
     lfm_prepare_act_impl(wtype, x, ldx, k, t0, t1, dst, 0);
-}
-static void prepare_bf16(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst) {
-    lfm_prepare_act_impl(wtype, x, ldx, k, t0, t1, dst, 1);
 }
 
 static void gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
@@ -20,14 +16,19 @@ static void gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64
     lfm_gemm_portable(wtype, w, k, r0, r1, act, T, y, ldy);
 }
 
-#define LFM_TABLE(name, level, arb, prep, gemmfn, sfx)                                          \
+#define LFM_TABLE(name, level, bf16act, arb, prep, gemmfn, sfx)                                 \
     const lfm_kernel_table name = {                                                           \
-        level, arb, prep, gemmfn, lfm_dot_f32_##sfx, lfm_axpy_f32_##sfx, lfm_scale_f32_##sfx, \
+        level, bf16act, arb, prep, gemmfn, lfm_dot_f32_##sfx, lfm_axpy_f32_##sfx, lfm_scale_f32_##sfx, \
         lfm_rmsnorm_f32_##sfx, lfm_silu_mul_f32_##sfx, lfm_max_f32_##sfx, lfm_exp_sum_f32_##sfx }
 
-LFM_TABLE(lfm_table_portable, LFM_ISA_PORTABLE, act_row_bytes_f32, prepare_f32, gemm_portable, portable);
+LFM_TABLE(lfm_table_portable, LFM_ISA_PORTABLE, 0, act_row_bytes_f32, prepare_f32, gemm_portable, portable);
 
 #if defined(__x86_64__)
+static size_t act_row_bytes_bf16(int wtype, int64_t k) { return lfm_act_row_bytes_impl(wtype, k, 1); }
+static void prepare_bf16(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst) {
+    lfm_prepare_act_impl(wtype, x, ldx, k, t0, t1, dst, 1);
+}
+
 /* ISA kernels fall back to the portable code for a type they do not implement. */
 static void gemm_avx2(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                       const void *act, int64_t T, float *y, size_t ldy) {
@@ -39,8 +40,15 @@ static void gemm_avx512(int wtype, const void *w, int64_t k, int64_t r0, int64_t
     if (!lfm_gemm_avx512(wtype, w, k, r0, r1, act, T, y, ldy))
         lfm_gemm_portable(wtype, w, k, r0, r1, act, T, y, ldy);
 }
-LFM_TABLE(lfm_table_avx2, LFM_ISA_AVX2, act_row_bytes_f32, prepare_f32, gemm_avx2, avx2);
-LFM_TABLE(lfm_table_avx512, LFM_ISA_AVX512, act_row_bytes_bf16, prepare_bf16, gemm_avx512, avx512);
+static void gemm_avx512_bf16f32(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                                const void *act, int64_t T, float *y, size_t ldy) {
+    if (!lfm_gemm_avx512_bf16f32(wtype, w, k, r0, r1, act, T, y, ldy))
+        lfm_gemm_portable(wtype, w, k, r0, r1, act, T, y, ldy);
+}
+LFM_TABLE(lfm_table_avx2, LFM_ISA_AVX2, 0, act_row_bytes_f32, prepare_f32, gemm_avx2, avx2);
+LFM_TABLE(lfm_table_avx512, LFM_ISA_AVX512, 1, act_row_bytes_bf16, prepare_bf16, gemm_avx512, avx512);
+/* AVX-512 with exact f32 activations for BF16 weights (LFM_ISA_BF16_F32). */
+LFM_TABLE(lfm_table_avx512_bf16f32, LFM_ISA_AVX512, 0, act_row_bytes_f32, prepare_f32, gemm_avx512_bf16f32, avx512);
 #endif
 
 static int detect(void) {
@@ -72,10 +80,14 @@ int lfm_isa_detected(void) {
 
 const lfm_kernel_table *lfm_kernels_for_isa(int level) {
     const int d = lfm_isa_detected();
+    const int bf16_f32 = (level & LFM_ISA_BF16_F32) != 0;
+    level &= 0xff;
     if (level > d) level = d;
 #if defined(__x86_64__)
-    if (level >= LFM_ISA_AVX512) return &lfm_table_avx512;
+    if (level >= LFM_ISA_AVX512) return bf16_f32 ? &lfm_table_avx512_bf16f32 : &lfm_table_avx512;
     if (level == LFM_ISA_AVX2) return &lfm_table_avx2;
+#else
+    (void)bf16_f32;
 #endif
     return &lfm_table_portable;
 }
@@ -93,6 +105,7 @@ void lfm_isa_force(int level) {
     atomic_store_explicit(&g_active, lfm_kernels_for_isa(level < 0 ? 0 : level), memory_order_release);
 }
 int lfm_isa_active(void) { return active()->isa; }
+int lfm_bf16_uses_bf16_act(void) { return active()->bf16_act; }
 
 size_t lfm_act_row_bytes(int wtype, int64_t k) { return active()->act_row_bytes(wtype, k); }
 void lfm_prepare_act(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst) {

@@ -42,7 +42,8 @@ static TGT AI void bf16_tile(const int NR, const int NT, const uint8_t *w, size_
 
 static TGT void gemm_bf16bf(const void *w, int64_t k, int64_t r0, int64_t r1,
                             const void *act, int64_t T, float *y, size_t ldy) {
-    const size_t wrb = lfm_row_bytes(LFM_TYPE_BF16, k), arb = lfm_act_row_bytes_impl(LFM_TYPE_BF16, k, 1);
+    const int wt = LFM_TYPE_BF16;
+    const size_t wrb = lfm_row_bytes(wt, k), arb = lfm_act_row_bytes_impl(wt, k, 1);
     GEMM_DRIVER(BF16BF_TILE, 4, 4, wrb, arb);
 }
 
@@ -57,5 +58,12 @@ int lfm_gemm_avx512(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
         gemm_q(wtype, w, k, r0, r1, act, T, y, ldy); return 1;
     default: return 0;
     }
+}
+
+int lfm_gemm_avx512_bf16f32(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                            const void *act, int64_t T, float *y, size_t ldy) {
+    if (wtype != LFM_TYPE_BF16) return lfm_gemm_avx512(wtype, w, k, r0, r1, act, T, y, ldy);
+    if (r1 > r0 && T > 0) gemm_fp(wtype, w, k, r0, r1, act, T, y, ldy);
+    return 1;
 }
 #endif

@@ -138,6 +138,9 @@ int lfm_gemm_avx2(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                   const void *act, int64_t T, float *y, size_t ldy);
 int lfm_gemm_avx512(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                     const void *act, int64_t T, float *y, size_t ldy);
+/* As lfm_gemm_avx512 but BF16 weights take f32 activations (LFM_ISA_BF16_F32). */
+int lfm_gemm_avx512_bf16f32(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                            const void *act, int64_t T, float *y, size_t ldy);
 #endif
 
 /* Vector primitives per ISA (lfm_vec.c). */

@@ -19,7 +19,15 @@ public enum KernelISA: Int32, Sendable, CaseIterable, Comparable, CustomStringCo
     /// Selects the level used by the global entry points, clamped to `detected`.
     /// Not synchronised with running kernels: call it at start-up, not while a matmul is
     /// between `prepareActivations` and `gemm` (the BF16 activation format depends on it).
-    public static func force(_ level: KernelISA) { lfm_isa_force(level.rawValue) }
+    ///
+    /// With `exactBF16`, BF16 weights use f32 activations and fp32 FMAs even on AVX-512
+    /// (default: vdpbf16ps on bf16-rounded activations, ~3x faster for prefill).
+    public static func force(_ level: KernelISA, exactBF16: Bool = false) {
+        lfm_isa_force(level.rawValue | (exactBF16 ? Int32(LFM_ISA_BF16_F32) : 0))
+    }
+
+    /// True when the active kernels feed BF16 weights bf16-rounded activations.
+    public static var activeUsesBF16Activations: Bool { lfm_bf16_uses_bf16_act() != 0 }
 
     /// Every level this CPU can run, from portable up to `detected`.
     public static var available: [KernelISA] { allCases.filter { $0 <= detected } }

@@ -6,18 +6,31 @@ import CLFMKernels
 public struct KernelSet: Sendable {
     /// The level actually used (the requested one clamped to what the CPU supports).
     public let isa: KernelISA
+    /// Whether BF16 weights were asked to use exact f32 activations (see `init`).
+    public let exactBF16: Bool
 
-    /// The kernels for `isa`, clamped to `KernelISA.detected`.
-    public init(_ isa: KernelISA) {
-        let t = lfm_kernels_for_isa(isa.rawValue)!
+    /// The kernels for `isa`, clamped to `KernelISA.detected`. With `exactBF16`, BF16
+    /// weights multiply f32 activations with fp32 FMAs on AVX-512 too, instead of vdpbf16ps
+    /// on bf16-rounded activations (for parity tests against fp32 references).
+    public init(_ isa: KernelISA, exactBF16: Bool = false) {
+        let t = lfm_kernels_for_isa(isa.rawValue | (exactBF16 ? Int32(LFM_ISA_BF16_F32) : 0))!
         self.isa = KernelISA(rawValue: Int32(t.pointee.isa)) ?? .portable
+        self.exactBF16 = exactBF16
     }
 
     /// The kernels the global entry points use now.
-    public static var active: KernelSet { KernelSet(.active) }
+    public static var active: KernelSet {
+        KernelSet(.active, exactBF16: lfm_bf16_uses_bf16_act() == 0)
+    }
+
+    /// True when BF16 weights multiply bf16-rounded activations (vdpbf16ps, AVX-512 BF16)
+    /// rather than f32 activations.
+    public var usesBF16Activations: Bool { table.bf16_act != 0 }
 
     @usableFromInline
-    var table: lfm_kernel_table { lfm_kernels_for_isa(isa.rawValue)!.pointee }
+    var table: lfm_kernel_table {
+        lfm_kernels_for_isa(isa.rawValue | (exactBF16 ? Int32(LFM_ISA_BF16_F32) : 0))!.pointee
+    }
 
     /// See `Kernels.activationRowBytes`.
     public func activationRowBytes(_ type: WeightType, k: Int) -> Int {

@@ -9,7 +9,8 @@
  *   F32, F16         float[k]
  *   BF16             uint16 bf16[k] (round-to-nearest-even) when the ISA has AVX512_BF16,
  *                    else float[k]. The bf16 path rounds activations to bf16 (rel. err ~2^-9
- *                    per element, fp32 accumulation); force ISA 1 to get the exact f32 path.
+ *                    per element, fp32 accumulation); or LFM_ISA_BF16_F32 into the ISA
+ *                    level for the exact f32 path on AVX-512 as well.
  *   Q8_0, Q4_0       "Q8_0 activations": int8 qs[k]; float d[k/32]; int32 nsum8[k/32]
  *                    d is the ggml block scale rounded through fp16 (as block_q8_0 stores it),
  *                    nsum8 = -8 * sum(qs of the block) (used by the Q4_0 kernels).
@@ -44,8 +45,11 @@ enum {
     LFM_TYPE_BF16 = 30,
 };
 
-/* Instruction-set levels. */
-enum { LFM_ISA_PORTABLE = 0, LFM_ISA_AVX2 = 1, LFM_ISA_AVX512 = 2 };
+/* Instruction-set levels. LFM_ISA_BF16_F32 may be or-ed into a level passed to
+ * lfm_isa_force / lfm_kernels_for_isa: BF16 weights then take f32 activations and exact
+ * fp32 products on AVX-512 too (instead of vdpbf16ps on bf16-rounded activations); use it
+ * for parity tests against fp32 references. It changes nothing on other levels. */
+enum { LFM_ISA_PORTABLE = 0, LFM_ISA_AVX2 = 1, LFM_ISA_AVX512 = 2, LFM_ISA_BF16_F32 = 0x100 };
 
 /* ---- Block geometry --------------------------------------------------------------- */
 int64_t lfm_block_elems(int type);          /* 1, 32 or 256; 0 if unsupported */
@@ -81,8 +85,9 @@ void lfm_gemm(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1, const
 
 /* ---- ISA control -------------------------------------------------------------------- */
 int lfm_isa_detected(void);
-void lfm_isa_force(int level);   /* clamps to [0, detected] */
-int lfm_isa_active(void);
+void lfm_isa_force(int level);   /* level (| LFM_ISA_BF16_F32), clamped to [0, detected] */
+int lfm_isa_active(void);        /* the active level (without flags) */
+int lfm_bf16_uses_bf16_act(void); /* 1 if the active kernels feed BF16 weights bf16 activations */
 
 /* ---- f32 vector primitives (dispatched) ---------------------------------------------- */
 float lfm_dot_f32(const float *a, const float *b, int64_t n);
@@ -100,7 +105,8 @@ float lfm_exp_sum_f32(float *x, float m, int64_t n);
  * A table of the kernels for one ISA level, independent of the global active level, so
  * tests running in parallel can compare paths without racing on lfm_isa_force. */
 typedef struct lfm_kernel_table {
-    int isa;
+    int isa;          /* LFM_ISA_PORTABLE / AVX2 / AVX512 */
+    int bf16_act;     /* 1: BF16 weights take bf16 activations (see LFM_ISA_BF16_F32) */
     size_t (*act_row_bytes)(int wtype, int64_t k);
     void (*prepare_act)(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1,
                         void *dst);
@@ -115,7 +121,7 @@ typedef struct lfm_kernel_table {
     float (*exp_sum)(float *x, float m, int64_t n);
 } lfm_kernel_table;
 
-/* The table for `level` clamped to what the CPU supports (never NULL). */
+/* The table for `level` (| LFM_ISA_BF16_F32) clamped to what the CPU supports (never NULL). */
 const lfm_kernel_table *lfm_kernels_for_isa(int level);
 
 #ifdef __cplusplus

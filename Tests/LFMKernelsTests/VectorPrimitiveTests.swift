@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import LFMKernels
+
+/// f32 primitives on every available ISA against plain Swift (double) references, at odd
+/// lengths that exercise vector tails. Tolerances: reductions 1e-6 relative to the sum of
+/// magnitudes; element-wise ops 2e-7..2e-6 relative (exp polynomial ~2e-7, silu adds one
+/// division and one multiply).
+@Suite("vector primitives")
+struct VectorPrimitiveTests {
+    static let lengths = [1, 3, 17, 1000]
+
+    static func data(_ n: Int, seed: UInt64, scale: Float = 4) -> [Float] {
+        var rng = TestRandom(seed: seed)
+        return rng.floats(n, scale: scale)
+    }
+
+    @Test(arguments: KernelISA.available, lengths)
+    func dotAxpyScale(_ isa: KernelISA, _ n: Int) {
+        let ks = KernelSet(isa)
+        let a = Self.data(n, seed: 1), b = Self.data(n, seed: 2)
+        let ref = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let mag = zip(a, b).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+        #expect(abs(Double(ks.dot(a, b, count: n)) - ref) <= 1e-6 * mag)
+
+        var y = b
+        ks.axpy(0.75, a, &y, count: n)
+        for i in 0..<n { #expect(abs(Double(y[i]) - (Double(b[i]) + 0.75 * Double(a[i]))) <= 1e-6 * (abs(Double(b[i])) + abs(Double(a[i])))) }
+
+        var z = a
+        ks.scale(-1.5, &z, count: n)
+        for i in 0..<n { #expect(z[i] == a[i] * -1.5) }
+    }
+
+    @Test(arguments: KernelISA.available, lengths)
+    func rmsNorm(_ isa: KernelISA, _ n: Int) {
+        let ks = KernelSet(isa)
+        let x = Self.data(n, seed: 3), w = Self.data(n, seed: 4)
+        let ms = x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(n)
+        let r = 1 / (ms + 1e-5).squareRoot()
+        var y = [Float](repeating: 0, count: n)
+        ks.rmsNorm(x, weight: w, into: &y, count: n, eps: 1e-5)
+        for i in 0..<n {
+            let ref = Double(w[i]) * Double(x[i]) * r
+            #expect(abs(Double(y[i]) - ref) <= 2e-6 * abs(ref) + 1e-7)
+        }
+        // In place.
+        var xi = x
+        xi.withUnsafeMutableBufferPointer { p in ks.rmsNorm(p.baseAddress!, weight: w, into: p.baseAddress!, count: n, eps: 1e-5) }
+        #expect(xi == y)
+    }
+
+    @Test(arguments: KernelISA.available, lengths)
+    func siluMul(_ isa: KernelISA, _ n: Int) {
+        let ks = KernelSet(isa)
+        var g = Self.data(n, seed: 5, scale: 30), u = Self.data(n, seed: 6)
+        if n >= 3 { g[0] = -100; g[1] = 100; g[2] = 0 }
+        var out = [Float](repeating: 0, count: n)
+        ks.siluMul(gate: g, up: u, into: &out, count: n)
+        for i in 0..<n {
+            let z = Double(g[i])
+            let ref = z / (1 + Foundation.exp(-z)) * Double(u[i])
+            #expect(abs(Double(out[i]) - ref) <= 2e-6 * abs(ref) + 1e-30, "silu(\(g[i]))")
+        }
+        u = g
+        ks.siluMul(gate: g, up: u, into: &g, count: n)   // aliasing out == gate
+        #expect(g.count == n)
+    }
+
+    @Test(arguments: KernelISA.available, lengths)
+    func maxAndExpSum(_ isa: KernelISA, _ n: Int) {
+        let ks = KernelSet(isa)
+        var x = Self.data(n, seed: 7, scale: 40)
+        if n >= 17 { x[5] = -.infinity; x[9] = 41 }
+        let m = ks.max(x, count: n)
+        #expect(m == x.max()!)
+        let orig = x
+        let s = ks.expSum(&x, subtracting: m, count: n)
+        var refSum = 0.0
+        for i in 0..<n {
+            let ref = Foundation.exp(Double(orig[i] - m))   // the kernel subtracts in f32
+            refSum += ref
+            #expect(abs(Double(x[i]) - ref) <= 1e-6 * ref, "exp(\(orig[i] - m))")
+        }
+        #expect(abs(Double(s) - refSum) <= 1e-6 * refSum)
+        #expect(ks.max(x, count: 0) == -.infinity)
+    }
+
+    /// expf accuracy over the whole softmax range: relative error < 1e-6 against libm.
+    @Test(arguments: KernelISA.available)
+    func expAccuracy(_ isa: KernelISA) {
+        let ks = KernelSet(isa)
+        let n = 20001
+        var x = (0..<n).map { Float(-87 + 87 * Double($0) / Double(n - 1)) }
+        let orig = x
+        _ = ks.expSum(&x, subtracting: 0, count: n)
+        var worst = 0.0
+        for i in 0..<n {
+            let ref = Double(Foundation.expf(orig[i]))
+            worst = max(worst, abs(Double(x[i]) - ref) / ref)
+        }
+        #expect(worst < 1e-6, "worst relative error \(worst)")
+    }
+}
