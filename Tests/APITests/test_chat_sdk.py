@@ -40,10 +40,14 @@ def test_streaming_chat(client, golden):
 
 def test_n_choices(client):
     r = client.chat.completions.create(model="tiny-chat", messages=[{"role": "user", "content": "Hi"}], n=2,
-                                       max_tokens=8, temperature=1.0, seed=5)
+                                       max_tokens=8, temperature=1.0, seed=5, logprobs=True,
+                                       extra_body={"ignore_eos": True})
     assert [c.index for c in r.choices] == [0, 1]
-    assert r.usage.completion_tokens == sum(1 for _ in range(0)) + r.usage.completion_tokens  # shape
-    assert all(c.message.role == "assistant" for c in r.choices)
+    assert all(c.message.role == "assistant" and c.finish_reason == "length" for c in r.choices)
+    counts = [len(c.logprobs.content) for c in r.choices]
+    assert counts == [8, 8] and r.usage.completion_tokens == sum(counts)
+    # Each choice has its own generator (seed, seed + 1): the two samples differ.
+    assert r.choices[0].message.content != r.choices[1].message.content
 
 
 def test_stop_strings(client, golden):
