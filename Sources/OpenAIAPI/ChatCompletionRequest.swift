@@ -95,7 +95,7 @@ struct ChatCompletionRequest: Sendable {
         switch r.value("content") {
         case nil:
             guard role == "assistant" else { throw .invalidRequest("'\(p).content' is required", param: "\(p).content") }
-            if r.value("tool_calls") == nil { out["content"] = .string("") }
+            out["content"] = .string("")   // templates print content unconditionally
         case .string?: break
         case .array(let parts)?:
             var text = ""
@@ -115,14 +115,50 @@ struct ChatCompletionRequest: Sendable {
         _ = try r.string("tool_call_id")   // type-checked; optional, as several clients omit it
         if let calls = try r.array("tool_calls") {
             guard role == "assistant" else { throw .invalidRequest("only assistant messages carry 'tool_calls'", param: "\(p).tool_calls") }
+            var converted: [JSONValue] = []
             for (j, c) in calls.enumerated() {
                 let cr = try RequestReader(c, prefix: "\(p).tool_calls[\(j)]")
                 guard let f = cr.value("function") else { throw .invalidRequest("'\(p).tool_calls[\(j)].function' is required", param: "\(p).tool_calls[\(j)].function") }
                 let fr = try RequestReader(f, prefix: "\(p).tool_calls[\(j)].function")
                 guard try fr.string("name") != nil else { throw .invalidRequest("'\(p).tool_calls[\(j)].function.name' is required", param: "\(p).tool_calls[\(j)].function.name") }
+                // OpenAI sends arguments as a JSON string; templates expect a mapping (as
+                // transformers documents and vLLM converts). Unparseable strings stay strings.
+                var call = cr.object
+                var function = fr.object
+                if case .string(let args)? = fr.value("arguments"), let parsed = try? JSONValue.parse(args), parsed.objectValue != nil {
+                    function["arguments"] = parsed
+                    call["function"] = .object(function)
+                }
+                converted.append(.object(call))
             }
+            out["tool_calls"] = .array(converted)
         }
         return .object(out)
     }
 }
 
+
+extension ChatCompletionRequest {
+    /// For templates that ignore `tool_calls` (the LFM2 template prints only `content`), writes
+    /// each assistant message's calls into its content in LFM2's own output format,
+    /// `<|tool_call_start|>[name(arg="v", n=2)]<|tool_call_end|>`, so the model sees its past calls.
+    static func inlineToolCalls(_ messages: [JSONValue]) -> [JSONValue] {
+        messages.map { m in
+            guard case .object(var o) = m, o["role"] == "assistant", let calls = o["tool_calls"]?.arrayValue, !calls.isEmpty else { return m }
+            let rendered = calls.compactMap { c -> String? in
+                guard let f = c["function"], let name = f["name"]?.stringValue else { return nil }
+                var args: [String] = []
+                switch f["arguments"] {
+                case .object(let a)?: for (k, v) in a { args.append("\(k)=\(v.serialized())") }
+                case .string(let s)?: if !s.isEmpty { args.append(s) }
+                default: break
+                }
+                return "\(name)(\(args.joined(separator: ", ")))"
+            }
+            let text = "<|tool_call_start|>[" + rendered.joined(separator: ", ") + "]<|tool_call_end|>"
+            o["content"] = .string(text + (o["content"]?.stringValue ?? ""))
+            o["tool_calls"] = nil
+            return .object(o)
+        }
+    }
+}

@@ -15,7 +15,8 @@ extension OpenAIService {
         let tools = chat.toolChoice == .none ? nil : chat.tools
         let text: String
         do {
-            text = try template.render(messages: chat.messages, tools: tools, addGenerationPrompt: true, extraContext: chat.templateKwargs)
+            let messages = template.source.contains("tool_calls") ? chat.messages : ChatCompletionRequest.inlineToolCalls(chat.messages)
+            text = try template.render(messages: messages, tools: tools, addGenerationPrompt: true, extraContext: chat.templateKwargs)
         } catch {
             throw .invalidRequest("the chat template rejected the conversation: \(error)", param: "messages")
         }

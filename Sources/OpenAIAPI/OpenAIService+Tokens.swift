@@ -14,7 +14,8 @@ extension OpenAIService {
             let addPrompt = try r.bool("add_generation_prompt") ?? true
             let text: String
             do {
-                text = try template.render(messages: normalised, tools: tools, addGenerationPrompt: addPrompt)
+                let messages = template.source.contains("tool_calls") ? normalised : ChatCompletionRequest.inlineToolCalls(normalised)
+                text = try template.render(messages: messages, tools: tools, addGenerationPrompt: addPrompt)
             } catch {
                 throw .invalidRequest("the chat template rejected the conversation: \(error)", param: "messages")
             }

@@ -104,3 +104,20 @@ def test_prompt_over_context_names_the_numbers(server):
     assert status == 400
     msg = json.loads(raw)["error"]["message"]
     assert "4096" in msg
+
+
+def test_assistant_tool_calls_render_in_lfm2_format(server):
+    """OpenAI-style past tool calls (arguments as a JSON string, content null) reach the LFM2
+    template as the model's own `<|tool_call_start|>[…]<|tool_call_end|>` text."""
+    msgs = [{"role": "user", "content": "Weather?"},
+            {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+             "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "{\"temp\": 21}"}]
+    status, raw = server.raw("POST", "/tokenize", {"messages": msgs})
+    assert status == 200
+    status2, raw2 = server.raw("POST", "/detokenize", {"tokens": json.loads(raw)["tokens"]})
+    text = json.loads(raw2)["content"]
+    assert '<|im_start|>assistant\n<|tool_call_start|>[get_weather(city="Paris")]<|tool_call_end|><|im_end|>' in text
+    assert "<|tool_response_start|>{\"temp\": 21}<|tool_response_end|>" in text
+    status, raw = server.raw("POST", "/v1/chat/completions", {"messages": msgs, "max_tokens": 2})
+    assert status == 200
