@@ -57,6 +57,9 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         .executableTarget(name: "kernel-bench", dependencies: ["LFMKernels"], swiftSettings: swiftSettings),
+        .executableTarget(name: "http-echo",
+                          dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: swiftSettings),
 
         // Tests mirror Sources/.
         .target(name: "LFMTestSupport", path: "Tests/LFMTestSupport", swiftSettings: swiftSettings),
@@ -66,7 +69,8 @@ let package = Package(
         .testTarget(name: "LFMTokenizerTests", dependencies: ["LFMTokenizer", "OrderedJSON", "LFMJinja", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LFMModelTests", dependencies: ["LFMModel", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LFMRuntimeTests", dependencies: ["LFMRuntime", "LFMTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPServerTests",
+                    dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "OrderedJSON", "LFMRuntime", "LFMTestSupport"],
                     swiftSettings: swiftSettings),
     ],

@@ -170,6 +170,7 @@ package final class EventLoop: @unchecked Sendable {
         defer { events.deallocate() }
         while running {
             runPendingTasks()
+            if !running { break }
             let now = Syscall.now()
             var timeout: Int32 = -1
             if let ns = wheel.nanosUntilNextTick(now: now) {
