@@ -12,14 +12,17 @@ public struct GenerationRequest: Sendable {
     public var stopTokenIDs: Set<Int>
     /// Keep generating past EOS (benchmarks, `ignore_eos`).
     public var ignoreEOS: Bool
-    /// Number of alternatives to report per token with `logprob` (0 = only the chosen token's).
+    /// Report each token's log-probability (`TokenOutput.logprob`; 0 when off). Costs one
+    /// log-sum-exp over the vocabulary per token, so it is opt-in.
+    public var logprobs: Bool
+    /// Number of alternatives to report per token with `logprob` (implies `logprobs`).
     public var topLogprobs: Int
     /// Drop special tokens from the text deltas.
     public var skipSpecialTokens: Bool
 
     public init(id: String, promptTokens: [Int], sampling: SamplingParameters = .greedy, maxTokens: Int = 256,
-                stopStrings: [String] = [], stopTokenIDs: Set<Int> = [], ignoreEOS: Bool = false, topLogprobs: Int = 0,
-                skipSpecialTokens: Bool = false) {
+                stopStrings: [String] = [], stopTokenIDs: Set<Int> = [], ignoreEOS: Bool = false, logprobs: Bool = false,
+                topLogprobs: Int = 0, skipSpecialTokens: Bool = false) {
         self.id = id
         self.promptTokens = promptTokens
         self.sampling = sampling
@@ -27,6 +30,7 @@ public struct GenerationRequest: Sendable {
         self.stopStrings = stopStrings
         self.stopTokenIDs = stopTokenIDs
         self.ignoreEOS = ignoreEOS
+        self.logprobs = logprobs || topLogprobs > 0
         self.topLogprobs = topLogprobs
         self.skipSpecialTokens = skipSpecialTokens
     }
@@ -48,7 +52,8 @@ public struct TokenOutput: Sendable, Equatable {
     /// Text that became final with this token (may be empty while a character or a
     /// possible stop string is incomplete).
     public var text: String
-    /// Natural-log probability under the model's unmodified distribution.
+    /// Natural-log probability under the model's unmodified distribution (0 unless the
+    /// request asked for logprobs).
     public var logprob: Float
     /// The most likely alternatives `(id, logprob)`, best first, when requested.
     public var topLogprobs: [TokenLogprob]

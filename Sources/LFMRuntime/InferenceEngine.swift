@@ -274,7 +274,8 @@ public final class InferenceEngine: @unchecked Sendable {
         LogitProcessor.applyPresenceFrequency(&logits, counts: s.counts, presence: p.presencePenalty, frequency: p.frequencyPenalty)
         LogitProcessor.applyBias(&logits, bias: p.logitBias)
         let id = Sampler.sample(logits, p, rng: &s.rng)
-        let (logSum, m) = LogitProcessor.logProbabilities(raw[...])
+        var logSum: Float = 0, m: Float = 0
+        if s.request.logprobs { (logSum, m) = LogitProcessor.logProbabilities(raw[...]) }
         var top: [TokenLogprob] = []
         if s.request.topLogprobs > 0 {
             top = raw.indices.sorted { raw[$0] > raw[$1] }.prefix(s.request.topLogprobs)
@@ -295,7 +296,7 @@ public final class InferenceEngine: @unchecked Sendable {
         case .text(let t): text = t
         case .stop(let t): text = t; stopped = true
         }
-        s.sink(.token(TokenOutput(id: id, text: text, logprob: raw[id] - m - logSum, topLogprobs: top)))
+        s.sink(.token(TokenOutput(id: id, text: text, logprob: s.request.logprobs ? raw[id] - m - logSum : 0, topLogprobs: top)))
         if stopped { finish(s, .stop, flushText: false); return true }
         if s.generated >= s.request.maxTokens || s.tokens.count >= contextLength { finish(s, .length); return true }
         return false

@@ -42,7 +42,7 @@ extension OpenAIService {
             var sampling = options.sampling
             if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
             let request = GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
-                                            stopStrings: options.stop, ignoreEOS: options.ignoreEOS,
+                                            stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
                                             topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false)
             do {
                 handles.append(try engine.submit(request) { event in run.handle(choice: i, event: event) })

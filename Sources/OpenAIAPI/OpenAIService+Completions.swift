@@ -51,7 +51,8 @@ extension OpenAIService {
                 var sampling = options.sampling
                 if let s = sampling.seed { sampling.seed = s &+ UInt64(j) }
                 let request = GenerationRequest(id: "\(id)-\(index)", promptTokens: prompt, sampling: sampling, maxTokens: maxTokens[pi],
-                                                stopStrings: options.stop, ignoreEOS: options.ignoreEOS, topLogprobs: options.topLogprobs,
+                                                stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
+                                                topLogprobs: options.topLogprobs,
                                                 skipSpecialTokens: true)
                 do {
                     handles.append(try engine.submit(request) { event in run.handle(index: index, event: event, tokenizer: self.tokenizer) })

@@ -50,7 +50,7 @@ struct Complete: ParsableCommand {
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                           repetitionPenalty: repetitionPenalty, seed: seed)
         let request = GenerationRequest(id: "cli", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
-                                        ignoreEOS: ignoreEOS)
+                                        ignoreEOS: ignoreEOS, logprobs: json)
         let printLive = !json
         let start = Date()
         let events = try engine.generate(request) { event in
