@@ -12,6 +12,8 @@ import Testing
         ("tiny-a", "tiny-a", 1e-4),
         ("tiny-a-f32.gguf", "tiny-a", 1e-4),
         ("tiny-a-f16", "tiny-a-f16", 1e-4),
+        ("tiny-c", "tiny-c", 1e-4),   // untied lm_head, explicit head_dim, attention only
+        ("tiny-d", "tiny-d", 1e-4),   // conv only
         ("tiny-b", "tiny-b", 2e-2),
         ("tiny-chat", "tiny-chat", 2e-2),
     ]
