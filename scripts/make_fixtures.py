@@ -18,6 +18,8 @@ Writes Tests/Fixtures/models/:
   tiny-a-f32.gguf, tiny-a-q8_0.gguf, tiny-a-q4_0.gguf   tiny-a written as llama.cpp's converter
                  writes arch `lfm2` (names and keys of lfm2-spec §4.2/4.3); no tokenizer.
   tiny-chat-q8_0.gguf   tiny-chat with the tokenizer and chat template embedded.
+  tiny-c/, tiny-d/   untied lm_head + explicit head_dim + attention only; conv only.
+  tiny-k-q4_k_m.gguf   Q4_K matrices with Q6_K token_embd / ffn_down (hidden 256).
   goldens/<name>.json + <name>.logits.f32   prompts, greedy continuations and logits from
                  transformers (float32 math; for the GGUF quant files, transformers run on the
                  dequantized weights).
@@ -39,7 +41,7 @@ TOKDIR = os.path.join(FIX, "lfm2-tokenizer")
 
 
 # ---------------------------------------------------------------- GGUF writing (numpy only)
-def gguf_write(path, cfg, tensors, qtype, tokenizer_dir=None, chat_template=None):
+def gguf_write(path, cfg, tensors, qtype, tokenizer_dir=None, chat_template=None, qtype_for=None):
     """Write an `lfm2` GGUF the way llama.cpp's converter does. `tensors` maps HF names to
     float32 numpy arrays; `cfg` holds the derived model facts."""
     import gguf
@@ -47,7 +49,7 @@ def gguf_write(path, cfg, tensors, qtype, tokenizer_dir=None, chat_template=None
 
     w = gguf.GGUFWriter(path, "lfm2")
     w.add_string("general.name", os.path.basename(path))
-    w.add_uint32("general.file_type", {T.F32: 0, T.F16: 1, T.Q8_0: 7, T.Q4_0: 2, T.BF16: 32}[qtype])
+    w.add_uint32("general.file_type", {T.F32: 0, T.F16: 1, T.Q8_0: 7, T.Q4_0: 2, T.BF16: 32, T.Q4_K: 15}[qtype])
     w.add_uint32("general.quantization_version", 2)
     w.add_uint32("lfm2.block_count", cfg["n_layers"])
     w.add_uint32("lfm2.context_length", cfg["max_pos"])
@@ -86,6 +88,11 @@ def gguf_write(path, cfg, tensors, qtype, tokenizer_dir=None, chat_template=None
 
     def put(name, arr, quantize):
         arr = np.ascontiguousarray(arr.astype(np.float32))
+        qt = qtype_for(name) if (qtype_for and quantize) else qtype
+        if quantize and qt in (T.Q4_K, T.Q6_K):
+            q = quantize_k(arr, qt.name)
+            w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=qt)
+            return
         if not quantize or qtype == T.F32:
             w.add_tensor(name, arr)
         elif qtype == T.F16:
@@ -120,6 +127,63 @@ def gguf_write(path, cfg, tensors, qtype, tokenizer_dir=None, chat_template=None
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+
+
+def quantize_k(x, kind):
+    """A simple, valid Q4_K / Q6_K encoder (lfm2-spec §6.3 layouts; per-sub-block min/max
+    scales, not ggml's iterative search). gguf-py can dequantize K-quants but not write them.
+    Returns uint8 [rows, row_bytes]."""
+    x = np.asarray(x, np.float32)
+    rows, n = x.shape
+    assert n % 256 == 0
+    blocks = x.reshape(rows, n // 256, 256)
+    if kind == "Q6_K":
+        out = np.zeros((rows, n // 256, 210), np.uint8)
+        g = blocks.reshape(rows, n // 256, 16, 16)
+        sg = np.abs(g).max(-1) / 31.0                               # per-16 scale so q−32 ∈ [−31, 31]
+        d = sg.max(-1) / 127.0
+        d16 = d.astype(np.float16)
+        df = d16.astype(np.float32)
+        sc = np.where(df[..., None] > 0, np.round(sg / np.maximum(df[..., None], 1e-30)), 0).clip(-128, 127).astype(np.int8)
+        eff = df[..., None] * sc.astype(np.float32)
+        q = np.where(eff[..., None] != 0, np.round(g / np.where(eff[..., None] != 0, eff[..., None], 1)), 0).clip(-32, 31).astype(np.int32) + 32
+        q = q.reshape(rows, n // 256, 256)
+        for h in range(2):
+            base = 128 * h
+            for l in range(32):
+                q0, q1, q2, q3 = q[..., base + l], q[..., base + 32 + l], q[..., base + 64 + l], q[..., base + 96 + l]
+                out[..., 64 * h + l] = (q0 & 15) | ((q2 & 15) << 4)
+                out[..., 64 * h + l + 32] = (q1 & 15) | ((q3 & 15) << 4)
+                out[..., 128 + 32 * h + l] = (q0 >> 4) | ((q1 >> 4) << 2) | ((q2 >> 4) << 4) | ((q3 >> 4) << 6)
+        out[..., 192:208] = sc.view(np.uint8)
+        out[..., 208:210] = d16[..., None].view(np.uint8).reshape(rows, n // 256, 2)
+        return out.reshape(rows, -1)
+    assert kind == "Q4_K"
+    out = np.zeros((rows, n // 256, 144), np.uint8)
+    sb = blocks.reshape(rows, n // 256, 8, 32)
+    lo = np.minimum(sb.min(-1), 0.0)
+    hi = sb.max(-1)
+    scale = (hi - lo) / 15.0
+    mval = -lo
+    d = (scale.max(-1) / 63.0).astype(np.float16)
+    dmin = (mval.max(-1) / 63.0).astype(np.float16)
+    df, dmf = d.astype(np.float32), dmin.astype(np.float32)
+    s6 = np.where(df[..., None] > 0, np.round(scale / np.maximum(df[..., None], 1e-30)), 0).clip(0, 63).astype(np.int32)
+    m6 = np.where(dmf[..., None] > 0, np.round(mval / np.maximum(dmf[..., None], 1e-30)), 0).clip(0, 63).astype(np.int32)
+    eff = df[..., None] * s6
+    offs = dmf[..., None] * m6
+    q = np.where(eff[..., None] > 0, np.round((sb + offs[..., None]) / np.where(eff[..., None] > 0, eff[..., None], 1)), 0)
+    q = q.clip(0, 15).astype(np.int32).reshape(rows, n // 256, 256)
+    out[..., 0:2] = d[..., None].view(np.uint8).reshape(rows, n // 256, 2)
+    out[..., 2:4] = dmin[..., None].view(np.uint8).reshape(rows, n // 256, 2)
+    for j in range(4):
+        out[..., 4 + j] = (s6[..., j] & 63) | ((s6[..., j + 4] >> 4) << 6)
+        out[..., 8 + j] = (m6[..., j] & 63) | ((m6[..., j + 4] >> 4) << 6)
+        out[..., 12 + j] = (s6[..., j + 4] & 15) | ((m6[..., j + 4] & 15) << 4)
+    for gi in range(4):
+        for l in range(32):
+            out[..., 16 + 32 * gi + l] = (q[..., 64 * gi + l] & 15) | ((q[..., 64 * gi + 32 + l] & 15) << 4)
+    return out.reshape(rows, -1)
 
 
 def dequantized(tensors, qtype):
@@ -370,6 +434,42 @@ def make_edge_shapes():
         print(name, "min greedy margin", margin)
 
 
+def make_tiny_k():
+    """A K-quant GGUF like llama.cpp's Q4_K_M recipe (Q4_K matrices, Q6_K token_embd and
+    ffn_down), hidden 256 so rows are whole 256-element super-blocks; the reference is
+    transformers on the weights the file actually holds (dequantized by gguf-py)."""
+    import torch
+    from gguf import GGMLQuantizationType as T, quants
+    from transformers import Lfm2Config, Lfm2ForCausalLM
+    config = Lfm2Config(vocab_size=512, hidden_size=256, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2,
+                        intermediate_size=512, block_auto_adjust_ff_dim=False, layer_types=["conv", "full_attention", "conv"],
+                        conv_L_cache=3, norm_eps=1e-5, rope_parameters={"rope_theta": 1000000.0, "rope_type": "default"},
+                        max_position_embeddings=4096, tie_word_embeddings=True, bos_token_id=1, eos_token_id=7, pad_token_id=0)
+    model = Lfm2ForCausalLM(config).float().eval()
+    init_weights(model, 30)
+    tensors = state_tensors(model)
+    tensors.pop("lm_head.weight", None)
+    six = lambda name: T.Q6_K if name in ("token_embd.weight",) or name.endswith("ffn_down.weight") else T.Q4_K
+    facts = {"n_layers": 3, "max_pos": 4096, "hidden": 256, "ffn": 512, "n_heads": 4, "n_kv": 2,
+             "layer_types": config.layer_types, "rope_theta": 1000000.0, "eps": 1e-5, "vocab": 512, "conv_k": 3}
+    gguf_write(os.path.join(OUT, "tiny-k-q4_k_m.gguf"), facts, tensors, T.Q4_K, qtype_for=six)
+    gg = {"model.embed_tokens.weight": "token_embd.weight"}
+    deq = {}
+    for k, v in tensors.items():
+        if v.ndim == 2 and "norm" not in k and "conv.conv" not in k:
+            qt = T.Q6_K if k == "model.embed_tokens.weight" or k.endswith("feed_forward.w2.weight") else T.Q4_K
+            deq[k] = quants.dequantize(quantize_k(v, qt.name), qt).reshape(v.shape)
+        else:
+            deq[k] = v
+    sd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in deq.items()}
+    sd["lm_head.weight"] = sd["model.embed_tokens.weight"]
+    model.load_state_dict(sd, strict=False)
+    prompts = [[1, 2, 3, 4], [int(x) for x in np.random.RandomState(31).randint(0, 512, 21)]]
+    logits, greedy, margin = reference(model, prompts, n_new=12)
+    save_goldens("tiny-k-q4_k_m", prompts, logits, greedy, {"min_greedy_margin": margin})
+    print("tiny-k: min greedy margin", margin)
+
+
 def make_bench(outdir):
     """Random weights in LFM2-350M's exact shape, for benchmarks (never committed)."""
     import gguf
@@ -435,4 +535,5 @@ if __name__ == "__main__":
         make_tiny_b()
         make_tiny_chat()
         make_edge_shapes()
+        make_tiny_k()
         os.system(f"du -sh {OUT}/* {OUT}/goldens")

@@ -54,7 +54,8 @@ import Testing
     /// measured up to 2.7e-2 of max |logit| on these random models; bound 5e-2. Greedy tokens
     /// (every step has a top-1 margin > 0.2 in the reference) must still agree.
     @Test(arguments: [("tiny-a-q8_0.gguf", "tiny-a-q8_0", Float(5e-2)), ("tiny-a-q4_0.gguf", "tiny-a-q4_0", Float(5e-2)),
-                      ("tiny-chat-q8_0.gguf", "tiny-chat-q8_0", Float(5e-2))])
+                      ("tiny-chat-q8_0.gguf", "tiny-chat-q8_0", Float(5e-2)),
+                      ("tiny-k-q4_k_m.gguf", "tiny-k-q4_k_m", Float(5e-2))])
     func quantizedWithinTolerance(path: String, golden: String, tolerance: Float) throws {
         let ref = try ReferenceGoldens(golden)
         let runner = try ModelRunner(path)
