@@ -9,10 +9,16 @@ public final class DeferredRoutes: Sendable {
     private let health: HealthState
 
     /// The (method, path) pairs `OpenAIService.register(on:)` serves.
-    public static let endpoints: [(String, String)] = [
-        ("POST", "/v1/chat/completions"), ("POST", "/v1/completions"), ("GET", "/v1/models"), ("GET", "/v1/models/{id}"),
-        ("GET", "/health"), ("GET", "/version"), ("POST", "/tokenize"), ("POST", "/detokenize"),
-    ]
+    public static let endpoints: [(String, String)] = {
+        var list: [(String, String)] = [("GET", "/health"), ("GET", "/version"), ("POST", "/tokenize"), ("POST", "/detokenize")]
+        for p in ["/v1", ""] {
+            list.append(("POST", p + "/chat/completions"))
+            list.append(("POST", p + "/completions"))
+            list.append(("GET", p + "/models"))
+            list.append(("GET", p + "/models/{id}"))
+        }
+        return list
+    }()
 
     public init(health: HealthState) { self.health = health }
 

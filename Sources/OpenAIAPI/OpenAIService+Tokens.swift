@@ -26,7 +26,10 @@ extension OpenAIService {
             guard let text = content ?? prompt else {
                 throw .invalidRequest("'content' (a string) or 'messages' is required", param: "content")
             }
-            ids = tokenizer.encode(text, addSpecialTokens: try r.bool("add_special") ?? true)
+            // `add_special_tokens` (vLLM) or `add_special` (llama-server); default true as in vLLM.
+            let special = try r.bool("add_special_tokens")
+            let specialShort = try r.bool("add_special")
+            ids = tokenizer.encode(text, addSpecialTokens: special ?? specialShort ?? true)
         }
         res.respond(json(["tokens": .array(ids.map { .integer(Int64($0)) }), "count": .integer(Int64(ids.count)),
                           "max_model_len": .integer(Int64(engine.contextLength))]))

@@ -48,14 +48,18 @@ public final class OpenAIService: Sendable {
     }
 
     /// Registers every endpoint on `router`.
+    /// The OpenAI routes are also served without the `/v1` prefix, as llama-server does, for
+    /// clients configured with a bare base URL.
     public func register(on router: inout Router) {
-        router.post("/v1/chat/completions") { [self] req, res in handleAsync(req, res) { try self.chatCompletions($0, $1) } }
-        router.post("/v1/completions") { [self] req, res in handleAsync(req, res) { try self.completions($0, $1) } }
-        router.get("/v1/models") { [self] _, res in res.respond(json(modelList())) }
-        router.get("/v1/models/{id}") { [self] req, res in
-            let id = req.pathParameters["id"] ?? ""
-            if id == configuration.modelID { res.respond(json(modelObject())) } else {
-                res.respond(error(.notFound("The model '\(id)' does not exist", param: "model")))
+        for prefix in ["/v1", ""] {
+            router.post(prefix + "/chat/completions") { [self] req, res in handleAsync(req, res) { try self.chatCompletions($0, $1) } }
+            router.post(prefix + "/completions") { [self] req, res in handleAsync(req, res) { try self.completions($0, $1) } }
+            router.get(prefix + "/models") { [self] _, res in res.respond(json(modelList())) }
+            router.get(prefix + "/models/{id}") { [self] req, res in
+                let id = req.pathParameters["id"] ?? ""
+                if id == configuration.modelID { res.respond(json(modelObject())) } else {
+                    res.respond(error(.notFound("The model '\(id)' does not exist", param: "model")))
+                }
             }
         }
         router.get("/health") { [self] _, res in res.respond(healthResponse()) }
