@@ -24,6 +24,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // System libraries and C shims.
@@ -48,7 +49,8 @@ let package = Package(
         .target(name: "HTTPServer",
                 dependencies: ["CEpoll", "CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
-        .target(name: "OpenAIAPI", dependencies: ["HTTPServer", "LFMRuntime", "OrderedJSON"],
+        .target(name: "OpenAIAPI", dependencies: ["HTTPServer", "LFMRuntime", "OrderedJSON",
+                                                  .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "lfm-serve",
                           dependencies: ["LFMRuntime", "LFMTokenizer", "LFMModel", "OrderedJSON", "OpenAIAPI", "HTTPServer",

@@ -28,8 +28,9 @@ public final class KVCachePool: @unchecked Sendable {
         layers = max(1, config.attentionLayerCount)
         kvDim = config.kvDim
         let total = self.pageCount * layers * 2 * self.pageSize * kvDim
+        // Not zero-filled: every slot is written (by the forward pass) before attention reads
+        // it, so the OS maps pages lazily and RSS grows with use, not with the budget.
         storage = .allocate(capacity: max(total, 1))
-        storage.initialize(repeating: 0, count: max(total, 1))
         free = (0..<Int32(self.pageCount)).reversed()
         refs = Array(repeating: 0, count: self.pageCount)
     }

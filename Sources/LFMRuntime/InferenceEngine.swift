@@ -370,4 +370,6 @@ public struct EngineStats: Sendable, Equatable {
     /// Prompt pages looked up in / served by the prefix cache.
     public var prefixQueriedPages = 0
     public var prefixHitPages = 0
+
+    public init() {}
 }

@@ -13,6 +13,7 @@ final class ChatRun: Sendable {
     let created: Int
     let options: GenerationOptions
     let tokenizer: Tokenizer
+    let metrics: ServiceMetrics?
     private let state: Mutex<State>
 
     struct Choice {
@@ -23,6 +24,7 @@ final class ChatRun: Sendable {
         var logprobs: [JSONValue] = []
         var finish: String?
         var completionTokens = 0
+        var timer: GenerationTimer
     }
 
     struct State {
@@ -35,13 +37,18 @@ final class ChatRun: Sendable {
     }
 
     init(id: String, model: String, created: Int, choices n: Int, options: GenerationOptions, parseTools: Bool, prefill: String,
-         reasoning: ReasoningFormat, startsInReasoning: Bool, tokenizer: Tokenizer) {
+         reasoning: ReasoningFormat, startsInReasoning: Bool, tokenizer: Tokenizer, metrics: ServiceMetrics? = nil) {
         self.id = id
         self.model = model
         self.created = created
         self.options = options
         self.tokenizer = tokenizer
-        let choices = (0..<n).map { _ in Choice(assembler: ChoiceAssembler(parseTools: parseTools, reasoning: reasoning, startsInReasoning: startsInReasoning, prefill: prefill)) }
+        self.metrics = metrics
+        let start = ContinuousClock.now
+        let choices = (0..<n).map { _ in
+            Choice(assembler: ChoiceAssembler(parseTools: parseTools, reasoning: reasoning, startsInReasoning: startsInReasoning, prefill: prefill),
+                   timer: GenerationTimer(start: start))
+        }
         state = Mutex(State(choices: choices))
     }
 
@@ -80,6 +87,7 @@ final class ChatRun: Sendable {
             switch event {
             case .token(let t):
                 s.choices[i].completionTokens += 1
+                s.choices[i].timer.token(metrics)
                 let deltas = s.choices[i].assembler.feed(t.text)
                 var lp: JSONValue = .null
                 if options.logprobs {
@@ -94,6 +102,7 @@ final class ChatRun: Sendable {
                 apply(deltas, to: &s, choice: i, logprobs: .null)
                 s.promptTokens = usage.promptTokens
                 s.cachedTokens = max(s.cachedTokens, usage.cachedTokens)
+                s.choices[i].timer.finish(metrics, usage: usage, countPrompt: i == 0)
                 let finish = reason == .length ? "length" : (!s.choices[i].toolCalls.isEmpty ? "tool_calls" : "stop")
                 s.choices[i].finish = finish
                 if let stream = s.stream {

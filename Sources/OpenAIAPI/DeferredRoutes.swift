@@ -10,7 +10,8 @@ public final class DeferredRoutes: Sendable {
 
     /// The (method, path) pairs `OpenAIService.register(on:)` serves.
     public static let endpoints: [(String, String)] = {
-        var list: [(String, String)] = [("GET", "/health"), ("GET", "/version"), ("POST", "/tokenize"), ("POST", "/detokenize")]
+        var list: [(String, String)] = [("GET", "/health"), ("GET", "/metrics"), ("GET", "/version"), ("POST", "/tokenize"),
+                                        ("POST", "/detokenize")]
         for p in ["/v1", ""] {
             list.append(("POST", p + "/chat/completions"))
             list.append(("POST", p + "/completions"))

@@ -34,7 +34,7 @@ extension OpenAIService {
         let id = "chatcmpl-" + randomID()
         let run = ChatRun(id: id, model: chat.model ?? configuration.modelID, created: Int(Date().timeIntervalSince1970),
                           choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
-                          startsInReasoning: Self.promptOpensThinking(text + prefill), tokenizer: tokenizer)
+                          startsInReasoning: Self.promptOpensThinking(text + prefill), tokenizer: tokenizer, metrics: metrics)
         var handles: [RequestHandle] = []
         let stream = options.stream ? res.startSSE() : nil
         if let stream { run.attach(stream) }

@@ -41,7 +41,8 @@ extension OpenAIService {
         let maxTokens = try prompts.map { (ids: [Int]) throws(OpenAIError) -> Int in try resolveMaxTokens(maxTokensAsked, promptTokens: ids.count) }
         let id = "cmpl-" + randomID()
         let run = CompletionRun(id: id, model: try r.string("model") ?? configuration.modelID, created: Int(Date().timeIntervalSince1970),
-                                count: prompts.count * options.n, options: options, echo: echo ? texts : nil, n: options.n)
+                                count: prompts.count * options.n, options: options, echo: echo ? texts : nil, n: options.n,
+                                metrics: metrics)
         let stream = options.stream ? res.startSSE() : nil
         if let stream { run.attach(stream) }
         var handles: [RequestHandle] = []
@@ -80,6 +81,7 @@ extension OpenAIService {
 final class CompletionRun: Sendable {
     let id: String, model: String, created: Int, options: GenerationOptions, n: Int
     let echo: [String]?
+    let metrics: ServiceMetrics?
     private let state: Mutex<State>
 
     struct State {
@@ -94,13 +96,18 @@ final class CompletionRun: Sendable {
         var stream: HTTPBodyStream?
         var completion: (@Sendable (JSONValue) -> Void)?
         var done = false
+        var timers: [GenerationTimer]
     }
 
-    init(id: String, model: String, created: Int, count: Int, options: GenerationOptions, echo: [String]?, n: Int) {
+    init(id: String, model: String, created: Int, count: Int, options: GenerationOptions, echo: [String]?, n: Int,
+         metrics: ServiceMetrics? = nil) {
         self.id = id; self.model = model; self.created = created; self.options = options; self.echo = echo; self.n = n
+        self.metrics = metrics
+        let start = ContinuousClock.now
         state = Mutex(State(text: Array(repeating: "", count: count), finish: Array(repeating: nil, count: count),
                             tokens: Array(repeating: [], count: count), tokenLogprobs: Array(repeating: [], count: count),
-                            top: Array(repeating: [], count: count), promptTokens: Array(repeating: 0, count: count)))
+                            top: Array(repeating: [], count: count), promptTokens: Array(repeating: 0, count: count),
+                            timers: Array(repeating: GenerationTimer(start: start), count: count)))
     }
 
     func attach(_ stream: HTTPBodyStream) { state.withLock { $0.stream = stream } }
@@ -121,6 +128,7 @@ final class CompletionRun: Sendable {
             switch event {
             case .token(let t):
                 s.completionTokens += 1
+                s.timers[i].token(metrics)
                 var text = t.text
                 if s.text[i].isEmpty && s.tokens[i].isEmpty, let echo { text = echo[i / n] + text }
                 s.text[i] += text
@@ -137,6 +145,7 @@ final class CompletionRun: Sendable {
                 s.text[i] += trailing
                 s.promptTokens[i] = u.promptTokens
                 if i % n == 0 { s.cachedTokens += u.cachedTokens }
+                s.timers[i].finish(metrics, usage: u, countPrompt: i % n == 0)
                 let f = reason == .length ? "length" : "stop"
                 s.finish[i] = f
                 if let stream = s.stream { _ = stream.send(SSEEvent(data: chunk(i, trailing, f).serialized())) }

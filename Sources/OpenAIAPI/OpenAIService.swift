@@ -32,9 +32,13 @@ public final class OpenAIService: Sendable {
     let logger: Logger
     let created: Int
     let health: HealthState
+    /// Prometheus metrics (served at /metrics).
+    public let metrics: ServiceMetrics
 
-    public init(engine: InferenceEngine, configuration: Configuration, health: HealthState = HealthState(), logger: Logger) throws {
+    public init(engine: InferenceEngine, configuration: Configuration, health: HealthState = HealthState(),
+                metrics: ServiceMetrics = ServiceMetrics(), logger: Logger) throws {
         self.engine = engine
+        self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
         self.health = health
@@ -63,6 +67,10 @@ public final class OpenAIService: Sendable {
             }
         }
         router.get("/health") { [self] _, res in res.respond(healthResponse()) }
+        router.get("/metrics") { [self] _, res in
+            let body = metrics.render(stats: engine.stats, modelID: configuration.modelID, residentBytes: ProcessInfo.residentBytes)
+            res.respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: body))
+        }
         router.get("/version") { [self] _, res in res.respond(json(["version": .string(configuration.version)])) }
         router.post("/tokenize") { [self] req, res in handleAsync(req, res) { try self.tokenize($0, $1) } }
         router.post("/detokenize") { [self] req, res in handleAsync(req, res) { try self.detokenize($0, $1) } }
@@ -72,16 +80,21 @@ public final class OpenAIService: Sendable {
     /// milliseconds) and turns thrown `OpenAIError`s into responses.
     func handleAsync(_ req: HTTPRequest, _ res: HTTPResponder,
                      _ body: @escaping @Sendable (HTTPRequest, HTTPResponder) throws -> Void) {
+        let endpoint = req.path
         if let reason = health.unavailableReason {
+            metrics.request(endpoint: endpoint, status: 503)
             res.respond(error(.unavailable(reason)))
             return
         }
         DispatchQueue.global(qos: .userInitiated).async {
             do {
                 try body(req, res)
+                self.metrics.request(endpoint: endpoint, status: 200)
             } catch let e as OpenAIError {
+                self.metrics.request(endpoint: endpoint, status: e.status)
                 res.respond(self.error(e))
             } catch {
+                self.metrics.request(endpoint: endpoint, status: 500)
                 res.respond(self.error(.server("\(error)")))
             }
         }

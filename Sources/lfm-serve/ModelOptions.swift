@@ -39,12 +39,3 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-extension ProcessInfo {
-    /// Resident set size of this process in bytes (from /proc/self/statm).
-    static var residentBytes: Int {
-        guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let parts = s.split(separator: " ")
-        guard parts.count > 1, let pages = Int(parts[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-}
