@@ -18,4 +18,17 @@ public struct ReasoningParseResult: Sendable, Hashable {
         self.reasoning = reasoning
         self.content = content
     }
+
+    /// Folds a parser's events; `sawReasoning` tells a missing block from an empty one.
+    public init(events: [ReasoningStreamEvent], sawReasoning: Bool) {
+        var reasoning = ""
+        var content = ""
+        for event in events {
+            switch event {
+            case .reasoning(let r): reasoning += r
+            case .content(let c): content += c
+            }
+        }
+        self.init(reasoning: sawReasoning ? reasoning : nil, content: content)
+    }
 }

@@ -77,17 +77,8 @@ public struct ReasoningStreamParser: Sendable {
     /// Splits a complete output in one go.
     public static func parse(_ text: String, options: ReasoningParserOptions = ReasoningParserOptions()) -> ReasoningParseResult {
         var parser = ReasoningStreamParser(options: options)
-        var events = parser.feed(text)
-        events += parser.finish()
-        var reasoning = ""
-        var content = ""
-        for event in events {
-            switch event {
-            case .reasoning(let r): reasoning += r
-            case .content(let c): content += c
-            }
-        }
-        return ReasoningParseResult(reasoning: parser.sawReasoning ? reasoning : nil, content: content)
+        let events = parser.feed(text) + parser.finish()
+        return ReasoningParseResult(events: events, sawReasoning: parser.sawReasoning)
     }
 
     private struct Sink {

@@ -23,15 +23,7 @@ func streamReasoning(_ deltas: [String], options: ReasoningParserOptions = Reaso
     var events: [ReasoningStreamEvent] = []
     for delta in deltas { events += parser.feed(delta) }
     events += parser.finish()
-    var reasoning = ""
-    var content = ""
-    for event in events {
-        switch event {
-        case .reasoning(let r): reasoning += r
-        case .content(let c): content += c
-        }
-    }
-    return ReasoningParseResult(reasoning: parser.sawReasoning ? reasoning : nil, content: content)
+    return ReasoningParseResult(events: events, sawReasoning: parser.sawReasoning)
 }
 
 /// All two-piece splits of `text` at every Unicode-scalar boundary.
