@@ -221,7 +221,7 @@ package final class Connection: EventLoopHandler {
     func complete(_ cur: Current, keepAlive: Bool) {
         if let t = pingTimer { loop.cancelTimer(t); pingTimer = nil }
         server.logAccess(head: cur.head, status: cur.status, bytes: cur.bytesOut,
-                         nanos: Syscall.now() &- cur.start, requestID: cur.context.requestID)
+                         nanos: Syscall.now() &- cur.start, requestID: cur.context.requestID, extra: cur.context.logMetadata)
         current = nil
         flush()
         perform(machine.responseCompleted(keptAlive: keepAlive))

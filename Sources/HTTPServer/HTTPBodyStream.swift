@@ -23,6 +23,9 @@ public final class HTTPBodyStream: Sendable {
     /// overflowed. Check it once per produced item (e.g. per engine step).
     public var isCancelled: Bool { context.isCancelled }
 
+    /// Adds a key/value to this request's access-log line (call before ``finish()``).
+    public func addLogMetadata(_ key: String, _ value: String) { context.addLogMetadata(key, value) }
+
     /// Registers a callback for cancellation (runs on the loop thread; at once if
     /// already cancelled).
     public func onCancel(_ callback: @escaping @Sendable () -> Void) {

@@ -24,6 +24,9 @@ public final class HTTPResponder: Sendable {
     /// True once the client is gone or the server closed the connection.
     public var isCancelled: Bool { context.isCancelled }
 
+    /// Adds a key/value to this request's access-log line (call before responding).
+    public func addLogMetadata(_ key: String, _ value: String) { context.addLogMetadata(key, value) }
+
     /// Registers a callback for cancellation; runs at once if already cancelled.
     public func onCancel(_ callback: @escaping @Sendable () -> Void) {
         context.onCancel(callback)

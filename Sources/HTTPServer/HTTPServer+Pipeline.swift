@@ -66,14 +66,17 @@ extension HTTPServer {
     }
 
     /// Logs one access line at `info`.
-    package func logAccess(head: HTTPRequestHead, status: Int, bytes: Int, nanos: UInt64, requestID: String) {
+    package func logAccess(head: HTTPRequestHead, status: Int, bytes: Int, nanos: UInt64, requestID: String,
+                           extra: [(String, String)] = []) {
         guard configuration.accessLog, logger.logLevel <= .info else { return }
         let ms = Double(nanos) / 1e6
-        logger.info("\(head.method) \(head.rawPath) \(status)", metadata: [
+        var metadata: Logger.Metadata = [
             "status": "\(status)",
             "bytes": "\(bytes)",
             "duration_ms": "\((ms * 100).rounded() / 100)",
             "request_id": "\(requestID)",
-        ])
+        ]
+        for (k, v) in extra { metadata[k] = "\(v)" }
+        logger.info("\(head.method) \(head.rawPath) \(status)", metadata: metadata)
     }
 }

@@ -9,6 +9,7 @@ package final class RequestContext: Sendable {
         var cancelCallbacks: [@Sendable () -> Void] = []
         var writableCallbacks: [@Sendable () -> Void] = []
         var unsent = 0
+        var logMetadata: [(String, String)] = []
     }
 
     /// The loop owning the connection.
@@ -61,6 +62,14 @@ package final class RequestContext: Sendable {
         for cb in cancels { cb() }
         for cb in writables { cb() }
     }
+
+    /// Adds a key/value to the request's access-log line (e.g. token counts).
+    package func addLogMetadata(_ key: String, _ value: String) {
+        state.withLock { $0.logMetadata.append((key, value)) }
+    }
+
+    /// What handlers added with ``addLogMetadata(_:_:)``, in order.
+    package var logMetadata: [(String, String)] { state.withLock { $0.logMetadata } }
 
     /// Adds a cancel callback; runs it at once if already cancelled.
     package func onCancel(_ cb: @escaping @Sendable () -> Void) {

@@ -76,8 +76,8 @@ extension LFM2Config {
     /// ones (`intermediate_size`, `layer_types`, `rope_parameters`, `tie_word_embeddings`).
     /// - Throws: `ModelError` naming the file and field.
     public static func load(path: String) throws -> LFM2Config {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.missingFile(path, "model configuration") }
-        guard let obj = try? JSONSerialization.jsonObject(with: data), let json = obj as? [String: Any] else {
+        guard let bytes = SmallFile.bytes(path: path) else { throw ModelError.missingFile(path, "model configuration") }
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)), let json = obj as? [String: Any] else {
             throw ModelError.corrupt(path, "config.json is not a JSON object")
         }
         return try parse(json, source: path)

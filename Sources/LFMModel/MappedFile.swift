@@ -52,3 +52,23 @@ public final class MappedFile: @unchecked Sendable {
         return T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
+
+/// Whole-file reads of small metadata files (config.json).
+public enum SmallFile {
+    /// Reads a whole file with a plain read loop, so it also works for pipes and other files
+    /// whose size is unknown up front. nil when it cannot be opened or read.
+    public static func bytes(path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+}

@@ -24,6 +24,8 @@ final class ActiveSequence {
     /// Prompt tokens served from the prefix cache at first admission.
     var cachedTokens = 0
     var admitted = false
+    /// When the request was submitted (queue-time metric).
+    let arrival = ContinuousClock.now
 
     init(request: GenerationRequest, handle: RequestHandle, sink: @escaping @Sendable (GenerationEvent) -> Void,
          config: LFM2Config, tokenizer: Tokenizer, order: Int) {

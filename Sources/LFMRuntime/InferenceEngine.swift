@@ -32,6 +32,7 @@ public final class InferenceEngine: @unchecked Sendable {
     private var thread: Thread?
     let prefixCache: PrefixCache?
     private let statsBox = Mutex(EngineStats())
+    private let observerBox = Mutex<(any EngineObserver)?>(nil)
     private let finishedThread = NSCondition()
     private var threadDone = false
 
@@ -57,6 +58,18 @@ public final class InferenceEngine: @unchecked Sendable {
     /// Counters and gauges published by the engine thread after every step (for metrics and
     /// leak checks): when idle, `freePages + cachedPages == totalPages`.
     public var stats: EngineStats { statsBox.withLock { $0 } }
+
+    /// Sets the receiver of step and admission events (metrics); nil removes it.
+    public func setObserver(_ observer: (any EngineObserver)?) { observerBox.withLock { $0 = observer } }
+
+    /// True when no request is queued, waiting or running (for graceful shutdown).
+    public var isIdle: Bool {
+        condition.lock()
+        let queued = inbox.count
+        condition.unlock()
+        let s = stats
+        return queued == 0 && s.running == 0 && s.waiting == 0
+    }
 
     /// KV pages in the pool and how many are free (cached prefix pages count as used).
     public var kvPages: (total: Int, free: Int) {
@@ -196,6 +209,8 @@ public final class InferenceEngine: @unchecked Sendable {
 
     /// One scheduling step plus one forward pass.
     private func step() {
+        let observer = observerBox.withLock { $0 }
+        let stepStart = ContinuousClock.now
         var budget = configuration.maxBatchedTokens
         var entries: [(ActiveSequence, Int)] = []
         // 1. One token for every running sequence that is decoding; preempt newest on page shortage.
@@ -230,6 +245,7 @@ public final class InferenceEngine: @unchecked Sendable {
                 if s.state.length > 0 { s.state.release(to: kv); s.pageHashes = [] }
                 break
             }
+            if !s.admitted { observer?.engineRequestAdmitted(queueSeconds: (ContinuousClock.now - s.arrival).secondsValue) }
             s.admitted = true
             waiting.removeFirst()
             running.append(s)
@@ -264,6 +280,8 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         running.removeAll { r in done.contains { $0 === r } }
         publishStats()
+        observer?.engineStepCompleted(sequences: entries.count, tokens: entries.reduce(0) { $0 + $1.1 },
+                                      seconds: (ContinuousClock.now - stepStart).secondsValue)
     }
 
     /// Samples the next token of `s`, emits it, and reports whether the sequence finished.
@@ -372,4 +390,9 @@ public struct EngineStats: Sendable, Equatable {
     public var prefixHitPages = 0
 
     public init() {}
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

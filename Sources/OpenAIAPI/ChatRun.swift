@@ -158,6 +158,7 @@ final class ChatRun: Sendable {
                 _ = stream.send(SSEEvent(data: c.serialized()))
             }
             _ = stream.send(SSEEvent(data: "[DONE]"))
+            stream.logUsage(usage(s))
             stream.finish()
             return nil
         }

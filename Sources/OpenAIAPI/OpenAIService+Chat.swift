@@ -58,7 +58,10 @@ extension OpenAIService {
             stream.onCancel { hs.forEach { $0.cancel() } }
         } else {
             res.onCancel { hs.forEach { $0.cancel() } }
-            run.onComplete { value in res.respond(self.json(value)) }
+            run.onComplete { value in
+                res.logUsage(value["usage"])
+                res.respond(self.json(value))
+            }
         }
     }
 

@@ -72,7 +72,10 @@ extension OpenAIService {
         let hs = handles
         if let stream { stream.onCancel { hs.forEach { $0.cancel() } } } else {
             res.onCancel { hs.forEach { $0.cancel() } }
-            run.onComplete { value in res.respond(self.json(value)) }
+            run.onComplete { value in
+                res.logUsage(value["usage"])
+                res.respond(self.json(value))
+            }
         }
     }
 }
@@ -158,6 +161,7 @@ final class CompletionRun: Sendable {
                             _ = stream.send(SSEEvent(data: JSONValue.object(o).serialized()))
                         }
                         _ = stream.send(SSEEvent(data: "[DONE]"))
+                        stream.logUsage(usage(s))
                         stream.finish()
                     } else if let c = s.completion {
                         respond = (c, response(s))

@@ -49,6 +49,7 @@ public final class OpenAIService: Sendable {
             template = nil
         }
         created = Int(Date().timeIntervalSince1970)
+        engine.setObserver(metrics)
     }
 
     /// Registers every endpoint on `router`.

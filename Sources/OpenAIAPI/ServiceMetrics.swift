@@ -6,7 +6,8 @@ import Synchronization
 /// Prometheus metrics of the API and the engine, exposed at `GET /metrics` (text format 0.0.4).
 /// Names follow vLLM's in spirit (`lfm_serve_` prefix): request counts by endpoint and status,
 /// token counters, prefix-cache queries and hits, preemptions, KV pages, running / waiting
-/// requests, and histograms of time to first token, inter-token latency and end-to-end latency.
+/// requests, histograms of time to first token, inter-token latency, end-to-end latency and
+/// queue time, and per-step batch size, tokens and duration (as the engine's observer).
 public final class ServiceMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let promptTokens: Counter
@@ -15,6 +16,10 @@ public final class ServiceMetrics: Sendable {
     let ttft: ValueHistogram
     let itl: ValueHistogram
     let e2e: ValueHistogram
+    let queueTime: ValueHistogram
+    let batchSize: ValueHistogram
+    let stepTokens: ValueHistogram
+    let stepDuration: ValueHistogram
     private let engineCounters = Mutex<(preemptions: Int, queried: Int, hits: Int)>((0, 0, 0))
 
     /// `lfm_serve_<name>` with help text (no unit suffix; the name carries it).
@@ -31,6 +36,13 @@ public final class ServiceMetrics: Sendable {
         itl = registry.makeValueHistogram(descriptor: Self.name("inter_token_latency_seconds", "Time between consecutive generated tokens of a request."), buckets: latency)
         e2e = registry.makeValueHistogram(descriptor: Self.name("e2e_request_latency_seconds", "Time from request arrival to its last token."),
                                           buckets: latency)
+        queueTime = registry.makeValueHistogram(descriptor: Self.name("request_queue_time_seconds", "Time from request arrival to its first admission into a step."),
+                                                buckets: latency)
+        let counts: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+        batchSize = registry.makeValueHistogram(descriptor: Self.name("step_sequences", "Sequences in one engine step (batch size)."), buckets: counts)
+        stepTokens = registry.makeValueHistogram(descriptor: Self.name("step_tokens", "Tokens in one engine step (decode plus prompt chunks)."), buckets: counts)
+        stepDuration = registry.makeValueHistogram(descriptor: Self.name("step_duration_seconds", "Wall time of one engine step (forward pass and sampling)."),
+                                                   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
     }
 
     /// Counts one API request by endpoint and HTTP status.
@@ -59,7 +71,22 @@ public final class ServiceMetrics: Sendable {
             .increment(by: Int64(max(0, dq)))
         registry.makeCounter(descriptor: Self.name("prefix_cache_hits_total", "Prompt pages served by the prefix cache."), labels: [])
             .increment(by: Int64(max(0, dh)))
+        let ratio = stats.prefixQueriedPages > 0 ? Double(stats.prefixHitPages) / Double(stats.prefixQueriedPages) : 0
+        registry.makeGauge(descriptor: Self.name("prefix_cache_hit_ratio", "Prefix-cache hits over queries since start (pages)."), labels: [])
+            .set(ratio)
         return registry.emitToBuffer()
+    }
+}
+
+extension ServiceMetrics: EngineObserver {
+    public func engineStepCompleted(sequences: Int, tokens: Int, seconds: Double) {
+        batchSize.record(Double(sequences))
+        stepTokens.record(Double(tokens))
+        stepDuration.record(seconds)
+    }
+
+    public func engineRequestAdmitted(queueSeconds: Double) {
+        queueTime.record(queueSeconds)
     }
 }
 

@@ -10,6 +10,23 @@ struct LFMServe: ParsableCommand {
         version: LFMServeVersion.string,
         subcommands: [Serve.self, Complete.self, Tokenize.self, Render.self, Bench.self],
         defaultSubcommand: Serve.self)
+
+    /// `lfm-serve --help` shows the server's flags (the default command) and then the other
+    /// commands, since most users never type `serve`.
+    static func main() {
+        let args = Array(CommandLine.arguments.dropFirst())
+        if args == ["--help"] || args == ["-h"] || args == ["help"] {
+            print(Serve.helpMessage(for: Serve.self, columns: nil).replacingOccurrences(of: "USAGE: serve", with: "USAGE: lfm-serve [serve]"))
+            print("\nOTHER COMMANDS:")
+            for command in configuration.subcommands where command != Serve.self {
+                let name = command._commandName
+                print("  " + name + String(repeating: " ", count: max(2, 14 - name.count)) + command.configuration.abstract)
+            }
+            print("\n  See 'lfm-serve help <command>' for a command's options.")
+            return
+        }
+        main(nil)
+    }
 }
 
 /// The version reported by `--version` and `GET /version`.

@@ -26,16 +26,18 @@ struct ModelOptions: ParsableArguments {
         } catch {
             throw ValidationError("cannot load model: \(error)")
         }
-        if !quiet {
-            let c = loaded.checkpoint.config
-            let types = loaded.checkpoint.typeCounts.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
-            let facts = String(format: "loaded %@ in %.2f s: %d layers (%d conv + %d attention), hidden %d, %.1fM params, %@, file %.1f MiB, RSS %.1f MiB\n",
-                               model, Date().timeIntervalSince(start), c.numLayers, c.convLayerCount, c.attentionLayerCount, c.hiddenSize,
-                               Double(loaded.checkpoint.parameterCount) / 1e6, types, Double(loaded.checkpoint.fileBytes) / 1048576,
-                               Double(ProcessInfo.residentBytes) / 1048576)
-            FileHandle.standardError.write(Data(facts.utf8))
-        }
+        if !quiet { FileHandle.standardError.write(Data((Self.facts(loaded, path: model, since: start) + "\n").utf8)) }
         return loaded
+    }
+
+    /// One line about a loaded model: load time, shape, parameters, weight types, file size, RSS.
+    static func facts(_ loaded: LoadedModel, path: String, since start: Date) -> String {
+        let c = loaded.checkpoint.config
+        let types = loaded.checkpoint.typeCounts.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+        return String(format: "loaded %@ in %.2f s: %d layers (%d conv + %d attention), hidden %d, %.1fM params, %@, file %.1f MiB, RSS %.1f MiB",
+                      path, Date().timeIntervalSince(start), c.numLayers, c.convLayerCount, c.attentionLayerCount, c.hiddenSize,
+                      Double(loaded.checkpoint.parameterCount) / 1e6, types, Double(loaded.checkpoint.fileBytes) / 1048576,
+                      Double(ProcessInfo.residentBytes) / 1048576)
     }
 }
 

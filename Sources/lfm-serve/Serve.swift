@@ -5,112 +5,218 @@ import HTTPServer
 import LFMRuntime
 import Logging
 import OpenAIAPI
+import ServeConfiguration
 
 /// `lfm-serve serve`: the OpenAI-compatible HTTP server.
+///
+/// Every setting comes from, in rising precedence: its built-in default, the JSON config
+/// file (`--config` / `LFM_SERVE_CONFIG`), an `LFM_SERVE_…` environment variable, the flag.
+/// The flags are declared without defaults (so an absent flag lets the lower layers speak);
+/// ``ServeSettings/specs`` holds the defaults and help texts.
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve the model over an OpenAI-compatible HTTP API.")
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the model over an OpenAI-compatible HTTP API (the default command).",
+        discussion: """
+        Each setting can also come from the JSON config file (--config, or LFM_SERVE_CONFIG) under its flag \
+        name, or from the environment as LFM_SERVE_<NAME> (e.g. LFM_SERVE_MAX_NUM_SEQS=8). Precedence: \
+        flag > environment > config file > default. See docs/configuration.md.
+        """)
 
-    @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
-    @Option(help: "Port to listen on (0 picks a free port, printed at startup).") var port: Int = 8080
-    @Option(name: .customLong("served-model-name"), help: "Model id reported by /v1/models (default: the --model path's last component).")
-    var servedModelName: String?
-    @Option(name: .customLong("api-key"), help: "Require this bearer token on /v1/* (also LFM_SERVE_API_KEY).") var apiKey: String?
-    @Option(name: .customLong("max-batched-tokens"), help: "Tokens per engine step.") var maxBatchedTokens: Int = 512
-    @Option(name: .customLong("max-num-seqs"), help: "Sequences generating at once.") var maxNumSeqs: Int = 64
-    @Option(name: .customLong("max-waiting"), help: "Queued requests beyond the running ones before 429.") var maxWaiting: Int = 256
-    @Option(name: .customLong("kv-cache-memory"), help: "Bytes of KV cache pages (suffixes K, M, G accepted).") var kvCacheMemory: String = "1G"
-    @Flag(name: .customLong("no-prefix-cache"), help: "Do not share KV pages between requests.") var noPrefixCache = false
-    @Option(name: .customLong("block-size"), help: "Tokens per KV page.") var blockSize: Int = 16
-    @Option(name: .customLong("ctx-size"), help: "Context length (prompt + output); default min(model, 32768).") var contextLength: Int?
-    @Option(name: .customLong("reasoning-format"), help: "none | auto | deepseek: split <think> into reasoning_content.") var reasoningFormat: String = "auto"
-    @Option(name: .customLong("ssl-certfile"), help: "TLS certificate (PEM); serves HTTPS with --ssl-keyfile.") var sslCertfile: String?
-    @Option(name: .customLong("ssl-keyfile"), help: "TLS private key (PEM).") var sslKeyfile: String?
-    @Option(name: .customLong("shutdown-timeout"), help: "Seconds to let running generations finish on SIGTERM.") var shutdownTimeout: Int = 30
-    @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (413 beyond it; suffixes K, M, G).") var maxBodyBytes: String = "8M"
-    @Option(name: .customLong("log-level"), help: "trace | debug | info | notice | warning | error | critical") var logLevel: String = "info"
+    @Option(name: .customLong("config"), help: "JSON config file of settings (also LFM_SERVE_CONFIG). (default: none)")
+    var configPath: String?
+    @Option(help: Self.help("model")) var model: String?
+    @Option(help: Self.help("host")) var host: String?
+    @Option(help: Self.help("port")) var port: String?
+    @Option(help: Self.help("threads")) var threads: String?
+    @Option(name: .customLong("served-model-name"), help: Self.help("served-model-name")) var servedModelName: String?
+    @Option(name: .customLong("api-key"), help: Self.help("api-key")) var apiKey: String?
+    @Option(name: .customLong("max-batched-tokens"), help: Self.help("max-batched-tokens")) var maxBatchedTokens: String?
+    @Option(name: .customLong("max-num-seqs"), help: Self.help("max-num-seqs")) var maxNumSeqs: String?
+    @Option(name: .customLong("max-waiting"), help: Self.help("max-waiting")) var maxWaiting: String?
+    @Option(name: .customLong("kv-cache-memory"), help: Self.help("kv-cache-memory")) var kvCacheMemory: String?
+    @Option(name: .customLong("block-size"), help: Self.help("block-size")) var blockSize: String?
+    @Flag(name: .customLong("prefix-cache"), inversion: .prefixedNo, help: Self.help("prefix-cache")) var prefixCache: Bool?
+    @Option(name: .customLong("ctx-size"), help: Self.help("ctx-size")) var contextSize: String?
+    @Option(name: .customLong("reasoning-format"), help: Self.help("reasoning-format")) var reasoningFormat: String?
+    @Option(name: .customLong("ssl-certfile"), help: Self.help("ssl-certfile")) var sslCertfile: String?
+    @Option(name: .customLong("ssl-keyfile"), help: Self.help("ssl-keyfile")) var sslKeyfile: String?
+    @Option(name: .customLong("max-body-bytes"), help: Self.help("max-body-bytes")) var maxBodyBytes: String?
+    @Option(name: .customLong("idle-timeout"), help: Self.help("idle-timeout")) var idleTimeout: String?
+    @Option(name: .customLong("shutdown-timeout"), help: Self.help("shutdown-timeout")) var shutdownTimeout: String?
+    @Option(name: .customLong("allowed-origins"), help: Self.help("allowed-origins")) var allowedOrigins: String?
+    @Flag(name: .customLong("access-log"), inversion: .prefixedNo, help: Self.help("access-log")) var accessLog: Bool?
+    @Option(name: .customLong("log-level"), help: Self.help("log-level")) var logLevel: String?
+    @Option(name: .customLong("log-format"), help: Self.help("log-format")) var logFormat: String?
 
-    func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0…65535, got \(port)") }
-        guard maxBatchedTokens >= 1 else { throw ValidationError("--max-batched-tokens must be ≥ 1, got \(maxBatchedTokens)") }
-        guard maxNumSeqs >= 1 else { throw ValidationError("--max-num-seqs must be ≥ 1, got \(maxNumSeqs)") }
-        guard blockSize >= 1 && blockSize <= 1024 else { throw ValidationError("--block-size must be in 1…1024, got \(blockSize)") }
-        guard Self.parseBytes(kvCacheMemory) != nil else { throw ValidationError("--kv-cache-memory: cannot read '\(kvCacheMemory)' as a size (e.g. 512M, 2G)") }
-        guard Self.parseBytes(maxBodyBytes) != nil else { throw ValidationError("--max-body-bytes: cannot read '\(maxBodyBytes)' as a size") }
-        guard ReasoningFormat(rawValue: reasoningFormat) != nil else { throw ValidationError("--reasoning-format must be none, auto or deepseek, got '\(reasoningFormat)'") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
-        guard (sslCertfile == nil) == (sslKeyfile == nil) else { throw ValidationError("--ssl-certfile and --ssl-keyfile go together") }
+    static func help(_ key: String) -> ArgumentHelp {
+        ArgumentHelp(ServeSettings.spec(key).helpWithDefault, valueName: key)
     }
 
-    static func parseBytes(_ s: String) -> Int? {
-        let t = s.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")
-        let mult: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-        if let last = t.last, let m = mult[last], let v = Double(t.dropLast()), v > 0 { return Int(v * Double(m)) }
-        if let v = Int(t), v > 0 { return v }
-        return nil
+    /// The flags given, by setting key.
+    var givenFlags: [String: String] {
+        var f: [String: String] = [:]
+        let strings: [(String, String?)] = [
+            ("model", model), ("host", host), ("port", port), ("threads", threads), ("served-model-name", servedModelName),
+            ("api-key", apiKey), ("max-batched-tokens", maxBatchedTokens), ("max-num-seqs", maxNumSeqs), ("max-waiting", maxWaiting),
+            ("kv-cache-memory", kvCacheMemory), ("block-size", blockSize), ("ctx-size", contextSize),
+            ("reasoning-format", reasoningFormat), ("ssl-certfile", sslCertfile), ("ssl-keyfile", sslKeyfile),
+            ("max-body-bytes", maxBodyBytes), ("idle-timeout", idleTimeout), ("shutdown-timeout", shutdownTimeout),
+            ("allowed-origins", allowedOrigins), ("log-level", logLevel), ("log-format", logFormat),
+        ]
+        for (k, v) in strings { if let v { f[k] = v } }
+        if let prefixCache { f["prefix-cache"] = String(prefixCache) }
+        if let accessLog { f["access-log"] = String(accessLog) }
+        return f
+    }
+
+    /// Reads the layers and resolves the settings; a bad value exits with its key, source, value and reason.
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (ServeSettings, [String]) {
+        do {
+            var layers = ConfigurationLayers(environment: environment, flags: givenFlags)
+            if let path = configPath ?? environment["LFM_SERVE_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                layers.file = try ConfigurationLayers.readFile(path, specs: ServeSettings.specs)
+            }
+            let unknown = layers.unknownEnvironmentNames(specs: ServeSettings.specs, ignoring: ["LFM_SERVE_CONFIG", "LFM_SERVE_BIN"])
+            return (try ServeSettings.resolve(layers), unknown)
+        } catch let e as ConfigurationError {
+            FileHandle.standardError.write(Data("lfm-serve: configuration error: \(e.message)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
     }
 
     func run() throws {
+        let (settings, unknownEnvironment) = try settings()
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let json = settings.logFormat == "json"
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         var logger = Logger(label: "lfm-serve")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = level
+        logger.notice("lfm-serve \(LFMServeVersion.string) starting", metadata: ["pid": "\(getpid())"])
+        if !settings.overriddenDescription.isEmpty { logger.info("settings: \(settings.overriddenDescription)") }
+        for name in unknownEnvironment { logger.warning("ignoring unknown environment variable \(name)") }
+
         let health = HealthState(unavailable: "loading model")
         // Listen first, so /health answers 503 "loading model" while the weights load.
         let routes = DeferredRoutes(health: health)
         var http = HTTPServer.Configuration()
-        http.host = host
-        http.port = port
-        http.limits.maxBodyBytes = Self.parseBytes(maxBodyBytes)!
-        http.tlsCertificatePath = sslCertfile
-        http.tlsKeyPath = sslKeyfile
-        if let key = apiKey ?? ProcessInfo.processInfo.environment["LFM_SERVE_API_KEY"], !key.isEmpty {
+        http.host = settings.host
+        http.port = settings.port
+        http.limits.maxBodyBytes = settings.maxBodyBytes
+        http.idleTimeout = .milliseconds(Int64(settings.idleTimeout * 1000))
+        http.tlsCertificatePath = settings.sslCertfile
+        http.tlsKeyPath = settings.sslKeyfile
+        http.accessLog = settings.accessLog
+        if let key = settings.apiKey {
             var auth = HTTPServer.BearerAuth(tokens: [key])
             auth.pathPrefix = "/v1/"
             http.auth = auth
         }
-        http.cors = HTTPServer.CORS()
+        http.cors = HTTPServer.CORS(allowedOrigins: settings.allowedOrigins)
         let server = HTTPServer(configuration: http, router: routes.makeRouter(), logger: logger)
         let bound: Int
-        do { bound = try server.start() } catch { throw ValidationError("cannot start the HTTP server: \(error)") }
-        logger.info("listening on \(host):\(bound); loading \(modelOptions.model)")
+        do { bound = try server.start() } catch {
+            logger.critical("cannot start the HTTP server on \(settings.host):\(settings.port): \(error)")
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+        // stdout: one line when the port is bound (health answers 503 "loading model"), one when ready.
+        FileHandle.standardOutput.write(Data("lfm-serve bound to \(settings.host):\(bound), loading the model\n".utf8))
 
-        let loaded = try modelOptions.load()
+        // SIGTERM / SIGINT drain; SIGHUP is logged and otherwise ignored (nothing to reopen:
+        // logs go to stderr and the configuration is read once at start).
+        let done = DispatchSemaphore(value: 0)
+        let engineBox = EngineBox()
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { signal(sig, SIG_IGN) }
+        var sources: [any DispatchSourceSignal] = []
+        let shutdownTimeout = settings.shutdownTimeout
+        for sig in [SIGTERM, SIGINT] {
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler {
+                Self.drain(signal: sig, server: server, engine: engineBox.engine, health: health, timeout: shutdownTimeout,
+                           logger: logger, done: done)
+            }
+            src.resume()
+            sources.append(src)
+        }
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hup.setEventHandler { logger.notice("SIGHUP ignored: there is nothing to reopen or reload (restart to change settings)") }
+        hup.resume()
+        sources.append(hup)
+
+        logger.info("loading \(settings.model)")
+        var modelArguments = ["--model", settings.model]
+        if let t = settings.threads { modelArguments += ["--threads", String(t)] }
+        let modelOptions = try ModelOptions.parse(modelArguments)
+        let loaded: LoadedModel
+        let loadStart = Date()
+        do {
+            loaded = try modelOptions.load(quiet: true)
+            logger.notice("\(ModelOptions.facts(loaded, path: settings.model, since: loadStart))")
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
         let engine = InferenceEngine(model: loaded, configuration: EngineConfiguration(
-            threads: modelOptions.threads, maxBatchedTokens: maxBatchedTokens, maxNumSequences: maxNumSeqs, maxWaiting: maxWaiting,
-            pageSize: blockSize, kvCacheBytes: Self.parseBytes(kvCacheMemory)!, contextLength: contextLength,
-            prefixCaching: !noPrefixCache), logger: logger)
-        var api = OpenAIService.Configuration(modelID: servedModelName ?? URL(fileURLWithPath: modelOptions.model).lastPathComponent)
-        api.reasoning = ReasoningFormat(rawValue: reasoningFormat)!
+            threads: modelOptions.threads, maxBatchedTokens: settings.maxBatchedTokens, maxNumSequences: settings.maxNumSeqs,
+            maxWaiting: settings.maxWaiting, pageSize: settings.blockSize, kvCacheBytes: settings.kvCacheBytes,
+            contextLength: settings.contextSize, prefixCaching: settings.prefixCache), logger: logger)
+        engineBox.engine = engine
+        var api = OpenAIService.Configuration(modelID: settings.servedModelName ?? Self.defaultModelID(settings.model))
+        api.reasoning = ReasoningFormat(rawValue: settings.reasoningFormat) ?? .auto
         api.version = LFMServeVersion.string
         let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
         var router = Router()
         service.register(on: &router)
         routes.install(router)
-        health.set(unavailable: nil)
-        logger.info("serving \(api.modelID) on \(sslCertfile == nil ? "http" : "https")://\(host):\(bound)")
-        FileHandle.standardOutput.write(Data("lfm-serve listening on \(host):\(bound)\n".utf8))
+        if health.unavailableReason == "loading model" { health.set(unavailable: nil) }
+        FileHandle.standardOutput.write(Data("lfm-serve listening on \(settings.host):\(bound)\n".utf8))
+        logger.notice("serving \(api.modelID) on \(settings.sslCertfile == nil ? "http" : "https")://\(settings.host):\(bound)")
 
-        // Graceful shutdown: health goes 503, no new requests, running generations finish up to the timeout.
-        let done = DispatchSemaphore(value: 0)
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        signal(SIGPIPE, SIG_IGN)
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            src.setEventHandler {
-                logger.info("signal \(sig): draining (up to \(shutdownTimeout) s)")
-                health.set(unavailable: "draining")
-                server.shutdown(gracePeriod: .seconds(shutdownTimeout))
-                server.onDrained {
-                    engine.shutdown()
-                    done.signal()
-                }
-            }
-            src.resume()
-            sources.append(src)
-        }
         done.wait()
-        logger.info("stopped")
+        logger.notice("stopped")
         _ = sources
+    }
+
+    /// The id /v1/models reports when --served-model-name is not given.
+    static func defaultModelID(_ model: String) -> String {
+        URL(fileURLWithPath: model).lastPathComponent
+    }
+
+    /// Graceful shutdown: /health and new API requests get 503 "draining" while running
+    /// generations finish (up to `timeout`), then the listener and idle connections close and
+    /// the process exits 0.
+    static func drain(signal sig: Int32, server: HTTPServer, engine: InferenceEngine?, health: HealthState, timeout: Double,
+                      logger: Logger, done: DispatchSemaphore) {
+        guard health.unavailableReason != "draining" else { return }
+        logger.notice("signal \(sig): draining (up to \(timeout) s)")
+        health.set(unavailable: "draining")
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        // Phase 1: keep answering (503 for new work) until the engine has nothing left.
+        while let engine, ContinuousClock.now < deadline {
+            if engine.isIdle { break }
+            usleep(20_000)
+        }
+        // Phase 2: close the listener; responses still being written get what time is left.
+        let left = max(Duration.milliseconds(100), deadline - ContinuousClock.now)
+        server.shutdown(gracePeriod: left)
+        server.onDrained {
+            guard let engine else { Foundation.exit(0) }  // still loading: nothing to finish
+            engine.shutdown()
+            done.signal()
+        }
+    }
+}
+
+/// The engine once loaded, for the signal handlers installed before loading.
+final class EngineBox: @unchecked Sendable {
+    // Safety: written once by the main thread, read by signal handlers; guarded by `lock`.
+    private let lock = NSLock()
+    private var value: InferenceEngine?
+    var engine: InferenceEngine? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }

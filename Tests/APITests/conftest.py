@@ -15,23 +15,39 @@ MODEL = os.path.join(ROOT, "Tests", "Fixtures", "models", "tiny-chat")
 
 
 class Server:
-    def __init__(self, *extra):
-        self.proc = subprocess.Popen([BIN, "serve", "--model", MODEL, "--port", "0", "--threads", "2", *extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
+    """One `lfm-serve serve` process on a free loopback port. Its stderr (the log) is read
+    by a thread into `self.log`, so a chatty server never blocks on a full pipe."""
+
+    def __init__(self, *extra, env=None, model=MODEL, wait=True):
+        import threading
+        args = [BIN, "serve", "--model", model, "--port", "0", "--threads", "2", *extra] if model else [BIN, "serve", *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, **(env or {})})
+        self.log = []
+        self._reader = threading.Thread(target=lambda: self.log.extend(iter(self.proc.stderr.readline, "")), daemon=True)
+        self._reader.start()
         self.port = None
+        if wait:
+            self.wait_listening()
+
+    def wait_listening(self, timeout=60, pattern=r"listening on [^:]+:(\d+)"):
+        deadline = time.time() + timeout
         while time.time() < deadline:
             line = self.proc.stdout.readline()
             if not line:
                 break
-            m = re.search(r"listening on [^:]+:(\d+)", line)
+            m = re.search(pattern, line)
             if m:
                 self.port = int(m.group(1))
                 break
         if self.port is None:
             self.proc.kill()
-            raise RuntimeError("server did not start: " + self.proc.stderr.read())
+            self._reader.join(5)
+            raise RuntimeError("server did not start: " + "".join(self.log))
         self.base = f"http://127.0.0.1:{self.port}"
+
+    def logs(self):
+        return "".join(self.log)
 
     def stop(self):
         self.proc.terminate()

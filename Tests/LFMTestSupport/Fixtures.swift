@@ -9,6 +9,9 @@ public enum Fixtures {
         .deletingLastPathComponent()   // Tests
         .appendingPathComponent("Fixtures")
 
+    /// The repository's top folder (Package.swift, config/, docs/).
+    public static let repositoryRoot: URL = root.deletingLastPathComponent().deletingLastPathComponent()
+
     /// A path inside Tests/Fixtures.
     public static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 

@@ -38,6 +38,7 @@ import Testing
         text = render(m, s)
         #expect(text.contains("lfm_serve_preemptions_total 7\n"))
         #expect(text.contains("lfm_serve_prefix_cache_hits_total 9\n"))
+        #expect(text.contains("# TYPE lfm_serve_prefix_cache_hit_ratio gauge\nlfm_serve_prefix_cache_hit_ratio 0.9\n"))
     }
 
     @Test func latencyHistogramsAndTokenCounters() {
@@ -54,5 +55,25 @@ import Testing
         #expect(text.contains("lfm_serve_cached_prompt_tokens_total 4\n"))
         #expect(text.contains("lfm_serve_generation_tokens_total 2\n"))
         #expect(text.contains("lfm_serve_time_to_first_token_seconds_bucket{le=\"+Inf\"} 1\n"))
+    }
+
+    @Test func engineObserverFillsQueueAndStepHistograms() {
+        let m = ServiceMetrics()
+        m.engineRequestAdmitted(queueSeconds: 0.02)
+        m.engineStepCompleted(sequences: 3, tokens: 130, seconds: 0.004)
+        m.engineStepCompleted(sequences: 16, tokens: 16, seconds: 0.07)
+        let text = render(m)
+        #expect(text.contains("""
+            # HELP lfm_serve_request_queue_time_seconds Time from request arrival to its first admission into a step.
+            # TYPE lfm_serve_request_queue_time_seconds histogram
+            lfm_serve_request_queue_time_seconds_bucket{le="0.005"} 0
+            lfm_serve_request_queue_time_seconds_bucket{le="0.01"} 0
+            lfm_serve_request_queue_time_seconds_bucket{le="0.025"} 1
+            """))
+        #expect(text.contains("lfm_serve_request_queue_time_seconds_count 1\n"))
+        #expect(text.contains("lfm_serve_step_sequences_bucket{le=\"2.0\"} 0\nlfm_serve_step_sequences_bucket{le=\"4.0\"} 1\n"))
+        #expect(text.contains("lfm_serve_step_sequences_sum 19.0\nlfm_serve_step_sequences_count 2\n"))
+        #expect(text.contains("lfm_serve_step_tokens_bucket{le=\"128.0\"} 1\nlfm_serve_step_tokens_bucket{le=\"256.0\"} 2\n"))
+        #expect(text.contains("lfm_serve_step_duration_seconds_count 2\n"))
     }
 }

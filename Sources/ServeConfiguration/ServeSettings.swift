@@ -1,0 +1,116 @@
+import Foundation
+
+/// Every setting of `lfm-serve serve`, resolved from file < environment < flags and checked.
+/// ``specs`` is the single source of the keys, defaults and help texts: the command's
+/// flags, `--help`, config/lfm-serve.json and docs/configuration.md are checked against it.
+public struct ServeSettings: Sendable, Equatable {
+    public var model: String
+    public var host: String
+    public var port: Int
+    /// nil: one per CPU.
+    public var threads: Int?
+    public var servedModelName: String?
+    public var apiKey: String?
+    public var maxBatchedTokens: Int
+    public var maxNumSeqs: Int
+    public var maxWaiting: Int
+    public var kvCacheBytes: Int
+    public var blockSize: Int
+    public var prefixCache: Bool
+    /// nil: min(model maximum, 32768).
+    public var contextSize: Int?
+    public var reasoningFormat: String
+    public var sslCertfile: String?
+    public var sslKeyfile: String?
+    public var maxBodyBytes: Int
+    public var idleTimeout: Double
+    public var shutdownTimeout: Double
+    public var allowedOrigins: [String]
+    public var accessLog: Bool
+    public var logLevel: String
+    public var logFormat: String
+    /// Where each value came from (key → source).
+    public var sources: [String: ConfigurationSource]
+
+    /// The default model: a Hugging Face Hub id, downloaded into the standard cache on first use.
+    public static let defaultModel = "LiquidAI/LFM2-350M"
+
+    /// The settings, in the order `--help` and the docs list them.
+    public static let specs: [SettingSpec] = [
+        SettingSpec("model", .string, default: defaultModel,
+                    help: "Model: a Hugging Face folder, a .gguf file, or a Hub id (owner/name[@revision][:QUANT])."),
+        SettingSpec("host", .string, default: "127.0.0.1", help: "Address to listen on (0.0.0.0 for every interface)."),
+        SettingSpec("port", .int(0...65535), default: "8080", help: "Port to listen on; 0 picks a free port, printed at startup."),
+        SettingSpec("threads", .optionalInt(1...1024, unsetMeaning: "one per CPU"), default: nil, help: "Compute threads."),
+        SettingSpec("served-model-name", .string, default: nil,
+                    help: "Model id reported by /v1/models.", unsetDescription: "the Hub id, or the model path's last component"),
+        SettingSpec("api-key", .string, default: nil, help: "Require this bearer token on /v1/* (/health and /metrics stay open).",
+                    secret: true),
+        SettingSpec("max-batched-tokens", .int(1...1_000_000), default: "512", help: "Tokens per engine step (decode tokens plus prompt chunks)."),
+        SettingSpec("max-num-seqs", .int(1...4096), default: "64", help: "Sequences generating at once."),
+        SettingSpec("max-waiting", .int(0...1_000_000), default: "256", help: "Queued requests beyond the running ones before 429."),
+        SettingSpec("kv-cache-memory", .memory, default: "1G",
+                    help: "KV cache budget: bytes (512M, 2G) or a fraction of physical memory (25%)."),
+        SettingSpec("block-size", .int(1...1024), default: "16", help: "Tokens per KV cache page."),
+        SettingSpec("prefix-cache", .bool, default: "true", help: "Share KV pages of common prompt prefixes between requests."),
+        SettingSpec("ctx-size", .optionalInt(1...(1 << 24), unsetMeaning: "min(model, 32768)"), default: nil,
+                    help: "Context length (prompt plus output)."),
+        SettingSpec("reasoning-format", .choice(["none", "auto", "deepseek"]), default: "auto",
+                    help: "Split <think> text into reasoning_content (auto, deepseek) or leave it in content (none)."),
+        SettingSpec("ssl-certfile", .string, default: nil, help: "TLS certificate chain (PEM); serves HTTPS together with ssl-keyfile."),
+        SettingSpec("ssl-keyfile", .string, default: nil, help: "TLS private key (PEM)."),
+        SettingSpec("max-body-bytes", .bytes, default: "8M", help: "Largest request body accepted; larger ones get 413."),
+        SettingSpec("idle-timeout", .seconds(0...86400), default: "30", help: "Seconds a keep-alive connection may sit idle."),
+        SettingSpec("shutdown-timeout", .seconds(0...86400), default: "30",
+                    help: "Seconds running generations may finish after SIGTERM/SIGINT."),
+        SettingSpec("allowed-origins", .list, default: "*", help: "CORS origins allowed to call the API (comma-separated; * for any)."),
+        SettingSpec("access-log", .bool, default: "true", help: "Log one line per request (method, path, status, tokens, duration)."),
+        SettingSpec("log-level", .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]), default: "info",
+                    help: "Lowest log level written."),
+        SettingSpec("log-format", .choice(["text", "json"]), default: "text", help: "Log line format: text, or json (one object per line)."),
+    ]
+
+    /// The spec of `key`.
+    public static func spec(_ key: String) -> SettingSpec {
+        guard let s = specs.first(where: { $0.key == key }) else { preconditionFailure("no setting '\(key)'") }
+        return s
+    }
+
+    /// Resolves and checks every setting.
+    /// - Throws: ``ConfigurationError`` naming the key, where the value came from, the value and why.
+    public static func resolve(_ layers: ConfigurationLayers, physicalMemory: Int = ServeSettings.physicalMemory) throws -> ServeSettings {
+        let r = try layers.resolve(specs, physicalMemory: physicalMemory)
+        let s = ServeSettings(
+            model: r.string("model") ?? defaultModel, host: r.string("host") ?? "127.0.0.1", port: r.int("port") ?? 8080,
+            threads: r.int("threads"), servedModelName: r.string("served-model-name"), apiKey: r.string("api-key"),
+            maxBatchedTokens: r.int("max-batched-tokens") ?? 512, maxNumSeqs: r.int("max-num-seqs") ?? 64,
+            maxWaiting: r.int("max-waiting") ?? 256, kvCacheBytes: r.int("kv-cache-memory") ?? 1 << 30,
+            blockSize: r.int("block-size") ?? 16, prefixCache: r.bool("prefix-cache") ?? true, contextSize: r.int("ctx-size"),
+            reasoningFormat: r.string("reasoning-format") ?? "auto", sslCertfile: r.string("ssl-certfile"),
+            sslKeyfile: r.string("ssl-keyfile"), maxBodyBytes: r.int("max-body-bytes") ?? 8 << 20,
+            idleTimeout: r.double("idle-timeout") ?? 30, shutdownTimeout: r.double("shutdown-timeout") ?? 30,
+            allowedOrigins: r.list("allowed-origins") ?? ["*"], accessLog: r.bool("access-log") ?? true,
+            logLevel: r.string("log-level") ?? "info", logFormat: r.string("log-format") ?? "text", sources: r.sources)
+        if (s.sslCertfile == nil) != (s.sslKeyfile == nil) {
+            let given = s.sslCertfile == nil ? "ssl-keyfile" : "ssl-certfile"
+            throw ConfigurationError("'\(given)' is set (from \(r.sources[given]!)) but its partner is not: ssl-certfile and ssl-keyfile go together")
+        }
+        for key in ["ssl-certfile", "ssl-keyfile"] {
+            if let path = r.string(key), !FileManager.default.isReadableFile(atPath: path) {
+                throw ConfigurationError.invalid(spec(key), path, from: r.sources[key]!, reason: "a readable PEM file (no such file or not readable)")
+            }
+        }
+        return s
+    }
+
+    /// Physical memory in bytes (for fractional ``kvCacheBytes``); 0 where unknown.
+    public static var physicalMemory: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) }
+
+    /// The settings that differ from their defaults, as `key=value (source)` for the startup log (secrets hidden).
+    public var overriddenDescription: String {
+        Self.specs.compactMap { spec -> String? in
+            guard let src = sources[spec.key], src != .defaultValue else { return nil }
+            return "\(spec.key) from \(src)"
+        }.joined(separator: ", ")
+    }
+}
