@@ -39,6 +39,7 @@ cleanup() {
   if [ "${1:-}" != keep ] && [ -z "${LFM_ROOTFS_CACHE:-}" ]; then rm -rf "$root"; fi
 }
 trap cleanup EXIT
+chmod 755 "$root"   # mktemp makes it 0700; the unprivileged user must traverse /
 if [ ! -x "$root/bin/bash" ]; then
   echo "debootstrap $suite into $root (minbase + $packages) …"
   debootstrap --variant=minbase --include="$packages" "$suite" "$root" http://deb.debian.org/debian >"$root.log" 2>&1 \
@@ -87,6 +88,6 @@ status=0; wait "$server_pid" || status=$?
 server_pid=""
 echo "SIGTERM → exit status $status"
 [ "$status" = 0 ] || { cat /tmp/lfm-chroot.err; exit 1; }
-echo "docker-runtime-test: PASSED (runtime root $(du -sh "$root" | cut -f1), binary $(du -h "$bin" | cut -f1))"
+echo "docker-runtime-test: PASSED (runtime root $(du -sh --exclude=proc "$root" 2>/dev/null | cut -f1), binary $(du -h "$bin" | cut -f1))"
 [ "${1:-}" = --keep ] && trap 'cleanup keep' EXIT
 exit 0
