@@ -21,7 +21,7 @@ class Server:
     def __init__(self, *extra, env=None, model=MODEL, wait=True):
         import threading
         args = [BIN, "serve", "--model", model, "--port", "0", "--threads", "2", *extra] if model else [BIN, "serve", *extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                                      env={**os.environ, **(env or {})})
         self.log = []
         self._reader = threading.Thread(target=lambda: self.log.extend(iter(self.proc.stderr.readline, "")), daemon=True)

@@ -63,3 +63,44 @@ def test_dockerfile_environment_uses_real_settings():
     dockerfile = open(os.path.join(ROOT, "Dockerfile"), encoding="utf-8").read()
     used = set(re.findall(r"\b(LFM_SERVE_[A-Z_]+)=", dockerfile))
     assert used and used <= known, used - known
+
+
+def test_benchmark_plot_data_matches_the_tables():
+    """docs/benchmarks.json (the plots' data) holds the numbers the tables of docs/benchmarks.md show."""
+    doc = open(os.path.join(ROOT, "docs", "benchmarks.md"), encoding="utf-8").read()
+    data = json.load(open(os.path.join(ROOT, "docs", "benchmarks.json")))
+    numbers = []
+    for r in data["single_stream"]["rows"]:
+        numbers += [r["lfm_pp512"], r["peer_pp512"], r["lfm_tg128"], r["peer_tg128"]]
+    for r in data["serving"]["rows"]:
+        numbers += [r["lfm"], r["peer"]]
+    for n in numbers:
+        assert f"{n:.1f}" in doc or f"{n:.2f}" in doc, n
+    for img in re.findall(r"\]\((img/[^)]+\.png)\)", doc):
+        assert os.path.exists(os.path.join(ROOT, "docs", img)), img
+
+
+def test_readme_run_command_and_curl_example():
+    """The README's run command (with our build, on a free port) serves, and its curl example
+    gets a chat completion: what a newcomer following only the README would see."""
+    import shlex
+    from conftest import BIN, Server
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    blocks = [b.strip() for b in re.findall(r"```sh\n(.*?)```", readme, re.S)]
+    run = next(b for b in blocks if "lfm-serve" in b and b.startswith("swift run"))
+    args = shlex.split(run)
+    args = args[args.index("lfm-serve") + 1:]
+    if args and args[0] == "serve":   # Server() adds the subcommand itself
+        args = args[1:]
+    port = args[args.index("--port") + 1]
+    args[args.index("--port") + 1] = "0"
+    s = Server(*args, model=None, wait=False)
+    try:
+        s.wait_listening()
+        curl = next(b for b in blocks if b.startswith("curl"))
+        out = subprocess.run(["bash", "-c", curl.replace(f"127.0.0.1:{port}", f"127.0.0.1:{s.port}")],
+                             capture_output=True, text=True, timeout=60)
+        reply = json.loads(out.stdout)
+        assert reply["object"] == "chat.completion" and reply["choices"][0]["message"]["role"] == "assistant"
+    finally:
+        s.stop()
