@@ -144,7 +144,7 @@ def test_health_goes_loading_ready_draining_and_sigterm_lets_the_stream_finish(t
         def client():
             conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=120)
             conn.request("POST", "/v1/chat/completions", json.dumps({"messages": [{"role": "user", "content": "go"}],
-                         "max_tokens": 3000, "stream": True, "ignore_eos": True}), {"Content-Type": "application/json"})
+                         "max_tokens": 1000, "stream": True, "ignore_eos": True}), {"Content-Type": "application/json"})
             r = conn.getresponse()
             chunks = []
             while True:
