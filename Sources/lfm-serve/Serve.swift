@@ -78,7 +78,7 @@ struct Serve: ParsableCommand {
             threads: modelOptions.threads, maxBatchedTokens: maxBatchedTokens, maxNumSequences: maxNumSeqs, maxWaiting: maxWaiting,
             pageSize: blockSize, kvCacheBytes: Self.parseBytes(kvCacheMemory)!, contextLength: contextLength,
             prefixCaching: !noPrefixCache), logger: logger)
-        var api = OpenAIService.Configuration(modelID: servedModelName ?? URL(fileURLWithPath: modelOptions.model).lastPathComponent)
+        var api = OpenAIService.Configuration(modelID: servedModelName ?? modelOptions.defaultServedModelName)
         api.reasoning = ReasoningFormat(rawValue: reasoningFormat)!
         api.version = LFMServeVersion.string
         let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
