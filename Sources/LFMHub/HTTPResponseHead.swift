@@ -54,8 +54,11 @@ package struct HTTPResponseHead: Sendable, Equatable {
     /// Parses the head (status line through the blank line).
     /// - Throws: `HubError.protocolError` for a malformed status line or header field.
     package static func parse(_ bytes: ArraySlice<UInt8>) throws(HubError) -> HTTPResponseHead {
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // Split on bytes: as Characters, "\r\n" is one grapheme and would not split on "\n".
+        var lines = bytes.split(separator: 10, omittingEmptySubsequences: false).map { line -> Substring in
+            let trimmed = line.last == 13 ? line.dropLast() : line
+            return Substring(String(decoding: trimmed, as: UTF8.self))
+        }
         while let last = lines.last, last.isEmpty { lines.removeLast() }
         guard let statusLine = lines.first else { throw .protocolError("empty HTTP response") }
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)

@@ -142,6 +142,7 @@ public final class HubDownloader {
             let also = others.isEmpty ? "" : " (also available: \(GGUFSelector.availableLabels(others).joined(separator: ", ")))"
             logger.info("\(repo): using \(file)\(also)")
         }
+        try HubCache.makeDirectory(cache.repoDirectory(repo) + "/blobs")
         try HubCache.makeDirectory(cache.snapshotDirectory(repo, commit: info.commit))
         cache.writeCacheDirTag()
         var downloaded = 0

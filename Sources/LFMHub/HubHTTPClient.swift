@@ -21,10 +21,16 @@ package final class HubHTTPClient {
     /// Opens a stream to a URL's host (replaced in tests).
     private let connect: (HubURL, Configuration) throws(HubError) -> any ByteStream
 
-    package init(configuration: Configuration = .init(), logger: Logger) {
+    package convenience init(configuration: Configuration = .init(), logger: Logger) {
+        self.init(configuration: configuration, logger: logger, connect: Self.openStream)
+    }
+
+    /// A client whose connections come from `connect` (tests hand out scripted streams).
+    init(configuration: Configuration = .init(), logger: Logger,
+         connect: @escaping (HubURL, Configuration) throws(HubError) -> any ByteStream) {
         self.configuration = configuration
         self.logger = logger
-        self.connect = Self.openStream
+        self.connect = connect
     }
 
     /// A TCP connection to the URL's host, wrapped in TLS for `https`.

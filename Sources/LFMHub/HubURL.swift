@@ -79,7 +79,9 @@ package struct HubURL: Sendable, Equatable, CustomStringConvertible {
     /// scheme-relative `//host/p`, absolute paths `/p`, query-only `?q` and relative paths.
     package func resolving(_ reference: String) -> HubURL? {
         let ref = reference.trimmingWhitespace
-        if ref.range(of: "://") != nil, let u = HubURL(string: ref) { return u }
+        if let colon = ref.firstIndex(of: ":"), Self.isScheme(ref[..<colon]) {
+            return HubURL(string: ref)  // absolute: only http(s) is usable
+        }
         if ref.hasPrefix("//") { return HubURL(string: scheme + ":" + ref) }
         var r = ref
         if let hash = r.firstIndex(of: "#") { r = String(r[..<hash]) }
@@ -95,6 +97,12 @@ package struct HubURL: Sendable, Equatable, CustomStringConvertible {
             copy.target = Self.withDotSegmentsRemoved(String(dir) + r)
         }
         return copy
+    }
+
+    /// RFC 3986 §3.1: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+    static func isScheme(_ s: Substring) -> Bool {
+        guard let first = s.first, first.isASCII, first.isLetter else { return false }
+        return s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") }
     }
 
     /// RFC 3986 §5.2.4 on the path part of `target` (the query is kept as is).

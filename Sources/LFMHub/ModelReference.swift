@@ -68,10 +68,9 @@ public struct HubModelReference: Sendable, Equatable, Hashable, CustomStringConv
         var rest = text[cut...]
         while let marker = rest.first {
             let body = rest.dropFirst()
-            // A revision may contain '/' (refs/pr/1) but never ':' (git forbids it in ref names);
-            // a quantization never contains '@'. So each part runs to the next marker of the other kind.
-            let other: Character = marker == "@" ? ":" : "@"
-            let end = body.firstIndex(of: other) ?? body.endIndex
+            // A revision may contain '/' (refs/pr/1) but not ':' (git forbids it in ref names) and,
+            // here, not '@'; a quantization contains neither. So each part runs to the next marker.
+            let end = body.firstIndex { $0 == "@" || $0 == ":" } ?? body.endIndex
             let value = String(body[..<end])
             if marker == "@" {
                 guard revision == nil else { throw .invalidReference(text, reason: "more than one '@revision'") }
