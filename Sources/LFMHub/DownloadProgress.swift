@@ -4,7 +4,7 @@ import Logging
 public enum ProgressStyle: Sendable, Equatable {
     /// One updating line on a terminal (file, bytes done / total, rate, ETA).
     case terminal
-    /// Plain log lines: start and end of each file, and every 10 % of large ones.
+    /// Plain log lines: the end of each file; the start and every 10 % of large ones (≥ 8 MiB).
     case log
     /// Nothing beyond debug logs.
     case none
@@ -23,6 +23,7 @@ package final class DownloadProgress {
     private let resumedFrom: Int
     private(set) var done: Int
     private var lastDraw: Double = -1
+    private var lastDrawnDone = -1
     private var lastDecile = 0
 
     /// Files smaller than this get no intermediate log lines.
@@ -43,9 +44,12 @@ package final class DownloadProgress {
         let size = total.map(Self.formatBytes) ?? "unknown size"
         let resumeNote = resumedFrom > 0 ? ", resuming at \(Self.formatBytes(resumedFrom))" : ""
         switch style {
-        case .log: logger.info("downloading \(file) (\(size)\(resumeNote))")
-        case .terminal: draw(force: true)
-        case .none: logger.debug("downloading \(file) (\(size)\(resumeNote))")
+        case .log where (total ?? Int.max) >= Self.logStepMinimumBytes || resumedFrom > 0:
+            logger.info("downloading \(file) (\(size)\(resumeNote))")
+        case .terminal:
+            draw(force: true)
+        case .log, .none:
+            logger.debug("downloading \(file) (\(size)\(resumeNote))")
         }
     }
 
@@ -79,7 +83,7 @@ package final class DownloadProgress {
         let summary = "\(file): \(Self.formatBytes(done)) in \(Self.formatDuration(elapsed)) (\(Self.formatBytes(Int(rate)))/s)"
         switch style {
         case .terminal:
-            draw(force: true)
+            if lastDrawnDone != done { draw(force: true) }
             writeTerminal("\n")
         case .log:
             logger.info("downloaded \(summary)")
@@ -97,6 +101,7 @@ package final class DownloadProgress {
         let t = now()
         guard force || t - lastDraw >= 0.1 else { return }
         lastDraw = t
+        lastDrawnDone = done
         writeTerminal("\r" + Self.line(file: file, done: done, total: total, bytesPerSecond: rate) + "\u{1B}[K")
     }
 

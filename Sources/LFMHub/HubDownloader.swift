@@ -142,8 +142,13 @@ public final class HubDownloader {
             let also = others.isEmpty ? "" : " (also available: \(GGUFSelector.availableLabels(others).joined(separator: ", ")))"
             logger.info("\(repo): using \(file)\(also)")
         }
-        try HubCache.makeDirectory(cache.repoDirectory(repo) + "/blobs")
-        try HubCache.makeDirectory(cache.snapshotDirectory(repo, commit: info.commit))
+        do {
+            try HubCache.makeDirectory(cache.repoDirectory(repo) + "/blobs")
+            try HubCache.makeDirectory(cache.snapshotDirectory(repo, commit: info.commit))
+        } catch {
+            guard case .fileSystem(let path, let detail) = error else { throw error }
+            throw .fileSystem(path: path, detail: detail + "; set HF_HOME or HF_HUB_CACHE to a writable folder")
+        }
         cache.writeCacheDirTag()
         var downloaded = 0
         var i = 0

@@ -2,7 +2,7 @@
 writes the same layout from the same mock Hub, and lfm-serve reads what it wrote."""
 import os
 
-from conftest import CHAT, CHAT_NEEDED, GGUF, download, python_hf, read, repo_dir
+from hub_support import CHAT, CHAT_NEEDED, GGUF, download, python_hf, read, repo_dir
 
 
 def tree(root):

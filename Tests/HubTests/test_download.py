@@ -3,7 +3,7 @@ any request, offline mode, sharded weights, and two processes downloading at onc
 import os
 import subprocess
 
-from conftest import (BIN, CHAT, CHAT_NEEDED, SHARDED, TOKEN, cache_root, download, lfm, read, repo_dir,
+from hub_support import (BIN, CHAT, CHAT_NEEDED, SHARDED, TOKEN, cache_root, download, lfm, read, repo_dir,
                       sha256)
 
 

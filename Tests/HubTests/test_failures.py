@@ -2,7 +2,7 @@
 messages for 401/403/404."""
 import os
 
-from conftest import CHAT, GATED, GGUF, TOKEN, download, read, repo_dir, sha256
+from hub_support import CHAT, GATED, GGUF, TOKEN, download, read, repo_dir, sha256
 
 WEIGHTS = "model.safetensors"
 

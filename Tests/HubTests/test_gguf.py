@@ -1,7 +1,7 @@
 """The `:QUANT` selector on a GGUF repository with several quantizations."""
 import os
 
-from conftest import GGUF, download, read
+from hub_support import GGUF, download, read
 
 
 def test_selector_downloads_only_the_matching_file(env, hub):

@@ -5,7 +5,7 @@ import subprocess
 import time
 import urllib.request
 
-from conftest import BIN, CHAT, GGUF
+from hub_support import BIN, CHAT, GGUF
 
 
 class Served:
@@ -94,7 +94,7 @@ def test_serve_fails_clearly_for_a_missing_repo(env, hub):
 def test_local_path_wins_over_a_hub_id(env, hub, tmp_path):
     import os
     import shutil
-    from conftest import MODELS
+    from hub_support import MODELS
     local = tmp_path / "LiquidAI" / "tiny-chat"
     shutil.copytree(os.path.join(MODELS, "tiny-chat"), local)
     p = subprocess.run([BIN, "complete", "--model", "LiquidAI/tiny-chat", "--prompt", "Hi", "--max-tokens", "1", "--threads", "2"],

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import GGUF, add_fixture_repos, download, read
+from hub_support import GGUF, add_fixture_repos, download, read
 from mock_hub import MockHub
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
