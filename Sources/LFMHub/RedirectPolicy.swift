@@ -1,30 +1,3 @@
-/// An HTTP request as the Hub client sends it.
-package struct HTTPClientRequest: Sendable {
-    /// `GET` or `HEAD`.
-    package var method: String
-    package var url: HubURL
-    /// Extra header fields (Host, User-Agent, Connection are added by the client).
-    package var headers: [(name: String, value: String)]
-
-    package init(method: String, url: HubURL, headers: [(name: String, value: String)] = []) {
-        self.method = method
-        self.url = url
-        self.headers = headers
-    }
-
-    /// The first value of header `name` (case-insensitive).
-    package subscript(name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
-
-    /// The request without header `name`.
-    package func removingHeader(_ name: String) -> HTTPClientRequest {
-        var r = self
-        r.headers.removeAll { $0.name.lowercased() == name.lowercased() }
-        return r
-    }
-}
-
 /// Which redirects the client follows, and what credentials travel with them.
 ///
 /// The Hub answers `resolve/<rev>/<file>` for large files with a redirect to a CDN host and a

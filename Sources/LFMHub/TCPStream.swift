@@ -2,17 +2,6 @@
 import Glibc
 #endif
 
-/// A blocking, bidirectional byte stream: a TCP socket or TLS over one.
-package protocol ByteStream: AnyObject {
-    /// Reads up to `buffer.count` bytes; 0 means the peer closed the connection.
-    /// - Throws: `HubError.network` on reset or timeout, `HubError.tls` on a TLS failure.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(HubError) -> Int
-    /// Writes all of `bytes`.
-    func write(_ bytes: UnsafeRawBufferPointer) throws(HubError)
-    /// Closes the connection (idempotent).
-    func close()
-}
-
 /// A connected TCP socket in blocking mode with send and receive timeouts
 /// (`SO_SNDTIMEO`/`SO_RCVTIMEO`), so a stalled server fails a read instead of hanging.
 package final class TCPStream: ByteStream {

@@ -5,28 +5,18 @@ import Logging
 
 /// `--model` as a Hugging Face Hub reference: resolved to a local snapshot path before loading.
 extension ModelOptions {
-    /// `--model` parsed: an existing local path always wins over a Hub repository id.
-    func modelReference() throws -> ModelReference {
-        try ModelReference.parse(model, fileExists: { FileManager.default.fileExists(atPath: $0) })
-    }
-
     /// The path to load: `--model` itself when it is a local path, else the snapshot folder
     /// (or GGUF file) in the Hugging Face cache, downloaded first when missing.
     /// - Throws: `HubError` with a message naming the repository and what to do.
     func resolvedModelPath(logger: Logger) throws -> String {
-        switch try modelReference() {
-        case .local(let path):
-            return path
-        case .hub(let reference):
-            return try HubDownloader(configuration: HubDownloader.Configuration.lfmServe(), logger: logger).resolve(reference).path
-        }
+        try ModelPath.resolve(model, logger: logger)
     }
 
     /// The model id `/v1/models` reports when `--served-model-name` is not given: the Hub
     /// repository id (`LiquidAI/LFM2-350M`, without `@revision` or `:QUANT`), else the
     /// local path's last component.
     var defaultServedModelName: String {
-        if case .hub(let reference)? = try? modelReference() { return reference.repoID }
+        if case .hub(let reference)? = try? ModelPath.reference(model) { return reference.repoID }
         return URL(fileURLWithPath: model).lastPathComponent
     }
 
@@ -35,6 +25,26 @@ extension ModelOptions {
         var logger = Logger(label: "lfm-serve")
         logger.logLevel = .info
         return logger
+    }
+}
+
+/// A `--model` value (of `ModelOptions`, or of `tokenize`, `render` and `bench`, which take
+/// `--model` directly) turned into a local path.
+enum ModelPath {
+    /// The parsed value: an existing local path always wins over a Hub repository id.
+    static func reference(_ text: String) throws -> ModelReference {
+        try ModelReference.parse(text, fileExists: { FileManager.default.fileExists(atPath: $0) })
+    }
+
+    /// `text` itself when it is a local path, else the cache path of the Hub reference,
+    /// downloaded first when missing (HF_HUB_OFFLINE: from the cache only).
+    static func resolve(_ text: String, logger: Logger = ModelOptions.makeDefaultLogger()) throws -> String {
+        switch try reference(text) {
+        case .local(let path):
+            return path
+        case .hub(let ref):
+            return try HubDownloader(configuration: .lfmServe(), logger: logger).resolve(ref).path
+        }
     }
 }
 

@@ -101,3 +101,15 @@ def test_local_path_wins_over_a_hub_id(env, hub, tmp_path):
                        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert hub.requests == []
+
+
+def test_other_subcommands_take_hub_ids(env, hub):
+    from hub_support import lfm
+    r = lfm(env, "tokenize", "--model", CHAT, "Hello")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("[")
+    hub.reset()
+    env["HF_HUB_OFFLINE"] = "1"
+    r = lfm(env, "complete", "--model", CHAT, "--prompt", "Hi", "--max-tokens", "1", "--threads", "2")
+    assert r.returncode == 0, r.stderr
+    assert hub.requests == []
