@@ -77,6 +77,13 @@ extension HubCache {
         return Int(st.st_size)
     }
 
+    /// The content of a (metadata) file of at most `limit` bytes, following symlinks; nil when
+    /// absent, unreadable or larger. A safetensors index of a large model is several 100 KiB.
+    static func readFile(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
+        guard let size = regularFileSize(path), size <= limit, let data = FileManager.default.contents(atPath: path) else { return nil }
+        return Array(data)
+    }
+
     /// The target of the symlink at `path`, nil if it is not a symlink.
     static func readLink(_ path: String) -> String? {
         var buf = [CChar](repeating: 0, count: 4096)

@@ -89,7 +89,7 @@ public final class HubDownloader {
         let dir = cache.snapshotDirectory(repo, commit: commit)
         let lookup = HubFileSelection.lookup(snapshotFiles: cache.snapshotFiles(repo, commit: commit), quantization: reference.quantization,
                                              exactDefault: exactDefault, repo: repo) { name in
-            HubEnvironment.readSmallFile(dir + "/" + name).map { Array($0.utf8) }
+            HubCache.readFile(dir + "/" + name)
         }
         switch lookup {
         case .hit(let entry):
@@ -143,8 +143,8 @@ public final class HubDownloader {
             downloaded += try fetch(file, repo: repo, commit: info.commit, client: client)
             if file == plan.index {
                 let path = cache.snapshotPath(repo, commit: info.commit, file: file)
-                guard let text = HubEnvironment.readSmallFile(path) else { throw .fileSystem(path: path, detail: "cannot read the safetensors index") }
-                plan = plan.addingShards(try HubFileSelection.shards(fromIndex: Array(text.utf8), name: file))
+                guard let bytes = HubCache.readFile(path) else { throw .fileSystem(path: path, detail: "cannot read the safetensors index") }
+                plan = plan.addingShards(try HubFileSelection.shards(fromIndex: bytes, name: file))
             }
             i += 1
         }

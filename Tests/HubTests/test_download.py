@@ -107,6 +107,10 @@ def test_sharded_safetensors_fetch_the_index_and_every_shard(env, hub):
     files = sorted(os.listdir(snap))
     assert "model.safetensors.index.json" in files
     assert [f for f in files if f.startswith("model-")] == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+    # The cached index (larger than 64 KiB) is read to check every shard is there: no request.
+    hub.reset()
+    assert download(env, SHARDED).stdout.strip() == snap
+    assert hub.requests == []
     # And it loads: a greedy completion of two tokens.
     c = lfm(env, "complete", "--model", snap, "--prompt", "Hello", "--max-tokens", "2", "--temperature", "0", "--threads", "2")
     assert c.returncode == 0, c.stderr
