@@ -23,7 +23,7 @@ struct Render: ParsableCommand {
         }
         let msgs = try readArray(messages, "--messages")
         let toolList = try tools.map { try readArray($0, "--tools") }
-        let model = try ModelPath.resolve(model)
+        let model = try ModelPath.resolve(self.model)
         var isDir: ObjCBool = false
         let template: ChatTemplate
         if FileManager.default.fileExists(atPath: model, isDirectory: &isDir), isDir.boolValue {
