@@ -28,9 +28,12 @@ uid=$(sed -n 's/.*useradd --system --uid \([0-9]*\).*/\1/p' Dockerfile)
 [ -n "$suite" ] && [ -n "$packages" ] && [ -n "$uid" ] || { echo "cannot read the runtime stage from Dockerfile"; exit 1; }
 echo "runtime stage: debian $suite + [$packages], user uid $uid"
 
-# The binary, as the build stage makes it (debug configuration: same link, faster to build here).
-swift build --static-swift-stdlib --product lfm-serve 2>&1 | tail -1
-bin="$(swift build --show-bin-path)/lfm-serve"
+# The binary, as the build stage makes it (debug configuration: same link, faster to build).
+# A separate build folder: objects compiled for a static Swift runtime must not mix with the
+# test build's.
+scratch=.build-static
+swift build --scratch-path "$scratch" --static-swift-stdlib --product lfm-serve 2>&1 | tail -1
+bin="$(swift build --scratch-path "$scratch" --show-bin-path)/lfm-serve"
 
 root="${LFM_ROOTFS_CACHE:-$(mktemp -d /tmp/lfm-rootfs.XXXXXX)}"
 cleanup() {

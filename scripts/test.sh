@@ -25,3 +25,4 @@ PY
 
 # The OpenAI-compatible API through the official openai SDK against real server processes.
 LFM_SERVE_BIN="$bin" timeout 1200 python3 -m pytest -q Tests/APITests
+LFM_SERVE_BIN="$bin" timeout 600 python3 -m pytest -q Tests/HubTests

@@ -3,4 +3,6 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
 #endif

@@ -17,6 +17,7 @@ public final class DeferredRoutes: Sendable {
             list.append(("POST", p + "/completions"))
             list.append(("GET", p + "/models"))
             list.append(("GET", p + "/models/{id}"))
+            list.append(("GET", p + "/models/{owner}/{name}"))
         }
         return list
     }()

@@ -60,11 +60,10 @@ public final class OpenAIService: Sendable {
             router.post(prefix + "/chat/completions") { [self] req, res in handleAsync(req, res) { try self.chatCompletions($0, $1) } }
             router.post(prefix + "/completions") { [self] req, res in handleAsync(req, res) { try self.completions($0, $1) } }
             router.get(prefix + "/models") { [self] _, res in res.respond(json(modelList())) }
-            router.get(prefix + "/models/{id}") { [self] req, res in
-                let id = req.pathParameters["id"] ?? ""
-                if id == configuration.modelID { res.respond(json(modelObject())) } else {
-                    res.respond(error(.notFound("The model '\(id)' does not exist", param: "model")))
-                }
+            router.get(prefix + "/models/{id}") { [self] req, res in res.respond(modelResponse(req.pathParameters["id"] ?? "")) }
+            // Hub ids contain a slash (`LiquidAI/LFM2-350M`): the SDK's models.retrieve sends it as is.
+            router.get(prefix + "/models/{owner}/{name}") { [self] req, res in
+                res.respond(modelResponse((req.pathParameters["owner"] ?? "") + "/" + (req.pathParameters["name"] ?? "")))
             }
         }
         router.get("/health") { [self] _, res in res.respond(healthResponse()) }
@@ -75,6 +74,13 @@ public final class OpenAIService: Sendable {
         router.get("/version") { [self] _, res in res.respond(json(["version": .string(configuration.version)])) }
         router.post("/tokenize") { [self] req, res in handleAsync(req, res) { try self.tokenize($0, $1) } }
         router.post("/detokenize") { [self] req, res in handleAsync(req, res) { try self.detokenize($0, $1) } }
+    }
+
+    /// `GET /v1/models/{id}`: the served model, or 404 naming the id asked for.
+    func modelResponse(_ id: String) -> HTTPResponse {
+        let decoded = id.removingPercentEncoding ?? id
+        if decoded == configuration.modelID { return json(modelObject()) }
+        return error(.notFound("The model '\(decoded)' does not exist", param: "model"))
     }
 
     /// Runs a handler off the I/O thread (template rendering and tokenization take

@@ -9,7 +9,7 @@ import LFMTokenizer
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure prefill / decode tokens per second (pp/tg) or tokenizer throughput.")
 
-    @Option(help: "Model folder or .gguf file.") var model: String
+    @Option(help: "Model folder, .gguf file or Hub repo owner/name[@revision][:QUANT].") var model: String
     @Option(help: "Compute threads (default: one per CPU).") var threads: Int = ThreadPoolDefaults.threads
     @Option(name: .customLong("prompt-tokens"), help: "Prefill length (pp).") var promptTokens: Int = 512
     @Option(name: .customLong("gen-tokens"), help: "Decode length (tg).") var genTokens: Int = 128
@@ -20,7 +20,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         if let path = tokenizerText { return try benchTokenizer(path) }
         let loaded: LoadedModel
-        do { loaded = try LoadedModel.load(path: model) } catch { throw ValidationError("cannot load model: \(error)") }
+        let path = try ModelPath.resolve(model)
+        do { loaded = try LoadedModel.load(path: path) } catch { throw ValidationError("cannot load model: \(error)") }
         let rssLoaded = ProcessInfo.residentBytes
         let c = loaded.checkpoint.config
         let lfm = LFM2Model(checkpoint: loaded.checkpoint, threads: threads)

@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import LFMModel
 import LFMRuntime
+import Logging
 
 /// `--model` and `--threads`, shared by every subcommand that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model: a Hugging Face folder (config.json + safetensors) or a .gguf file.")
+    @Option(name: .long, help: "Model: a Hugging Face folder (config.json + safetensors), a .gguf file, or a Hub repo owner/name[@revision][:QUANT] (downloaded into the Hugging Face cache).")
     var model: String
 
     @Option(name: .long, help: "Compute threads (default: one per CPU).")
@@ -15,14 +16,16 @@ struct ModelOptions: ParsableArguments {
         guard threads >= 1 && threads <= 1024 else { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
     }
 
-    /// Loads the model, showing progress on a terminal, and prints its facts to stderr.
-    func load(quiet: Bool = false) throws -> LoadedModel {
+    /// Loads the model (downloading it first when `--model` names a Hub repository), showing
+    /// progress on a terminal, and prints its facts to stderr.
+    func load(quiet: Bool = false, logger: Logger? = nil) throws -> LoadedModel {
+        let path = try resolvedModelPath(logger: logger ?? Self.makeDefaultLogger())
         let start = Date()
         let tty = isatty(STDERR_FILENO) == 1
         if tty && !quiet { FileHandle.standardError.write(Data("loading \(model) …\r".utf8)) }
         let loaded: LoadedModel
         do {
-            loaded = try LoadedModel.load(path: model)
+            loaded = try LoadedModel.load(path: path)
         } catch {
             throw ValidationError("cannot load model: \(error)")
         }

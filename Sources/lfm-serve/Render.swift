@@ -8,7 +8,7 @@ import OrderedJSON
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Render chat messages (JSON) through the model's chat template.")
 
-    @Option(help: "Model folder or .gguf file.") var model: String
+    @Option(help: "Model folder, .gguf file or Hub repo owner/name[@revision][:QUANT].") var model: String
     @Option(help: "JSON file with an array of messages ({\"role\", \"content\", …}).") var messages: String
     @Option(help: "JSON file with an array of OpenAI tools.") var tools: String?
     @Flag(name: .customLong("no-generation-prompt"), help: "Do not append the assistant turn opener.") var noGenerationPrompt = false
@@ -23,6 +23,7 @@ struct Render: ParsableCommand {
         }
         let msgs = try readArray(messages, "--messages")
         let toolList = try tools.map { try readArray($0, "--tools") }
+        let model = try ModelPath.resolve(self.model)
         var isDir: ObjCBool = false
         let template: ChatTemplate
         if FileManager.default.fileExists(atPath: model, isDirectory: &isDir), isDir.boolValue {

@@ -153,7 +153,7 @@ struct Serve: ParsableCommand {
         let loaded: LoadedModel
         let loadStart = Date()
         do {
-            loaded = try modelOptions.load(quiet: true)
+            loaded = try modelOptions.load(quiet: true, logger: logger)
             logger.notice("\(ModelOptions.facts(loaded, path: settings.model, since: loadStart))")
         } catch {
             logger.critical("\(error)")
@@ -164,7 +164,7 @@ struct Serve: ParsableCommand {
             maxWaiting: settings.maxWaiting, pageSize: settings.blockSize, kvCacheBytes: settings.kvCacheBytes,
             contextLength: settings.contextSize, prefixCaching: settings.prefixCache), logger: logger)
         engineBox.engine = engine
-        var api = OpenAIService.Configuration(modelID: settings.servedModelName ?? Self.defaultModelID(settings.model))
+        var api = OpenAIService.Configuration(modelID: settings.servedModelName ?? modelOptions.defaultServedModelName)
         api.reasoning = ReasoningFormat(rawValue: settings.reasoningFormat) ?? .auto
         api.version = LFMServeVersion.string
         let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
@@ -178,11 +178,6 @@ struct Serve: ParsableCommand {
         done.wait()
         logger.notice("stopped")
         _ = sources
-    }
-
-    /// The id /v1/models reports when --served-model-name is not given.
-    static func defaultModelID(_ model: String) -> String {
-        URL(fileURLWithPath: model).lastPathComponent
     }
 
     /// Graceful shutdown: /health and new API requests get 503 "draining" while running

@@ -8,7 +8,7 @@ import OrderedJSON
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the token ids of a text (or of each line of a JSON Lines file) as JSON arrays.")
 
-    @Option(help: "Model folder or .gguf file (its tokenizer is used).") var model: String
+    @Option(help: "Model folder, .gguf file or Hub repo owner/name[@revision][:QUANT] (its tokenizer is used).") var model: String
     @Argument(help: "Text to tokenize.") var text: String?
     @Option(help: "JSON Lines file of strings; prints one JSON array per line.") var input: String?
     @Flag(name: .customLong("no-special"), help: "Do not add special tokens (BOS).") var noSpecial = false
@@ -18,7 +18,7 @@ struct Tokenize: ParsableCommand {
     }
 
     func run() throws {
-        let tokenizer = try loadTokenizer(model)
+        let tokenizer = try loadTokenizer(try ModelPath.resolve(model))
         func emit(_ s: String) { print("[" + tokenizer.encode(s, addSpecialTokens: !noSpecial).map(String.init).joined(separator: ", ") + "]") }
         if let text { emit(text); return }
         guard let data = FileManager.default.contents(atPath: input!) else { throw ValidationError("--input: cannot read \(input!)") }

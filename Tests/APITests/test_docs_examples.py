@@ -79,28 +79,3 @@ def test_benchmark_plot_data_matches_the_tables():
     for img in re.findall(r"\]\((img/[^)]+\.png)\)", doc):
         assert os.path.exists(os.path.join(ROOT, "docs", img)), img
 
-
-def test_readme_run_command_and_curl_example():
-    """The README's run command (with our build, on a free port) serves, and its curl example
-    gets a chat completion: what a newcomer following only the README would see."""
-    import shlex
-    from conftest import BIN, Server
-    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
-    blocks = [b.strip() for b in re.findall(r"```sh\n(.*?)```", readme, re.S)]
-    run = next(b for b in blocks if "lfm-serve" in b and b.startswith("swift run"))
-    args = shlex.split(run)
-    args = args[args.index("lfm-serve") + 1:]
-    if args and args[0] == "serve":   # Server() adds the subcommand itself
-        args = args[1:]
-    port = args[args.index("--port") + 1]
-    args[args.index("--port") + 1] = "0"
-    s = Server(*args, model=None, wait=False)
-    try:
-        s.wait_listening()
-        curl = next(b for b in blocks if b.startswith("curl"))
-        out = subprocess.run(["bash", "-c", curl.replace(f"127.0.0.1:{port}", f"127.0.0.1:{s.port}")],
-                             capture_output=True, text=True, timeout=60)
-        reply = json.loads(out.stdout)
-        assert reply["object"] == "chat.completion" and reply["choices"][0]["message"]["role"] == "assistant"
-    finally:
-        s.stop()
