@@ -7,6 +7,7 @@
 #include "lfm_internal.h"
 
 size_t lfm_act_row_bytes_impl(int wtype, int64_t k, int bf16_act) {
+    wtype = lfm_packed_base_type(wtype);
     switch (wtype) {
     case LFM_TYPE_F32: case LFM_TYPE_F16: return LFM_ALIGN64((size_t)k * 4);
     case LFM_TYPE_BF16: return LFM_ALIGN64((size_t)k * (bf16_act ? 2 : 4));
@@ -80,6 +81,7 @@ static void act_q8_k(const float *x, int64_t k, void *dst) {
 
 void lfm_prepare_act_impl(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0,
                           int64_t t1, void *dst, int bf16_act) {
+    wtype = lfm_packed_base_type(wtype);
     const size_t rb = lfm_act_row_bytes_impl(wtype, k, bf16_act);
     if (rb == 0) return;
     for (int64_t t = t0; t < t1; ++t) {

@@ -4,6 +4,7 @@
  * and an indirect call. lfm_isa_force() swaps the table (clamped to the detected level).
  */
 #include "lfm_internal.h"
+#include <stdlib.h>
 #include <stdatomic.h>
 
 static size_t act_row_bytes_f32(int wtype, int64_t k) { return lfm_act_row_bytes_impl(wtype, k, 0); }
@@ -105,6 +106,18 @@ void lfm_isa_force(int level) {
     atomic_store_explicit(&g_active, lfm_kernels_for_isa(level < 0 ? 0 : level), memory_order_release);
 }
 int lfm_isa_active(void) { return active()->isa; }
+
+int lfm_preferred_packing(int type) {
+    static int disabled = -1;   /* LFM_KERNELS_NO_PACK=1 keeps the ggml layouts (A/B measurements) */
+    if (disabled < 0) {
+        const char *e = getenv("LFM_KERNELS_NO_PACK");
+        disabled = e != NULL && e[0] == '1';
+    }
+    if (disabled || active()->isa < LFM_ISA_AVX512) return type;
+    if (type == LFM_TYPE_Q8_0) return LFM_TYPE_Q8_0_R16;
+    if (type == LFM_TYPE_Q4_0) return LFM_TYPE_Q4_0_R16;
+    return type;
+}
 int lfm_bf16_uses_bf16_act(void) { return active()->bf16_act; }
 
 size_t lfm_act_row_bytes(int wtype, int64_t k) { return active()->act_row_bytes(wtype, k); }

@@ -105,6 +105,7 @@ static float dot_q6_k(const uint8_t *w, lfm_qact a, int64_t k) {
 
 int lfm_gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                       const void *act, int64_t T, float *y, size_t ldy) {
+    if (lfm_packed_base_type(wtype) != wtype) return lfm_gemm_packed_portable(wtype, w, k, r0, r1, act, T, y, ldy);
     const size_t wrb = lfm_row_bytes(wtype, k);
     const size_t arb = lfm_act_row_bytes_impl(wtype, k, 0);
     if (wrb == 0 || arb == 0) return 0;

@@ -141,3 +141,37 @@ public enum Kernels {
         lfm_exp_sum_f32(x, m, Int64(n))
     }
 }
+
+// MARK: Packed layouts
+
+extension Kernels {
+    /// Bytes of a `rows` x `cols` matrix in the packed layout `packed` (rows rounded up to 16).
+    public static func packedBytes(_ packed: WeightType, rows: Int, cols: Int) -> Int {
+        Int(lfm_packed_bytes(packed.rawValue, Int64(rows), Int64(cols)))
+    }
+
+    /// Packs row groups `groups` (16 rows each) of `src` (`rows` rows of `packed.packedBase`)
+    /// into `dst`; disjoint group ranges may run concurrently.
+    public static func pack(_ packed: WeightType, _ src: UnsafeRawPointer, rows: Int, cols: Int, groups: Range<Int>,
+                            into dst: UnsafeMutableRawPointer) {
+        let rc = lfm_pack_rows(packed.rawValue, src, Int64(rows), Int64(cols), Int64(groups.lowerBound), Int64(groups.upperBound), dst)
+        precondition(rc == 0, "cannot pack \(packed.packedBase) rows of \(cols) as \(packed)")
+    }
+
+    /// Packs a whole matrix held in `bytes` (tests, tools).
+    public static func pack(_ packed: WeightType, _ bytes: [UInt8], rows: Int, cols: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: packedBytes(packed, rows: rows, cols: cols))
+        bytes.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                pack(packed, src.baseAddress!, rows: rows, cols: cols, groups: 0..<(rows + 15) / 16, into: dst.baseAddress!)
+            }
+        }
+        return out
+    }
+
+    /// Dequantises row `row` of a packed matrix.
+    public static func dequantizePackedRow(_ packed: WeightType, _ w: UnsafeRawPointer, cols: Int, row: Int,
+                                           into dst: UnsafeMutablePointer<Float>) {
+        lfm_dequantize_packed_row(packed.rawValue, w, Int64(cols), Int64(row), dst)
+    }
+}

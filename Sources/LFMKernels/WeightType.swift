@@ -17,6 +17,13 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case q6_K = 14
     /// bfloat16 (upper half of an IEEE binary32), one element per 2 bytes.
     case bf16 = 30
+    /// Q8_0 rows regrouped 16 at a time for the AVX-512 VNNI outer-product kernels (lfm_pack.c).
+    case q8_0Packed = 0x1008
+    /// Q4_0 rows regrouped 16 at a time for the AVX-512 VNNI outer-product kernels (lfm_pack.c).
+    case q4_0Packed = 0x1002
+
+    /// The storage formats found in checkpoints (packed layouts are made at load time).
+    public static let allCases: [WeightType] = [.f32, .f16, .q4_0, .q8_0, .q4_K, .q6_K, .bf16]
 
     /// Creates the type for a ggml type id; nil for ids the kernels do not support.
     public init?(ggmlType: Int) {
@@ -56,6 +63,8 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         case .q4_K: "Q4_K"
         case .q6_K: "Q6_K"
         case .bf16: "BF16"
+        case .q8_0Packed: "Q8_0 (packed)"
+        case .q4_0Packed: "Q4_0 (packed)"
         }
     }
 
@@ -65,4 +74,14 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// True for the block-quantised formats (Q8_0, Q4_0, Q4_K, Q6_K), whose products use
     /// integer-quantised activations.
     public var isQuantized: Bool { blockElems > 1 }
+
+    /// The layout the active kernels multiply fastest, for weights used only in matrix
+    /// products (`self` when no packing helps; `LFM_KERNELS_NO_PACK=1` disables packing).
+    public var preferredPacking: WeightType { WeightType(rawValue: lfm_preferred_packing(rawValue)) ?? self }
+
+    /// The checkpoint format of a packed layout (`self` otherwise).
+    public var packedBase: WeightType { WeightType(rawValue: lfm_packed_base_type(rawValue)) ?? self }
+
+    /// Whether this is a packed layout (row lookups need `dequantizePackedRow`).
+    public var isPacked: Bool { packedBase != self }
 }

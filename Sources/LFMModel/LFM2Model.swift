@@ -64,7 +64,7 @@ public final class LFM2Model: @unchecked Sendable {
 
     public init(config: LFM2Config, weights: LFM2Weights, pool: ThreadPool) {
         self.config = config
-        self.weights = weights
+        self.weights = weights.packedForKernels(pool: pool)
         self.pool = pool
         var mats: [Tensor] = [weights.outputMatrix]
         for l in weights.layers {

@@ -1,3 +1,4 @@
+import LFMKernels
 /// The weights of one LFM2 layer. Matrices stay in their stored format; small vectors
 /// (norms, conv taps, biases) are converted to Float once at load.
 public struct LayerWeights: Sendable {
@@ -97,5 +98,31 @@ public struct LFM2Weights: Sendable {
         }
         return LFM2Weights(embedding: embedding, finalNorm: try vector("model.embedding_norm.weight", D),
                            lmHead: head, layers: layers)
+    }
+}
+
+extension LFM2Weights {
+    /// The weights with every matrix-product weight in the layout the active kernels prefer
+    /// (`Tensor.packedForKernels`). The embedding table stays as loaded (row lookups); with
+    /// tied embeddings the LM head becomes a packed copy of it when packing applies.
+    public func packedForKernels(pool: ThreadPool) -> LFM2Weights {
+        var w = self
+        func pack(_ t: Tensor?) -> Tensor? { t?.packedForKernels(pool: pool) }
+        for i in w.layers.indices {
+            var l = w.layers[i]
+            l.w1 = l.w1.packedForKernels(pool: pool)
+            l.w2 = l.w2.packedForKernels(pool: pool)
+            l.w3 = l.w3.packedForKernels(pool: pool)
+            l.inProj = pack(l.inProj)
+            l.outProj = pack(l.outProj)
+            l.q = pack(l.q)
+            l.k = pack(l.k)
+            l.v = pack(l.v)
+            l.o = pack(l.o)
+            w.layers[i] = l
+        }
+        let head = outputMatrix.packedForKernels(pool: pool, releaseSource: lmHead != nil)
+        if head.type != outputMatrix.type { w.lmHead = head }
+        return w
     }
 }

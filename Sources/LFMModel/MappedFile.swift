@@ -44,6 +44,18 @@ public final class MappedFile: @unchecked Sendable {
         if isMapped { munmap(UnsafeMutableRawPointer(mutating: base), count) } else { base.deallocate() }
     }
 
+    /// Tells the kernel the whole pages inside `start ..< start + bytes` are not needed now
+    /// (a packed copy replaced them): they leave the resident set and are read again from
+    /// the file only if touched.
+    func release(_ start: UnsafeRawPointer, bytes: Int) {
+        guard isMapped else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = (Int(bitPattern: start) + page - 1) / page * page
+        let hi = (Int(bitPattern: start) + bytes) / page * page
+        guard hi > lo, lo >= Int(bitPattern: base), hi <= Int(bitPattern: base) + count else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, Int32(MADV_DONTNEED))
+    }
+
     /// Reads a little-endian integer at `offset`, or throws if the file is too short.
     func read<T: FixedWidthInteger>(_: T.Type, at offset: Int) throws -> T {
         guard offset >= 0, offset + MemoryLayout<T>.size <= count else {

@@ -45,6 +45,41 @@ public struct Tensor: @unchecked Sendable {
     /// Dequantizes row `r` into `dst` (`columns` floats); used for embedding lookups.
     @inline(__always)
     public func dequantizeRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
-        lfm_dequantize_row(type.rawValue, data + r * rowBytes, dst, Int64(columns))
+        if type.isPacked {
+            Kernels.dequantizePackedRow(type, data, cols: columns, row: r, into: dst)
+        } else {
+            lfm_dequantize_row(type.rawValue, data + r * rowBytes, dst, Int64(columns))
+        }
     }
+
+    /// This matrix in the layout the active kernels multiply fastest (`type.preferredPacking`),
+    /// packed over `pool` into a new buffer; `self` when no packing applies. The packed
+    /// tensor keeps the shape; it serves matrix products (row lookups still work, slower).
+    /// With `releaseSource`, the source's mapped pages are dropped from memory afterwards
+    /// (pass false when the source stays in use, e.g. an embedding table tied to the LM head).
+    public func packedForKernels(pool: ThreadPool, releaseSource: Bool = true) -> Tensor {
+        let packed = type.preferredPacking
+        guard packed != type, shape.count == 2 else { return self }
+        let bytes = Kernels.packedBytes(packed, rows: rows, cols: columns)
+        guard bytes > 0 else { return self }
+        let buffer = PackedBuffer(bytes: bytes)
+        let groups = (rows + 15) / 16
+        let chunk = max(1, (groups + pool.threadCount * 4 - 1) / (pool.threadCount * 4))
+        let (src, dst, r, c) = (data, buffer.pointer, rows, columns)
+        pool.parallelFor((groups + chunk - 1) / chunk) { i, _ in
+            Kernels.pack(packed, src, rows: r, cols: c, groups: (i * chunk)..<min(groups, (i + 1) * chunk), into: dst)
+        }
+        if releaseSource, let file = owner as? MappedFile { file.release(data, bytes: rows * rowBytes) }
+        return Tensor(name: name, type: packed, shape: shape, data: UnsafeRawPointer(buffer.pointer), owner: buffer)
+    }
+}
+
+/// Memory owned by a packed tensor (64-byte aligned), freed with it.
+final class PackedBuffer: @unchecked Sendable {
+    // Safety: written once while packing, read-only afterwards.
+    let pointer: UnsafeMutableRawPointer
+
+    init(bytes: Int) { pointer = .allocate(byteCount: bytes, alignment: 64) }
+
+    deinit { pointer.deallocate() }
 }

@@ -45,6 +45,13 @@ enum {
     LFM_TYPE_BF16 = 30,
 };
 
+/* Packed weight layouts (lfm_pack.c): rows regrouped 16 at a time so that the AVX-512 VNNI
+ * kernels compute outer products (4 k x 16 rows per instruction). Same block geometry and
+ * activation format as the base type; row_bytes is the base type's, and a packed matrix of
+ * `rows` rows takes lfm_packed_bytes (rows rounded up to 16). Not valid for row lookups
+ * (embeddings): use lfm_dequantize_packed_row. */
+enum { LFM_TYPE_Q4_0_R16 = 0x1002, LFM_TYPE_Q8_0_R16 = 0x1008 };
+
 /* Instruction-set levels. LFM_ISA_BF16_F32 may be or-ed into a level passed to
  * lfm_isa_force / lfm_kernels_for_isa: BF16 weights then take f32 activations and exact
  * fp32 products on AVX-512 too (instead of vdpbf16ps on bf16-rounded activations); use it
@@ -82,6 +89,20 @@ void lfm_prepare_act(int wtype, const float *x, size_t ldx, int64_t k, int64_t t
  * W rows are lfm_row_bytes(wtype, k) apart; activation rows lfm_act_row_bytes(wtype, k). */
 void lfm_gemm(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1, const void *act,
               int64_t T, float *y, size_t ldy);
+
+/* ---- Packed weights -------------------------------------------------------------------- */
+/* The packed type the active kernels are fastest with for `type`, or `type` itself. */
+int lfm_preferred_packing(int type);
+/* The base type of a packed type (the type itself for others). */
+int lfm_packed_base_type(int type);
+/* Bytes of a packed matrix of `rows` x k; 0 if ptype is not a packed type or k is invalid. */
+size_t lfm_packed_bytes(int ptype, int64_t rows, int64_t k);
+/* Packs row groups g0..g1-1 (rows 16*g0 .. 16*g1-1) of the base-type matrix `src` (`rows`
+ * rows) into dst (lfm_packed_bytes). Disjoint group ranges may run on different threads.
+ * Returns 0, or -1 for an unsupported type / k. */
+int lfm_pack_rows(int ptype, const void *src, int64_t rows, int64_t k, int64_t g0, int64_t g1, void *dst);
+/* Dequantises row `row` of a packed matrix. */
+void lfm_dequantize_packed_row(int ptype, const void *w, int64_t k, int64_t row, float *dst);
 
 /* ---- ISA control -------------------------------------------------------------------- */
 int lfm_isa_detected(void);
