@@ -60,7 +60,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .executableTarget(name: "lfm-serve",
                           dependencies: ["LFMRuntime", "LFMTokenizer", "LFMModel", "OrderedJSON", "OpenAIAPI", "HTTPServer", "ServeConfiguration",
-                                         "LFMHub",
+                                         "LFMHub", "LFMKernels",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),

@@ -20,7 +20,8 @@ static void gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64
 #define LFM_TABLE(name, level, bf16act, arb, prep, gemmfn, sfx)                                 \
     const lfm_kernel_table name = {                                                           \
         level, bf16act, arb, prep, gemmfn, lfm_dot_f32_##sfx, lfm_axpy_f32_##sfx, lfm_scale_f32_##sfx, \
-        lfm_rmsnorm_f32_##sfx, lfm_silu_mul_f32_##sfx, lfm_max_f32_##sfx, lfm_exp_sum_f32_##sfx }
+        lfm_rmsnorm_f32_##sfx, lfm_silu_mul_f32_##sfx, lfm_max_f32_##sfx, lfm_exp_sum_f32_##sfx,   \
+        lfm_attend_f32_##sfx }
 
 LFM_TABLE(lfm_table_portable, LFM_ISA_PORTABLE, 0, act_row_bytes_f32, prepare_f32, gemm_portable, portable);
 
@@ -116,6 +117,7 @@ int lfm_preferred_packing(int type) {
     if (disabled || active()->isa < LFM_ISA_AVX512) return type;
     if (type == LFM_TYPE_Q8_0) return LFM_TYPE_Q8_0_R16;
     if (type == LFM_TYPE_Q4_0) return LFM_TYPE_Q4_0_R16;
+    if (type == LFM_TYPE_BF16 && active()->bf16_act) return LFM_TYPE_BF16_R16;
     return type;
 }
 int lfm_bf16_uses_bf16_act(void) { return active()->bf16_act; }
@@ -139,3 +141,7 @@ void lfm_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n)
 }
 float lfm_max_f32(const float *x, int64_t n) { return active()->max(x, n); }
 float lfm_exp_sum_f32(float *x, float m, int64_t n) { return active()->exp_sum(x, m, n); }
+void lfm_attend_f32(const float *q, const float *const *kpages, const float *const *vpages, int64_t P, int64_t stride,
+                    int64_t n, int64_t d, float scale, float *scores, float *out) {
+    active()->attend(q, kpages, vpages, P, stride, n, d, scale, scores, out);
+}

@@ -10,6 +10,9 @@
  * which initialises each block's int32 accumulator. At the end of a 32-k block the 16 sums
  * are converted and scaled by d_w (16 lanes) * d_x (broadcast) into fp32 accumulators.
  *
+ * BF16_R16 (16 rows x 2 k per 64 bytes) works the same way with vdpbf16ps against a broadcast
+ * pair of bf16 activations, and needs no per-block epilogue.
+ *
  * Register tile: NG row groups (16 rows each, NG <= 2) x NT tokens (NT <= 6):
  * 2*NG*NT accumulators + NG weights + 1 broadcast + scales <= 32 zmm registers.
  * The driver walks pairs of row groups, token blocks that fit L2, then token tiles, so a
@@ -20,14 +23,20 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16,avx2,fma,f16c")))
 #define AI __attribute__((always_inline)) inline
 
 static inline int32_t rd32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
 
+/* Lanes of the group starting at row r that fall inside [r0, r1). */
+static inline __mmask16 row_mask(int64_t r, int64_t r0, int64_t r1) {
+    const int64_t lo = r0 > r ? r0 - r : 0, hi = r1 - r >= 16 ? 16 : r1 - r;
+    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
 static TGT AI void packed_tile(const int NG, const int NT, const int q4, const uint8_t *w, size_t gstride,
                                const uint8_t *a, size_t arb, size_t offd, size_t offn, int64_t nb,
-                               float *y, size_t ldy, int64_t row0, int64_t r1, int prefetch) {
+                               float *y, size_t ldy, int64_t row0, int64_t r0, int64_t r1, int prefetch) {
     const size_t gbb = q4 ? 288 : 544;
     __m512 facc[2][6];
     for (int g = 0; g < NG; ++g)
@@ -86,13 +95,12 @@ static TGT AI void packed_tile(const int NG, const int NT, const int q4, const u
     }
     for (int g = 0; g < NG; ++g) {
         const int64_t r = row0 + 16 * g;
-        const int64_t valid = r1 - r >= 16 ? 16 : r1 - r;
-        const __mmask16 m = (__mmask16)((1u << valid) - 1u);
+        const __mmask16 m = row_mask(r, r0, r1);
         for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y + (size_t)t * ldy + (size_t)r, m, facc[g][t]);
     }
 }
 
-#define PK_CASE(NG, NT) packed_tile(NG, NT, q4, wg, gstride, ar, arb, offd, offn, nb, yo, ldy, r, r1, pf)
+#define PK_CASE(NG, NT) packed_tile(NG, NT, q4, wg, gstride, ar, arb, offd, offn, nb, yo, ldy, r, r0, r1, pf)
 
 static TGT void gemm_packed(int q4, const void *w, int64_t k, int64_t r0, int64_t r1,
                             const void *act, int64_t T, float *y, size_t ldy) {
@@ -106,7 +114,7 @@ static TGT void gemm_packed(int q4, const void *w, int64_t k, int64_t r0, int64_
     const int pf = T == 1;
     for (int64_t tb0 = 0; tb0 < T; tb0 += tb) {
         const int64_t tb1 = tb0 + tb < T ? tb0 + tb : T;
-        for (int64_t r = r0; r < r1; r += 32) {
+        for (int64_t r = r0 - r0 % 16; r < r1; r += 32) {
             const int ng = r1 - r > 16 ? 2 : 1;
             const uint8_t *wg = (const uint8_t *)w + (size_t)(r / 16) * gstride;
             for (int64_t t = tb0; t < tb1; t += 6) {
@@ -124,12 +132,99 @@ static TGT void gemm_packed(int q4, const void *w, int64_t k, int64_t r0, int64_
     }
 }
 
+/* ---- BF16_R16: 16 rows x 2 k per 64 bytes, vdpbf16ps against a broadcast bf16 pair ---------- */
+static TGT AI void bf16p_tile(const int NG, const int NT, const uint8_t *w, size_t gstride, const uint8_t *a,
+                              size_t arb, int64_t np, float *y, size_t ldy, int64_t row0, int64_t r0, int64_t r1,
+                              int prefetch) {
+    __m512 acc[2][8];
+    for (int g = 0; g < NG; ++g)
+        for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; ++p) {
+        __m512i wv[2];
+        for (int g = 0; g < NG; ++g) {
+            const uint8_t *wp = w + (size_t)g * gstride + 64 * (size_t)p;
+            if (prefetch) _mm_prefetch((const char *)wp + 2048, _MM_HINT_T0);
+            wv[g] = _mm512_loadu_si512(wp);
+        }
+        for (int t = 0; t < NT; ++t) {
+            const __m512i xv = _mm512_set1_epi32(rd32(a + (size_t)t * arb + 4 * (size_t)p));
+            for (int g = 0; g < NG; ++g) acc[g][t] = _mm512_dpbf16_ps(acc[g][t], (__m512bh)wv[g], (__m512bh)xv);
+        }
+    }
+    for (int g = 0; g < NG; ++g) {
+        const int64_t r = row0 + 16 * g;
+        const __mmask16 m = row_mask(r, r0, r1);
+        for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y + (size_t)t * ldy + (size_t)r, m, acc[g][t]);
+    }
+}
+
+#define BP_CASE(NG, NT) bf16p_tile(NG, NT, wg, gstride, ar, arb, np, yo, ldy, r, r0, r1, pf)
+
+static TGT void gemm_bf16_packed(const void *w, int64_t k, int64_t r0, int64_t r1, const void *act, int64_t T,
+                             float *y, size_t ldy) {
+    const int64_t np = k / 2;
+    const size_t gstride = (size_t)k * 32;            /* 16 rows x 2 bytes x k */
+    const size_t arb = LFM_ALIGN64((size_t)k * 2);    /* bf16 activations */
+    int64_t tb = (int64_t)((512u << 10) / arb);
+    tb = tb < 8 ? 8 : tb - tb % 8;
+    const int pf = T == 1;
+    for (int64_t tb0 = 0; tb0 < T; tb0 += tb) {
+        const int64_t tb1 = tb0 + tb < T ? tb0 + tb : T;
+        for (int64_t r = r0 - r0 % 16; r < r1; r += 32) {
+            const int ng = r1 - r > 16 ? 2 : 1;
+            const uint8_t *wg = (const uint8_t *)w + (size_t)(r / 16) * gstride;
+            for (int64_t t = tb0; t < tb1; t += 8) {
+                const int nt = tb1 - t < 8 ? (int)(tb1 - t) : 8;
+                const uint8_t *ar = (const uint8_t *)act + (size_t)t * arb;
+                float *yo = y + (size_t)t * ldy;
+                switch (ng * 16 + nt) {
+                case 17: BP_CASE(1, 1); break; case 18: BP_CASE(1, 2); break; case 19: BP_CASE(1, 3); break;
+                case 20: BP_CASE(1, 4); break; case 21: BP_CASE(1, 5); break; case 22: BP_CASE(1, 6); break;
+                case 23: BP_CASE(1, 7); break; case 24: BP_CASE(1, 8); break;
+                case 33: BP_CASE(2, 1); break; case 34: BP_CASE(2, 2); break; case 35: BP_CASE(2, 3); break;
+                case 36: BP_CASE(2, 4); break; case 37: BP_CASE(2, 5); break; case 38: BP_CASE(2, 6); break;
+                case 39: BP_CASE(2, 7); break; default: BP_CASE(2, 8); break;
+                }
+            }
+        }
+    }
+}
+
+/* Peak probe: `iters` rounds of 12 independent vpdpbusd zmm chains (no memory traffic).
+ * Returns the int8 operations done (2 per multiply-add), for "fraction of peak" reports. */
+static TGT double vnni_peak(int64_t iters) {
+    __m512i acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_epi32(i);
+    const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+    for (int64_t n = 0; n < iters; ++n) {
+        for (int i = 0; i < 12; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+        __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]), "+v"(acc[4]), "+v"(acc[5]),
+                              "+v"(acc[6]), "+v"(acc[7]), "+v"(acc[8]), "+v"(acc[9]), "+v"(acc[10]), "+v"(acc[11]));
+    }
+    __m512i s = acc[0];
+    for (int i = 1; i < 12; ++i) s = _mm512_add_epi32(s, acc[i]);
+    volatile int sink = _mm512_reduce_add_epi32(s);
+    (void)sink;
+    return (double)iters * 12 * 64 * 2;
+}
+
+double lfm_int8_peak_probe(int64_t iters) {
+    return lfm_isa_detected() >= LFM_ISA_AVX512 ? vnni_peak(iters) : 0.0;
+}
+
 /* Rows r0..r1 of a packed matrix; r0 must be a multiple of 16. Returns 0 for other types. */
 int lfm_gemm_avx512_packed(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                            const void *act, int64_t T, float *y, size_t ldy) {
+    if (wtype == LFM_TYPE_BF16_R16) {   /* bf16 activations (the AVX-512 BF16 table) */
+        if (k % 2) return 0;
+        if (r1 > r0 && T > 0) gemm_bf16_packed(w, k, r0, r1, act, T, y, ldy);
+        return 1;
+    }
     if (wtype != LFM_TYPE_Q8_0_R16 && wtype != LFM_TYPE_Q4_0_R16) return 0;
-    if (k % 32 || r0 % 16) return 0;
+    if (k % 32) return 0;
     if (r1 > r0 && T > 0) gemm_packed(wtype == LFM_TYPE_Q4_0_R16, w, k, r0, r1, act, T, y, ldy);
     return 1;
 }
+#else
+double lfm_int8_peak_probe(int64_t iters) { (void)iters; return 0.0; }
 #endif

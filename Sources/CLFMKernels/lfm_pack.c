@@ -14,6 +14,8 @@
  *
  * A group-block is exactly 16 ggml blocks long, so group g starts at g * 16 * row_bytes and
  * only a partial last group makes the packed matrix larger than the original.
+ *
+ *   BF16_R16  no blocks: pair p, row r at byte 64p + 4r = w[r][2p], w[r][2p + 1] (bf16); k even
  */
 #include "lfm_internal.h"
 
@@ -21,6 +23,7 @@ static int64_t pk_base(int ptype) {
     switch (ptype) {
     case LFM_TYPE_Q8_0_R16: return LFM_TYPE_Q8_0;
     case LFM_TYPE_Q4_0_R16: return LFM_TYPE_Q4_0;
+    case LFM_TYPE_BF16_R16: return LFM_TYPE_BF16;
     default: return -1;
     }
 }
@@ -33,13 +36,29 @@ int lfm_packed_base_type(int type) {
 size_t lfm_packed_bytes(int ptype, int64_t rows, int64_t k) {
     const int64_t base = pk_base(ptype);
     if (base < 0 || rows <= 0) return 0;
+    if (base == LFM_TYPE_BF16 ? k % 2 != 0 : k % 32 != 0) return 0;
     const size_t rb = lfm_row_bytes((int)base, k);
     return rb == 0 ? 0 : (size_t)((rows + 15) / 16) * 16 * rb;
 }
 
+static void pack_bf16(const uint8_t *src, int64_t rows, int64_t k, int64_t g0, int64_t g1, uint8_t *dst) {
+    for (int64_t g = g0; g < g1; ++g) {
+        uint8_t *out = dst + (size_t)g * 32 * (size_t)k;
+        for (int64_t p = 0; p < k / 2; ++p, out += 64) {
+            memset(out, 0, 64);
+            for (int r = 0; r < 16 && g * 16 + r < rows; ++r)
+                memcpy(out + 4 * r, src + (size_t)(g * 16 + r) * 2 * (size_t)k + 4 * (size_t)p, 4);
+        }
+    }
+}
+
 int lfm_pack_rows(int ptype, const void *src, int64_t rows, int64_t k, int64_t g0, int64_t g1, void *dst) {
     const int64_t base = pk_base(ptype);
-    if (base < 0) return -1;
+    if (base < 0 || lfm_packed_bytes(ptype, rows, k) == 0) return -1;
+    if (base == LFM_TYPE_BF16) {
+        pack_bf16((const uint8_t *)src, rows, k, g0, g1, (uint8_t *)dst);
+        return 0;
+    }
     const size_t rb = lfm_row_bytes((int)base, k);
     if (rb == 0) return -1;
     const int64_t nb = k / 32;
@@ -79,9 +98,18 @@ static inline int pk_q(int base, const uint8_t *gb, int r, int i) {
     return (int)(i < 16 ? (byte & 0x0f) : (byte >> 4)) - 8;
 }
 
+static inline float pk_bf16(const void *w, int64_t k, int64_t row, int64_t i) {
+    const uint8_t *g = (const uint8_t *)w + (size_t)(row / 16) * 32 * (size_t)k;
+    return lfm_b2f(lfm_rd16(g + 64 * (size_t)(i / 2) + 4 * (size_t)(row % 16) + 2 * (size_t)(i % 2)));
+}
+
 void lfm_dequantize_packed_row(int ptype, const void *w, int64_t k, int64_t row, float *dst) {
     const int64_t base = pk_base(ptype);
     if (base < 0) return;
+    if (base == LFM_TYPE_BF16) {
+        for (int64_t i = 0; i < k; ++i) dst[i] = pk_bf16(w, k, row, i);
+        return;
+    }
     const size_t rb = lfm_row_bytes((int)base, k), gbb = 16 * (size_t)lfm_block_bytes((int)base);
     const uint8_t *g = (const uint8_t *)w + (size_t)(row / 16) * 16 * rb;
     const int r = (int)(row % 16);
@@ -97,6 +125,19 @@ void lfm_dequantize_packed_row(int ptype, const void *w, int64_t k, int64_t row,
 int lfm_gemm_packed_portable(int ptype, const void *w, int64_t k, int64_t r0, int64_t r1,
                              const void *act, int64_t T, float *y, size_t ldy) {
     const int64_t base = pk_base(ptype);
+    if (base == LFM_TYPE_BF16) {   /* f32 activations (the tables without bf16 activations) */
+        if (k % 2) return 0;
+        const size_t arb = LFM_ALIGN64((size_t)k * 4);
+        for (int64_t t = 0; t < T; ++t) {
+            const float *x = (const float *)((const char *)act + (size_t)t * arb);
+            for (int64_t row = r0; row < r1; ++row) {
+                float s = 0.0f;
+                for (int64_t i = 0; i < k; ++i) s += pk_bf16(w, k, row, i) * x[i];
+                y[(size_t)t * ldy + (size_t)row] = s;
+            }
+        }
+        return 1;
+    }
     if (base < 0 || k % 32) return 0;
     const size_t rb = lfm_row_bytes((int)base, k), gbb = 16 * (size_t)lfm_block_bytes((int)base);
     const size_t arb = lfm_q8_0_act_bytes(k);

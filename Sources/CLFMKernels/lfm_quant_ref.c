@@ -7,7 +7,7 @@
 
 int64_t lfm_block_elems(int type) {
     switch (type) {
-    case LFM_TYPE_F32: case LFM_TYPE_F16: case LFM_TYPE_BF16: return 1;
+    case LFM_TYPE_F32: case LFM_TYPE_F16: case LFM_TYPE_BF16: case LFM_TYPE_BF16_R16: return 1;
     case LFM_TYPE_Q8_0: case LFM_TYPE_Q4_0: case LFM_TYPE_Q8_0_R16: case LFM_TYPE_Q4_0_R16: return 32;
     case LFM_TYPE_Q4_K: case LFM_TYPE_Q6_K: return 256;
     default: return 0;
@@ -17,7 +17,7 @@ int64_t lfm_block_elems(int type) {
 int64_t lfm_block_bytes(int type) {
     switch (type) {
     case LFM_TYPE_F32: return 4;
-    case LFM_TYPE_F16: case LFM_TYPE_BF16: return 2;
+    case LFM_TYPE_F16: case LFM_TYPE_BF16: case LFM_TYPE_BF16_R16: return 2;
     case LFM_TYPE_Q8_0: case LFM_TYPE_Q8_0_R16: return Q8_0_BYTES;
     case LFM_TYPE_Q4_0: case LFM_TYPE_Q4_0_R16: return Q4_0_BYTES;
     case LFM_TYPE_Q4_K: return Q4_K_BYTES;

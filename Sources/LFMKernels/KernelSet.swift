@@ -89,4 +89,12 @@ public struct KernelSet: Sendable {
     public func expSum(_ x: UnsafeMutablePointer<Float>, subtracting m: Float, count n: Int) -> Float {
         table.exp_sum(x, m, Int64(n))
     }
+
+    /// One query head's causal attention over paged keys and values (`lfm_attend_f32`):
+    /// position τ's key is `keyPages[τ / pageSize] + (τ % pageSize) * stride`.
+    public func attend(query q: UnsafePointer<Float>, keyPages: UnsafePointer<UnsafePointer<Float>?>,
+                       valuePages: UnsafePointer<UnsafePointer<Float>?>, pageSize: Int, stride: Int, count n: Int,
+                       headDim d: Int, scale: Float, scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        table.attend(q, keyPages, valuePages, Int64(pageSize), Int64(stride), Int64(n), Int64(d), scale, scratch, out)
+    }
 }

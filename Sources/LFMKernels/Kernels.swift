@@ -175,3 +175,10 @@ extension Kernels {
         lfm_dequantize_packed_row(packed.rawValue, w, Int64(cols), Int64(row), dst)
     }
 }
+
+extension Kernels {
+    /// Runs `iterations` rounds of independent int8 dot-product instructions on the calling
+    /// thread and returns the int8 operations done (0 without AVX-512 VNNI); timed on every
+    /// thread at once it measures the machine's int8 peak (`lfm-serve bench --batch`).
+    public static func int8PeakProbe(iterations: Int64) -> Double { lfm_int8_peak_probe(iterations) }
+}

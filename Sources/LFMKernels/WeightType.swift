@@ -21,6 +21,8 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case q8_0Packed = 0x1008
     /// Q4_0 rows regrouped 16 at a time for the AVX-512 VNNI outer-product kernels (lfm_pack.c).
     case q4_0Packed = 0x1002
+    /// BF16 rows regrouped 16 at a time for the AVX-512 BF16 outer-product kernels (lfm_pack.c).
+    case bf16Packed = 0x101E
 
     /// The storage formats found in checkpoints (packed layouts are made at load time).
     public static let allCases: [WeightType] = [.f32, .f16, .q4_0, .q8_0, .q4_K, .q6_K, .bf16]
@@ -65,6 +67,7 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         case .bf16: "BF16"
         case .q8_0Packed: "Q8_0 (packed)"
         case .q4_0Packed: "Q4_0 (packed)"
+        case .bf16Packed: "BF16 (packed)"
         }
     }
 

@@ -105,24 +105,31 @@ extension LFM2Model {
         let scoresBase = ws.scores.floats()
         let stride = ws.scores.bytes / MemoryLayout<Float>.size / pool.threadCount
         let P = kv.pageSize
-        owner.withUnsafeBufferPointer { own in
-            pool.parallelFor(T * Hq) { job, worker in
-                let t = job / Hq, h = job % Hq, g = h / group
-                let entry = batch[own[t]]
-                let pos = entry.sequence.length + (t - starts[own[t]])
-                let pages = entry.sequence.pages
-                let qh = q + t * Hq * d + h * d
-                let s = scoresBase + worker * stride
-                for tau in 0...pos {
-                    s[tau] = lfm_dot_f32(qh, kv.key(page: pages[tau / P], layer: ai, slot: tau % P) + g * d, Int64(d)) * scale
+        // Page tables for lfm_attend_f32: per entry and KV head, the row-0 K and V pointers of its pages.
+        var tableStart: [Int] = []
+        var kTable: [UnsafePointer<Float>?] = [], vTable: [UnsafePointer<Float>?] = []
+        for entry in batch {
+            tableStart.append(kTable.count)
+            for g in 0..<Hkv {
+                for p in entry.sequence.pages {
+                    kTable.append(UnsafePointer(kv.key(page: p, layer: ai, slot: 0) + g * d))
+                    vTable.append(UnsafePointer(kv.value(page: p, layer: ai, slot: 0) + g * d))
                 }
-                let m = lfm_max_f32(s, Int64(pos + 1))
-                let sum = lfm_exp_sum_f32(s, m, Int64(pos + 1))
-                let oh = o + t * Hq * d + h * d
-                oh.initialize(repeating: 0, count: d)
-                let inv = 1 / sum
-                for tau in 0...pos {
-                    lfm_axpy_f32(s[tau] * inv, kv.value(page: pages[tau / P], layer: ai, slot: tau % P) + g * d, oh, Int64(d))
+            }
+        }
+        owner.withUnsafeBufferPointer { own in
+            kTable.withUnsafeBufferPointer { kt in
+                vTable.withUnsafeBufferPointer { vt in
+                    pool.parallelFor(T * Hq) { job, worker in
+                        let t = job / Hq, h = job % Hq, g = h / group
+                        let e = own[t]
+                        let entry = batch[e]
+                        let pos = entry.sequence.length + (t - starts[e])
+                        let base = tableStart[e] + g * entry.sequence.pages.count
+                        lfm_attend_f32(q + t * Hq * d + h * d, kt.baseAddress! + base, vt.baseAddress! + base, Int64(P),
+                                       Int64(kvDim), Int64(pos + 1), Int64(d), scale, scoresBase + worker * stride,
+                                       o + t * Hq * d + h * d)
+                    }
                 }
             }
         }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import LFMKernels
+import Synchronization
 import Foundation
 import LFMModel
 import LFMRuntime
@@ -15,6 +17,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("gen-tokens"), help: "Decode length (tg).") var genTokens: Int = 128
     @Option(help: "Repetitions; the best is reported, as llama-bench reports the mean of its runs.") var repetitions: Int = 3
     @Option(name: .customLong("tokenizer-text"), help: "Instead: encode this text file and report MB/s and tokens/s.") var tokenizerText: String?
+    @Option(help: "Also measure batched decode: this many sequences, one token each per step (0: skip).") var batch: Int = 0
+    @Option(name: .customLong("batch-prompt"), help: "Prompt tokens of each batched sequence.") var batchPrompt: Int = 128
+    @Option(name: .customLong("batch-steps"), help: "Batched decode steps timed.") var batchSteps: Int = 32
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -48,15 +53,65 @@ struct Bench: ParsableCommand {
             bestTG = max(bestTG, Double(genTokens) / Date().timeIntervalSince(t0))
             dec.release(to: kv)
         }
+        let batched = batch > 0 ? try benchBatch(lfm, config: c) : nil
         let types = loaded.checkpoint.typeCounts.sorted { $0.value > $1.value }.map(\.key).joined(separator: "+")
         let rss = ProcessInfo.residentBytes
         if json {
-            print(#"{"model":"\#(model)","types":"\#(types)","threads":\#(threads),"pp":\#(promptTokens),"pp_tok_s":\#(String(format: "%.2f", bestPP)),"tg":\#(genTokens),"tg_tok_s":\#(String(format: "%.2f", bestTG)),"file_mib":\#(loaded.checkpoint.fileBytes / 1048576),"rss_loaded_mib":\#(rssLoaded / 1048576),"rss_mib":\#(rss / 1048576)}"#)
+            var extra = ""
+            if let b = batched {
+                extra = String(format: #","batch":%d,"batch_tok_s":%.2f,"batch_gops":%.1f,"peak_int8_gops":%.1f"#, batch, b.tokS, b.gops, b.peak)
+            }
+            print(#"{"model":"\#(model)","types":"\#(types)","threads":\#(threads),"pp":\#(promptTokens),"pp_tok_s":\#(String(format: "%.2f", bestPP)),"tg":\#(genTokens),"tg_tok_s":\#(String(format: "%.2f", bestTG)),"file_mib":\#(loaded.checkpoint.fileBytes / 1048576),"rss_loaded_mib":\#(rssLoaded / 1048576),"rss_mib":\#(rss / 1048576)\#(extra)}"#)
         } else {
+            if let b = batched {
+                print(String(format: "batched decode: %d sequences (prompt %d) × %d steps: %.1f tok/s, matrix products %.0f GOP/s = %.0f%% of the int8 peak %.0f GOP/s",
+                             batch, batchPrompt, batchSteps, b.tokS, b.gops, b.peak > 0 ? 100 * b.gops / b.peak : 0, b.peak))
+            }
             print(String(format: "%@ [%@] threads %d: pp%d %.1f tok/s, tg%d %.1f tok/s, file %.0f MiB, RSS after load %.0f MiB, after run %.0f MiB",
                          model, types, threads, promptTokens, bestPP, genTokens, bestTG, Double(loaded.checkpoint.fileBytes) / 1048576,
                          Double(rssLoaded) / 1048576, Double(rss) / 1048576))
         }
+    }
+
+    /// `batch` sequences with `batchPrompt`-token prompts, then `batchSteps` steps of one token
+    /// each (as llama-batched-bench's S_TG): aggregate tok/s and the matrix products' GOP/s
+    /// (2 ops per weight per token) next to the measured int8 peak of all threads.
+    private func benchBatch(_ lfm: LFM2Model, config c: LFM2Config) throws -> (tokS: Double, gops: Double, peak: Double) {
+        let kv = KVCachePool(config: c, pageSize: 16, pageCount: batch * ((batchPrompt + batchSteps) / 16 + 2))
+        var rng = RandomGenerator(seed: 2)
+        let seqs = (0..<batch).map { _ in SequenceState(config: c) }
+        var best = 0.0
+        for (i, s) in seqs.enumerated() {
+            let prompt = (0..<batchPrompt).map { _ in Int(rng.next() % UInt64(min(c.vocabSize, 64000))) }
+            try s.reserve(batchPrompt, in: kv)
+            _ = try lfm.forward([BatchEntry(sequence: s, tokens: prompt, logits: .last)], kv: kv)
+            _ = i
+        }
+        var next = [Int](repeating: 1, count: batch)
+        let t0 = Date()
+        for _ in 0..<batchSteps {
+            for s in seqs { try s.reserve(1, in: kv) }
+            let out = try lfm.forward(seqs.enumerated().map { BatchEntry(sequence: $1, tokens: [next[$0]], logits: .last) }, kv: kv)
+            for i in 0..<batch { next[i] = Sampler.argmax(Array(out.last(of: i)!)) }
+        }
+        best = Double(batch * batchSteps) / Date().timeIntervalSince(t0)
+        for s in seqs { s.release(to: kv) }
+        let w = lfm.weights
+        var params = w.outputMatrix.rows * w.outputMatrix.columns
+        for l in w.layers {
+            for t in [l.w1, l.w2, l.w3] + [l.inProj, l.outProj, l.q, l.k, l.v, l.o].compactMap({ $0 }) { params += t.rows * t.columns }
+        }
+        let gops = 2 * Double(params) * best / 1e9
+        // Peak: the int8 probe on every pool thread at once.
+        let iters: Int64 = 20_000_000
+        let p0 = Date()
+        let ops = Mutex(0.0)
+        lfm.pool.parallelFor(lfm.pool.threadCount) { _, _ in
+            let n = Kernels.int8PeakProbe(iterations: iters)
+            ops.withLock { $0 += n }
+        }
+        let peak = ops.withLock { $0 } / Date().timeIntervalSince(p0) / 1e9
+        return (best, gops, peak)
     }
 
     private func benchTokenizer(_ path: String) throws {

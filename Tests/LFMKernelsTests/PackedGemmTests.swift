@@ -1,7 +1,7 @@
 import Testing
 @testable import LFMKernels
 
-/// Packed Q8_0 / Q4_0 layouts (16-row groups for the AVX-512 VNNI outer-product kernels):
+/// Packed Q8_0 / Q4_0 / BF16 layouts (16-row groups for the AVX-512 outer-product kernels):
 /// packing keeps every value (row dequantisation equals the unpacked one), and products on
 /// every ISA (AVX-512 runs the packed kernels; the others the portable reference) equal the
 /// double-precision reference with the tolerance of GemmTests, for row counts that are not
@@ -9,13 +9,13 @@ import Testing
 /// counts 1, 2, 7, 13 and 64, and k with 1 to 144 blocks.
 @Suite("packed gemm")
 struct PackedGemmTests {
-    static let cases: [(WeightType, WeightType)] = [(.q8_0, .q8_0Packed), (.q4_0, .q4_0Packed)]
+    static let cases: [(WeightType, WeightType)] = [(.q8_0, .q8_0Packed), (.q4_0, .q4_0Packed), (.bf16, .bf16Packed)]
     static let shapes: [(rows: Int, k: Int, tokens: Int, r0: Int)] = [
         (1, 32, 1, 0), (13, 32, 7, 0), (40, 96, 64, 16), (33, 256, 2, 0), (17, 64, 13, 16),
-        (7, 4608, 1, 0), (48, 4608, 7, 16), (64, 1024, 2, 32),
+        (7, 4608, 1, 0), (48, 4608, 7, 16), (64, 1024, 2, 32), (50, 128, 9, 5),
     ]
 
-    @Test(arguments: [0, 1])
+    @Test(arguments: [0, 1, 2])
     func packedRowsDequantiseLikeTheOriginal(_ which: Int) {
         let (base, packed) = Self.cases[which]
         var rng = TestRandom(seed: 7)
@@ -33,7 +33,7 @@ struct PackedGemmTests {
         }
     }
 
-    @Test(arguments: [0, 1])
+    @Test(arguments: [0, 1, 2])
     func productsMatchTheReference(_ which: Int) {
         let (base, packed) = Self.cases[which]
         var rng = TestRandom(seed: 11 + UInt64(which))
@@ -45,11 +45,12 @@ struct PackedGemmTests {
             let wq = Kernels.quantize(base, w, rows: R, cols: k)
             let wd = Kernels.dequantize(base, wq, cols: k)
             let wp = Kernels.pack(packed, wq, rows: R, cols: k)
-            for isa in KernelISA.available {
-                let ks = KernelSet(isa)
+            for ks in KernelISA.available.map({ KernelSet($0) }) + [KernelSet(.avx512, exactBF16: true)] {
+                let isa = "\(ks.isa)\(ks.exactBF16 ? "+exactBF16" : "")"
                 let arb = ks.activationRowBytes(packed, k: k)
                 #expect(arb == ks.activationRowBytes(base, k: k))
-                let xe = (0..<T).map { ReferenceActivations.effective(base, x[$0 * k..<($0 + 1) * k], bf16: false) }
+                let bf16Act = base == .bf16 && ks.usesBF16Activations
+                let xe = (0..<T).map { ReferenceActivations.effective(base, x[$0 * k..<($0 + 1) * k], bf16: bf16Act) }
                 let ldy = R + 3
                 var y = [Float](repeating: .nan, count: T * ldy)
                 withAlignedBuffer(bytes: arb * T) { act in

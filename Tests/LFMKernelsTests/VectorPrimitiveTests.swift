@@ -102,3 +102,42 @@ struct VectorPrimitiveTests {
         #expect(worst < 1e-6, "worst relative error \(worst)")
     }
 }
+
+/// `attend` (one query head over paged K/V) against a double-precision softmax reference,
+/// on every ISA, for lengths inside one page, at page boundaries and across many pages.
+@Suite struct AttendTests {
+    @Test(arguments: KernelISA.available, [1, 15, 16, 17, 100, 515])
+    func matchesReference(_ isa: KernelISA, _ n: Int) {
+        let ks = KernelSet(isa)
+        let d = 64, P = 16, stride = 3 * d   // other heads interleaved in each row
+        let pages = (n + P - 1) / P
+        var rng = TestRandom(seed: UInt64(n))
+        let keys = rng.floats(pages * P * stride, scale: 1), values = rng.floats(pages * P * stride, scale: 1)
+        let q = rng.floats(d, scale: 1)
+        let scale: Float = 0.125
+        var out = [Float](repeating: .nan, count: d)
+        var scratch = [Float](repeating: 0, count: n)
+        keys.withUnsafeBufferPointer { kb in
+            values.withUnsafeBufferPointer { vb in
+                // Pages in reverse order in memory, as a paged pool hands them out.
+                let kp: [UnsafePointer<Float>?] = (0..<pages).map { kb.baseAddress! + (pages - 1 - $0) * P * stride + d }
+                let vp: [UnsafePointer<Float>?] = (0..<pages).map { vb.baseAddress! + (pages - 1 - $0) * P * stride + d }
+                ks.attend(query: q, keyPages: kp, valuePages: vp, pageSize: P, stride: stride, count: n, headDim: d,
+                          scale: scale, scratch: &scratch, into: &out)
+                var s = [Double](repeating: 0, count: n)
+                for tau in 0..<n {
+                    let k = kp[tau / P]! + (tau % P) * stride
+                    s[tau] = (0..<d).reduce(0.0) { $0 + Double(q[$1]) * Double(k[$1]) } * Double(scale)
+                }
+                let m = s.max()!
+                let e = s.map { Foundation.exp($0 - m) }
+                let z = e.reduce(0, +)
+                for i in 0..<d {
+                    var ref = 0.0
+                    for tau in 0..<n { ref += e[tau] / z * Double((vp[tau / P]! + (tau % P) * stride)[i]) }
+                    #expect(abs(Double(out[i]) - ref) <= 1e-5, "\(isa) n=\(n) i=\(i): \(out[i]) vs \(ref)")
+                }
+            }
+        }
+    }
+}

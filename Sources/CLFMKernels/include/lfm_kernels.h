@@ -46,11 +46,12 @@ enum {
 };
 
 /* Packed weight layouts (lfm_pack.c): rows regrouped 16 at a time so that the AVX-512 VNNI
- * kernels compute outer products (4 k x 16 rows per instruction). Same block geometry and
+ * kernels compute outer products (4 k x 16 rows per instruction; BF16: 2 k x 16 rows per
+ * vdpbf16ps, k even, only with bf16 activations). Same block geometry and
  * activation format as the base type; row_bytes is the base type's, and a packed matrix of
  * `rows` rows takes lfm_packed_bytes (rows rounded up to 16). Not valid for row lookups
  * (embeddings): use lfm_dequantize_packed_row. */
-enum { LFM_TYPE_Q4_0_R16 = 0x1002, LFM_TYPE_Q8_0_R16 = 0x1008 };
+enum { LFM_TYPE_Q4_0_R16 = 0x1002, LFM_TYPE_Q8_0_R16 = 0x1008, LFM_TYPE_BF16_R16 = 0x101e };
 
 /* Instruction-set levels. LFM_ISA_BF16_F32 may be or-ed into a level passed to
  * lfm_isa_force / lfm_kernels_for_isa: BF16 weights then take f32 activations and exact
@@ -104,6 +105,11 @@ int lfm_pack_rows(int ptype, const void *src, int64_t rows, int64_t k, int64_t g
 /* Dequantises row `row` of a packed matrix. */
 void lfm_dequantize_packed_row(int ptype, const void *w, int64_t k, int64_t row, float *dst);
 
+/* Runs `iters` rounds of independent int8 dot-product instructions (AVX-512 VNNI) on the
+ * calling thread and returns the int8 operations done (0 without AVX-512): time it on every
+ * thread to measure the machine's int8 peak. */
+double lfm_int8_peak_probe(int64_t iters);
+
 /* ---- ISA control -------------------------------------------------------------------- */
 int lfm_isa_detected(void);
 void lfm_isa_force(int level);   /* level (| LFM_ISA_BF16_F32), clamped to [0, detected] */
@@ -121,6 +127,11 @@ void lfm_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n)
 float lfm_max_f32(const float *x, int64_t n);                       /* -inf for n == 0 */
 /* x[i] = exp(x[i] - m) in place, returns the sum; exp(-inf) = 0. */
 float lfm_exp_sum_f32(float *x, float m, int64_t n);
+/* Causal attention of one query head: position tau's key is kpages[tau / P] + (tau % P) *
+ * stride (floats, d of them), its value likewise in vpages; out[0..d) = softmax(scale * q.k)
+ * weighted sum of the values over tau in [0, n). scores: n floats of scratch. */
+void lfm_attend_f32(const float *q, const float *const *kpages, const float *const *vpages, int64_t P,
+                    int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out);
 
 /* ---- Explicit-ISA entry points (tests, benchmarks) ------------------------------------
  * A table of the kernels for one ISA level, independent of the global active level, so
@@ -140,6 +151,8 @@ typedef struct lfm_kernel_table {
     void (*silu_mul)(const float *gate, const float *up, float *out, int64_t n);
     float (*max)(const float *x, int64_t n);
     float (*exp_sum)(float *x, float m, int64_t n);
+    void (*attend)(const float *q, const float *const *kpages, const float *const *vpages, int64_t P,
+                   int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out);
 } lfm_kernel_table;
 
 /* The table for `level` (| LFM_ISA_BF16_F32) clamped to what the CPU supports (never NULL). */
