@@ -20,7 +20,9 @@ size_t lfm_act_row_bytes_impl(int wtype, int64_t k, int bf16_act) {
 /* roundf() (half away from zero) without a libm call so the loop vectorises: for the
  * |v| <= 127.5 range used here trunc(v + copysign(0.49999997, v)) is exact. */
 static inline float round_half_away(float v) {
-    return truncf(v + copysignf(0.49999997f, v));
+    /* (int) truncates toward zero like truncf, and inlines as cvttps2dq on every target
+     * (truncf became a libm call without SSE4.1 in the portable build). */
+    return (float)(int32_t)(v + copysignf(0.49999997f, v));
 }
 
 /* One row -> "Q8_0 activations": qs, d (fp16-rounded), nsum8 = -8*sum(q). */

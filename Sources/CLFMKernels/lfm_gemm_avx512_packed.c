@@ -28,6 +28,10 @@
 
 static inline int32_t rd32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
 
+/* Software prefetch distance for T == 1 (bytes ahead in each group's stream): measured on
+ * Zen 4, 2 threads, Q4_0 tg128: none 165, 1 KB 174, 2 KB 179, 4 KB 173 tok/s. */
+#define PF_BYTES 2048
+
 /* Lanes of the group starting at row r that fall inside [r0, r1). */
 static inline __mmask16 row_mask(int64_t r, int64_t r0, int64_t r1) {
     const int64_t lo = r0 > r ? r0 - r : 0, hi = r1 - r >= 16 ? 16 : r1 - r;
@@ -38,20 +42,19 @@ static TGT AI void packed_tile(const int NG, const int NT, const int q4, const u
                                const uint8_t *a, size_t arb, size_t offd, size_t offn, int64_t nb,
                                float *y, size_t ldy, int64_t row0, int64_t r0, int64_t r1, int prefetch) {
     const size_t gbb = q4 ? 288 : 544;
-    __m512 facc[2][6];
+    __m512 facc[4][6];
     for (int g = 0; g < NG; ++g)
         for (int t = 0; t < NT; ++t) facc[g][t] = _mm512_setzero_ps();
     const __m512i low4 = _mm512_set1_epi8(0x0f);
     for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t *wb[2];
+        const uint8_t *wb[4];
         for (int g = 0; g < NG; ++g) {
             wb[g] = w + (size_t)g * gstride + (size_t)b * gbb;
             if (prefetch) {
-                _mm_prefetch((const char *)wb[g] + 2048, _MM_HINT_T0);
-                _mm_prefetch((const char *)wb[g] + 2048 + 64 * 4, _MM_HINT_T0);
+                for (size_t off = 0; off < gbb; off += 64) _mm_prefetch((const char *)wb[g] + PF_BYTES + off, _MM_HINT_T0);
             }
         }
-        __m512i iacc[2][6];
+        __m512i iacc[4][6];
         for (int t = 0; t < NT; ++t) {
             __m512i n = _mm512_set1_epi32(rd32(a + (size_t)t * arb + offn + 4 * (size_t)b));
             if (!q4) n = _mm512_slli_epi32(n, 4);
@@ -60,7 +63,7 @@ static TGT AI void packed_tile(const int NG, const int NT, const int q4, const u
         const uint8_t *xb = a + 32 * (size_t)b;
         if (!q4) {
             for (int q = 0; q < 8; ++q) {
-                __m512i wv[2];
+                __m512i wv[4];
                 for (int g = 0; g < NG; ++g) wv[g] = _mm512_loadu_si512(wb[g] + 32 + 64 * q);
                 for (int t = 0; t < NT; ++t) {
                     const __m512i xv = _mm512_set1_epi32(rd32(xb + (size_t)t * arb + 4 * q));
@@ -69,7 +72,7 @@ static TGT AI void packed_tile(const int NG, const int NT, const int q4, const u
             }
         } else {
             for (int c = 0; c < 4; ++c) {
-                __m512i lo[2], hi[2];
+                __m512i lo[4], hi[4];
                 for (int g = 0; g < NG; ++g) {
                     const __m512i v = _mm512_loadu_si512(wb[g] + 32 + 64 * c);
                     lo[g] = _mm512_and_si512(v, low4);
@@ -85,7 +88,7 @@ static TGT AI void packed_tile(const int NG, const int NT, const int q4, const u
                 }
             }
         }
-        __m512 dw[2];
+        __m512 dw[4];
         for (int g = 0; g < NG; ++g) dw[g] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)wb[g]));
         for (int t = 0; t < NT; ++t) {
             const __m512 dx = _mm512_set1_ps(*(const float *)(a + (size_t)t * arb + offd + 4 * (size_t)b));

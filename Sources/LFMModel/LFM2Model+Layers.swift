@@ -66,9 +66,19 @@ extension LFM2Model {
         let group = Hq / Hkv
         let a = ws.normed.floats()
         let q = ws.q.floats(), k = ws.k.floats(), v = ws.v.floats()
-        linear(l.q!, a, T, q)
-        linear(l.k!, a, T, k)
-        linear(l.v!, a, T, v)
+        if let qkv = l.qkv {
+            let s = ws.stacked.floats(), qd = Hq * d, w = qkv.rows
+            linear(qkv, a, T, s)
+            for t in 0..<T {
+                (q + t * qd).update(from: s + t * w, count: qd)
+                (k + t * kvDim).update(from: s + t * w + qd, count: kvDim)
+                (v + t * kvDim).update(from: s + t * w + qd + kvDim, count: kvDim)
+            }
+        } else {
+            linear(l.q!, a, T, q)
+            linear(l.k!, a, T, k)
+            linear(l.v!, a, T, v)
+        }
         // Token → (entry, position) map.
         var owner = [Int](repeating: 0, count: T)
         for (e, entry) in batch.enumerated() { for j in 0..<entry.tokens.count { owner[starts[e] + j] = e } }
@@ -143,9 +153,15 @@ extension LFM2Model {
         let h = ws.hidden.floats(), f = ws.normed.floats()
         parallelRows(T, minPerThread: 32) { t in lfm_rmsnorm_f32(h + t * D, l.ffnNorm, f + t * D, Int64(D), c.normEps) }
         let g = ws.gate.floats(), u = ws.up.floats()
-        linear(l.w1, f, T, g)
-        linear(l.w3, f, T, u)
-        parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(g + t * F, u + t * F, g + t * F, Int64(F)) }
+        if let w13 = l.w13 {
+            let s = ws.stacked.floats()
+            linear(w13, f, T, s)
+            parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(s + t * 2 * F, s + t * 2 * F + F, g + t * F, Int64(F)) }
+        } else {
+            linear(l.w1, f, T, g)
+            linear(l.w3, f, T, u)
+            parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(g + t * F, u + t * F, g + t * F, Int64(F)) }
+        }
         linear(l.w2, g, T, ws.out.floats())
     }
 

@@ -68,7 +68,7 @@ public final class LFM2Model: @unchecked Sendable {
         self.pool = pool
         var mats: [Tensor] = [weights.outputMatrix]
         for l in weights.layers {
-            mats += [l.w1, l.w2, l.w3] + [l.inProj, l.outProj, l.q, l.k, l.v, l.o].compactMap { $0 }
+            mats += [l.w1, l.w2, l.w3] + [l.inProj, l.outProj, l.q, l.k, l.v, l.o, l.w13, l.qkv].compactMap { $0 }
         }
         maxActRowBytes = mats.map { Int(lfm_act_row_bytes($0.type.rawValue, Int64($0.columns))) }.max() ?? 0
         var a = 0, c = 0
@@ -176,6 +176,7 @@ public final class LFM2Model: @unchecked Sendable {
         ws.v.ensure(T * c.kvDim * f)
         ws.mix.ensure(T * max(D, qd) * f)
         ws.gate.ensure(T * F * f)
+        ws.stacked.ensure(T * max(2 * F, qd + 2 * c.kvDim) * f)
         ws.up.ensure(T * F * f)
         ws.out.ensure(T * D * f)
         ws.act.ensure(T * maxActRowBytes + 64)

