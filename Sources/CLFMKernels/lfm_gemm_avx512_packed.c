@@ -11,7 +11,7 @@
  * are converted and scaled by d_w (16 lanes) * d_x (broadcast) into fp32 accumulators.
  *
  * BF16_R16 (16 rows x 2 k per 64 bytes) works the same way with vdpbf16ps against a broadcast
- * pair of bf16 activations, and needs no per-block epilogue.
+ * pair of bf16 activations, and needs no per-block epilogue (tile 4 groups x 6 tokens).
  *
  * Register tile: NG row groups (16 rows each, NG <= 2) x NT tokens (NT <= 6):
  * 2*NG*NT accumulators + NG weights + 1 broadcast + scales <= 32 zmm registers.
@@ -139,11 +139,11 @@ static TGT void gemm_packed(int q4, const void *w, int64_t k, int64_t r0, int64_
 static TGT AI void bf16p_tile(const int NG, const int NT, const uint8_t *w, size_t gstride, const uint8_t *a,
                               size_t arb, int64_t np, float *y, size_t ldy, int64_t row0, int64_t r0, int64_t r1,
                               int prefetch) {
-    __m512 acc[2][8];
+    __m512 acc[4][6];
     for (int g = 0; g < NG; ++g)
         for (int t = 0; t < NT; ++t) acc[g][t] = _mm512_setzero_ps();
     for (int64_t p = 0; p < np; ++p) {
-        __m512i wv[2];
+        __m512i wv[4];
         for (int g = 0; g < NG; ++g) {
             const uint8_t *wp = w + (size_t)g * gstride + 64 * (size_t)p;
             if (prefetch) _mm_prefetch((const char *)wp + 2048, _MM_HINT_T0);
@@ -163,31 +163,41 @@ static TGT AI void bf16p_tile(const int NG, const int NT, const uint8_t *w, size
 
 #define BP_CASE(NG, NT) bf16p_tile(NG, NT, wg, gstride, ar, arb, np, yo, ldy, r, r0, r1, pf)
 
+/* Specialise BP_CASE(ng, nt) for runtime ng in 1..4, nt in 1..6. */
+#define BP_SWITCH(ng, nt)                                                                          \
+    switch ((ng) * 8 + (nt)) {                                                                     \
+    case 9: BP_CASE(1, 1); break;  case 10: BP_CASE(1, 2); break; case 11: BP_CASE(1, 3); break;  \
+    case 12: BP_CASE(1, 4); break; case 13: BP_CASE(1, 5); break; case 14: BP_CASE(1, 6); break;  \
+    case 17: BP_CASE(2, 1); break; case 18: BP_CASE(2, 2); break; case 19: BP_CASE(2, 3); break;  \
+    case 20: BP_CASE(2, 4); break; case 21: BP_CASE(2, 5); break; case 22: BP_CASE(2, 6); break;  \
+    case 25: BP_CASE(3, 1); break; case 26: BP_CASE(3, 2); break; case 27: BP_CASE(3, 3); break;  \
+    case 28: BP_CASE(3, 4); break; case 29: BP_CASE(3, 5); break; case 30: BP_CASE(3, 6); break;  \
+    case 33: BP_CASE(4, 1); break; case 34: BP_CASE(4, 2); break; case 35: BP_CASE(4, 3); break;  \
+    case 36: BP_CASE(4, 4); break; case 37: BP_CASE(4, 5); break; default: BP_CASE(4, 6); break;  \
+    }
+
+/* No per-block epilogue, so the tile can be 4 groups (64 rows) x 6 tokens: 24 accumulators,
+ * 4 weight vectors and a broadcast; 10 loads per 24 vdpbf16ps. T == 1 streams 2 groups. */
 static TGT void gemm_bf16_packed(const void *w, int64_t k, int64_t r0, int64_t r1, const void *act, int64_t T,
                              float *y, size_t ldy) {
     const int64_t np = k / 2;
     const size_t gstride = (size_t)k * 32;            /* 16 rows x 2 bytes x k */
     const size_t arb = LFM_ALIGN64((size_t)k * 2);    /* bf16 activations */
     int64_t tb = (int64_t)((512u << 10) / arb);
-    tb = tb < 8 ? 8 : tb - tb % 8;
+    tb = tb < 6 ? 6 : tb - tb % 6;
     const int pf = T == 1;
+    const int64_t G = T == 1 ? 2 : 4;
     for (int64_t tb0 = 0; tb0 < T; tb0 += tb) {
         const int64_t tb1 = tb0 + tb < T ? tb0 + tb : T;
-        for (int64_t r = r0 - r0 % 16; r < r1; r += 32) {
-            const int ng = r1 - r > 16 ? 2 : 1;
+        for (int64_t r = r0 - r0 % 16; r < r1; r += 16 * G) {
+            const int64_t left = (r1 - r + 15) / 16;
+            const int ng = (int)(left < G ? left : G);
             const uint8_t *wg = (const uint8_t *)w + (size_t)(r / 16) * gstride;
-            for (int64_t t = tb0; t < tb1; t += 8) {
-                const int nt = tb1 - t < 8 ? (int)(tb1 - t) : 8;
+            for (int64_t t = tb0; t < tb1; t += 6) {
+                const int nt = tb1 - t < 6 ? (int)(tb1 - t) : 6;
                 const uint8_t *ar = (const uint8_t *)act + (size_t)t * arb;
                 float *yo = y + (size_t)t * ldy;
-                switch (ng * 16 + nt) {
-                case 17: BP_CASE(1, 1); break; case 18: BP_CASE(1, 2); break; case 19: BP_CASE(1, 3); break;
-                case 20: BP_CASE(1, 4); break; case 21: BP_CASE(1, 5); break; case 22: BP_CASE(1, 6); break;
-                case 23: BP_CASE(1, 7); break; case 24: BP_CASE(1, 8); break;
-                case 33: BP_CASE(2, 1); break; case 34: BP_CASE(2, 2); break; case 35: BP_CASE(2, 3); break;
-                case 36: BP_CASE(2, 4); break; case 37: BP_CASE(2, 5); break; case 38: BP_CASE(2, 6); break;
-                case 39: BP_CASE(2, 7); break; default: BP_CASE(2, 8); break;
-                }
+                BP_SWITCH(ng, nt)
             }
         }
     }
