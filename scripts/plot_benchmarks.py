@@ -47,6 +47,17 @@ def main():
     fig.savefig(os.path.join(OUT, "single_stream.png"), dpi=110)
     plt.close(fig)
 
+    if "batched_decode" in data:
+        s = data["batched_decode"]
+        rows = s["rows"]
+        fig, ax = plt.subplots(figsize=(4.5, 3.2))
+        bars(ax, [r["format"] for r in rows], [r["lfm"] for r in rows], [r["peer"] for r in rows],
+             "batched decode, 16 sequences (tok/s)", "tokens/s", "llama.cpp")
+        fig.suptitle(f"2 threads — {s['session']}", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(os.path.join(OUT, "batched_decode.png"), dpi=110)
+        plt.close(fig)
+
     s = data["serving"]
     rows = s["rows"]
     fig, axes = plt.subplots(1, len(rows), figsize=(9, 3.2))
