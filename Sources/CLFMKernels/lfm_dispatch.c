@@ -21,7 +21,7 @@ static void gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64
     const lfm_kernel_table name = {                                                           \
         level, bf16act, arb, prep, gemmfn, lfm_dot_f32_##sfx, lfm_axpy_f32_##sfx, lfm_scale_f32_##sfx, \
         lfm_rmsnorm_f32_##sfx, lfm_silu_mul_f32_##sfx, lfm_max_f32_##sfx, lfm_exp_sum_f32_##sfx,   \
-        lfm_attend_f32_##sfx }
+        lfm_attend_##sfx, lfm_kv_store_##sfx }
 
 LFM_TABLE(lfm_table_portable, LFM_ISA_PORTABLE, 0, act_row_bytes_f32, prepare_f32, gemm_portable, portable);
 
@@ -141,7 +141,9 @@ void lfm_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n)
 }
 float lfm_max_f32(const float *x, int64_t n) { return active()->max(x, n); }
 float lfm_exp_sum_f32(float *x, float m, int64_t n) { return active()->exp_sum(x, m, n); }
-void lfm_attend_f32(const float *q, const float *const *kpages, const float *const *vpages, int64_t P, int64_t stride,
-                    int64_t n, int64_t d, float scale, float *scores, float *out) {
-    active()->attend(q, kpages, vpages, P, stride, n, d, scale, scores, out);
+void lfm_attend(int dtype, const float *q, const void *const *kpages, const void *const *vpages, int64_t P,
+                int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out) {
+    active()->attend(dtype, q, kpages, vpages, P, stride, n, d, scale, scores, out);
 }
+void lfm_kv_store(int dtype, const float *src, void *dst, int64_t n) { active()->kv_store(dtype, src, dst, n); }
+size_t lfm_kv_elem_bytes(int dtype) { return dtype == LFM_KV_F16 || dtype == LFM_KV_BF16 ? 2 : 4; }

@@ -156,9 +156,10 @@ int lfm_gemm_avx512_bf16f32(int wtype, const void *w, int64_t k, int64_t r0, int
     void lfm_silu_mul_f32_##sfx(const float *g, const float *u, float *o, int64_t n);       \
     float lfm_max_f32_##sfx(const float *x, int64_t n);                                     \
     float lfm_exp_sum_f32_##sfx(float *x, float m, int64_t n);                                          \
-    void lfm_attend_f32_##sfx(const float *q, const float *const *kpages, const float *const *vpages,   \
-                              int64_t P, int64_t stride, int64_t n, int64_t d, float scale, float *scores, \
-                              float *out);
+    void lfm_attend_##sfx(int dtype, const float *q, const void *const *kpages, const void *const *vpages,  \
+                          int64_t P, int64_t stride, int64_t n, int64_t d, float scale, float *scores,    \
+                          float *out);                                                                    \
+    void lfm_kv_store_##sfx(int dtype, const float *src, void *dst, int64_t n);
 LFM_DECL_VEC(portable)
 #if defined(__x86_64__)
 LFM_DECL_VEC(avx2)

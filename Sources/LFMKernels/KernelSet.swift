@@ -90,11 +90,16 @@ public struct KernelSet: Sendable {
         table.exp_sum(x, m, Int64(n))
     }
 
-    /// One query head's causal attention over paged keys and values (`lfm_attend_f32`):
-    /// position τ's key is `keyPages[τ / pageSize] + (τ % pageSize) * stride`.
-    public func attend(query q: UnsafePointer<Float>, keyPages: UnsafePointer<UnsafePointer<Float>?>,
-                       valuePages: UnsafePointer<UnsafePointer<Float>?>, pageSize: Int, stride: Int, count n: Int,
+    /// One query head's causal attention over paged keys and values of type `type` (`lfm_attend`):
+    /// position τ's key starts at element `(τ % pageSize) * stride` of `keyPages[τ / pageSize]`.
+    public func attend(_ type: KVCacheType, query q: UnsafePointer<Float>, keyPages: UnsafePointer<UnsafeRawPointer?>,
+                       valuePages: UnsafePointer<UnsafeRawPointer?>, pageSize: Int, stride: Int, count n: Int,
                        headDim d: Int, scale: Float, scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        table.attend(q, keyPages, valuePages, Int64(pageSize), Int64(stride), Int64(n), Int64(d), scale, scratch, out)
+        table.attend(type.rawValue, q, keyPages, valuePages, Int64(pageSize), Int64(stride), Int64(n), Int64(d), scale, scratch, out)
+    }
+
+    /// Converts `n` floats into KV storage of `type` (`lfm_kv_store`).
+    public func storeKV(_ type: KVCacheType, _ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, count n: Int) {
+        table.kv_store(type.rawValue, src, dst, Int64(n))
     }
 }

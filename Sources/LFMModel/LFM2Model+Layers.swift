@@ -105,8 +105,8 @@ extension LFM2Model {
                     for h in 0..<Hkv { normRope(k + t * kvDim + h * d, kn.baseAddress!) }
                 }
                 let page = entry.sequence.pages[pos / kv.pageSize], s = pos % kv.pageSize
-                kv.key(page: page, layer: ai, slot: s).update(from: k + t * kvDim, count: kvDim)
-                kv.value(page: page, layer: ai, slot: s).update(from: v + t * kvDim, count: kvDim)
+                lfm_kv_store(kv.type.rawValue, k + t * kvDim, kv.key(page: page, layer: ai, slot: s), Int64(kvDim))
+                lfm_kv_store(kv.type.rawValue, v + t * kvDim, kv.value(page: page, layer: ai, slot: s), Int64(kvDim))
             }
         }
         // Phase 2: causal softmax attention per (token, head) over the sequence's pages.
@@ -115,15 +115,16 @@ extension LFM2Model {
         let scoresBase = ws.scores.floats()
         let stride = ws.scores.bytes / MemoryLayout<Float>.size / pool.threadCount
         let P = kv.pageSize
-        // Page tables for lfm_attend_f32: per entry and KV head, the row-0 K and V pointers of its pages.
+        // Page tables for lfm_attend: per entry and KV head, the row-0 K and V pointers of its pages.
         var tableStart: [Int] = []
-        var kTable: [UnsafePointer<Float>?] = [], vTable: [UnsafePointer<Float>?] = []
+        var kTable: [UnsafeRawPointer?] = [], vTable: [UnsafeRawPointer?] = []
+        let headBytes = d * kv.type.elementBytes
         for entry in batch {
             tableStart.append(kTable.count)
             for g in 0..<Hkv {
                 for p in entry.sequence.pages {
-                    kTable.append(UnsafePointer(kv.key(page: p, layer: ai, slot: 0) + g * d))
-                    vTable.append(UnsafePointer(kv.value(page: p, layer: ai, slot: 0) + g * d))
+                    kTable.append(UnsafeRawPointer(kv.key(page: p, layer: ai, slot: 0) + g * headBytes))
+                    vTable.append(UnsafeRawPointer(kv.value(page: p, layer: ai, slot: 0) + g * headBytes))
                 }
             }
         }
@@ -136,7 +137,7 @@ extension LFM2Model {
                         let entry = batch[e]
                         let pos = entry.sequence.length + (t - starts[e])
                         let base = tableStart[e] + g * entry.sequence.pages.count
-                        lfm_attend_f32(q + t * Hq * d + h * d, kt.baseAddress! + base, vt.baseAddress! + base, Int64(P),
+                        lfm_attend(kv.type.rawValue, q + t * Hq * d + h * d, kt.baseAddress! + base, vt.baseAddress! + base, Int64(P),
                                        Int64(kvDim), Int64(pos + 1), Int64(d), scale, scoresBase + worker * stride,
                                        o + t * Hq * d + h * d)
                     }

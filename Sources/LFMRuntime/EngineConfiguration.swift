@@ -16,10 +16,13 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var contextLength: Int?
     /// Share full KV pages (with conv-state snapshots) across requests. Default on.
     public var prefixCaching: Bool
+    /// Element type of K and V in the pages. Default f32 (the server's default is chosen in its settings).
+    public var kvCacheType: KVCacheType
 
     public init(threads: Int = ThreadPoolDefaults.threads, maxBatchedTokens: Int = 512, maxNumSequences: Int = 64,
                 maxWaiting: Int = 256, pageSize: Int = 16, kvCacheBytes: Int = 1 << 30, contextLength: Int? = nil,
-                prefixCaching: Bool = true) {
+                prefixCaching: Bool = true, kvCacheType: KVCacheType = .f32) {
+        self.kvCacheType = kvCacheType
         self.threads = threads
         self.maxBatchedTokens = maxBatchedTokens
         self.maxNumSequences = maxNumSequences

@@ -43,9 +43,9 @@ public final class InferenceEngine: @unchecked Sendable {
         let config = model.checkpoint.config
         contextLength = configuration.contextLength ?? min(config.maxPositions, 32768)
         lfm = LFM2Model(config: config, weights: model.checkpoint.weights, pool: ThreadPool(threads: configuration.threads))
-        let perPage = KVCachePool.bytesPerPage(config: config, pageSize: configuration.pageSize)
+        let perPage = KVCachePool.bytesPerPage(config: config, pageSize: configuration.pageSize, type: configuration.kvCacheType)
         let pages = max(2, configuration.kvCacheBytes / perPage)
-        kv = KVCachePool(config: config, pageSize: configuration.pageSize, pageCount: pages)
+        kv = KVCachePool(config: config, pageSize: configuration.pageSize, pageCount: pages, type: configuration.kvCacheType)
         prefixCache = configuration.prefixCaching ? PrefixCache(pageSize: configuration.pageSize) : nil
         statsBox.withLock { $0.totalPages = pages; $0.freePages = pages }
         let t = Thread { [unowned self] in self.run() }

@@ -16,6 +16,7 @@ public struct ServeSettings: Sendable, Equatable {
     public var maxWaiting: Int
     public var kvCacheBytes: Int
     public var blockSize: Int
+    public var kvCacheDType: String
     public var prefixCache: Bool
     /// nil: min(model maximum, 32768).
     public var contextSize: Int?
@@ -52,6 +53,8 @@ public struct ServeSettings: Sendable, Equatable {
         SettingSpec("kv-cache-memory", .memory, default: "1G",
                     help: "KV cache budget: bytes (512M, 2G) or a fraction of physical memory (25%)."),
         SettingSpec("block-size", .int(1...1024), default: "16", help: "Tokens per KV cache page."),
+        SettingSpec("kv-cache-dtype", .choice(["f32", "f16", "bf16"]), default: "f16",
+                    help: "Element type of cached keys and values (f16 / bf16 halve KV memory; attention computes in f32)."),
         SettingSpec("prefix-cache", .bool, default: "true", help: "Share KV pages of common prompt prefixes between requests."),
         SettingSpec("ctx-size", .optionalInt(1...(1 << 24), unsetMeaning: "min(model, 32768)"), default: nil,
                     help: "Context length (prompt plus output)."),
@@ -85,7 +88,7 @@ public struct ServeSettings: Sendable, Equatable {
             threads: r.int("threads"), servedModelName: r.string("served-model-name"), apiKey: r.string("api-key"),
             maxBatchedTokens: r.int("max-batched-tokens") ?? 512, maxNumSeqs: r.int("max-num-seqs") ?? 64,
             maxWaiting: r.int("max-waiting") ?? 256, kvCacheBytes: r.int("kv-cache-memory") ?? 1 << 30,
-            blockSize: r.int("block-size") ?? 16, prefixCache: r.bool("prefix-cache") ?? true, contextSize: r.int("ctx-size"),
+            blockSize: r.int("block-size") ?? 16, kvCacheDType: r.string("kv-cache-dtype") ?? "f16", prefixCache: r.bool("prefix-cache") ?? true, contextSize: r.int("ctx-size"),
             reasoningFormat: r.string("reasoning-format") ?? "auto", sslCertfile: r.string("ssl-certfile"),
             sslKeyfile: r.string("ssl-keyfile"), maxBodyBytes: r.int("max-body-bytes") ?? 8 << 20,
             idleTimeout: r.double("idle-timeout") ?? 30, shutdownTimeout: r.double("shutdown-timeout") ?? 30,

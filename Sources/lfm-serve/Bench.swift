@@ -20,7 +20,14 @@ struct Bench: ParsableCommand {
     @Option(help: "Also measure batched decode: this many sequences, one token each per step (0: skip).") var batch: Int = 0
     @Option(name: .customLong("batch-prompt"), help: "Prompt tokens of each batched sequence.") var batchPrompt: Int = 128
     @Option(name: .customLong("batch-steps"), help: "Batched decode steps timed.") var batchSteps: Int = 32
+    @Option(name: .customLong("kv-cache-dtype"), help: "KV cache element type: f32, f16 or bf16.") var kvCacheDType: String = "f16"
     @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard KVCacheType(name: kvCacheDType) != nil else { throw ValidationError("--kv-cache-dtype must be f32, f16 or bf16, got '\(kvCacheDType)'") }
+    }
+
+    var kvType: KVCacheType { KVCacheType(name: kvCacheDType) ?? .f16 }
 
     func run() throws {
         if let path = tokenizerText { return try benchTokenizer(path) }
@@ -30,7 +37,7 @@ struct Bench: ParsableCommand {
         let rssLoaded = ProcessInfo.residentBytes
         let c = loaded.checkpoint.config
         let lfm = LFM2Model(checkpoint: loaded.checkpoint, threads: threads)
-        let kv = KVCachePool(config: c, pageSize: 16, pageCount: (promptTokens + genTokens) / 16 + 4)
+        let kv = KVCachePool(config: c, pageSize: 16, pageCount: (promptTokens + genTokens) / 16 + 4, type: kvType)
         var rng = RandomGenerator(seed: 1)
         let tokens = (0..<promptTokens).map { _ in Int(rng.next() % UInt64(min(c.vocabSize, 64000))) }
         var bestPP = 0.0, bestTG = 0.0
@@ -77,7 +84,7 @@ struct Bench: ParsableCommand {
     /// each (as llama-batched-bench's S_TG): aggregate tok/s and the matrix products' GOP/s
     /// (2 ops per weight per token) next to the measured int8 peak of all threads.
     private func benchBatch(_ lfm: LFM2Model, config c: LFM2Config) throws -> (tokS: Double, gops: Double, peak: Double) {
-        let kv = KVCachePool(config: c, pageSize: 16, pageCount: batch * ((batchPrompt + batchSteps) / 16 + 2))
+        let kv = KVCachePool(config: c, pageSize: 16, pageCount: batch * ((batchPrompt + batchSteps) / 16 + 2), type: kvType)
         var rng = RandomGenerator(seed: 2)
         let seqs = (0..<batch).map { _ in SequenceState(config: c) }
         var best = 0.0

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HTTPServer
+import LFMKernels
 import LFMRuntime
 import Logging
 import OpenAIAPI
@@ -35,6 +36,7 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-waiting"), help: Self.help("max-waiting")) var maxWaiting: String?
     @Option(name: .customLong("kv-cache-memory"), help: Self.help("kv-cache-memory")) var kvCacheMemory: String?
     @Option(name: .customLong("block-size"), help: Self.help("block-size")) var blockSize: String?
+    @Option(name: .customLong("kv-cache-dtype"), help: Self.help("kv-cache-dtype")) var kvCacheDType: String?
     @Flag(name: .customLong("prefix-cache"), inversion: .prefixedNo, help: Self.help("prefix-cache")) var prefixCache: Bool?
     @Option(name: .customLong("ctx-size"), help: Self.help("ctx-size")) var contextSize: String?
     @Option(name: .customLong("reasoning-format"), help: Self.help("reasoning-format")) var reasoningFormat: String?
@@ -58,7 +60,7 @@ struct Serve: ParsableCommand {
         let strings: [(String, String?)] = [
             ("model", model), ("host", host), ("port", port), ("threads", threads), ("served-model-name", servedModelName),
             ("api-key", apiKey), ("max-batched-tokens", maxBatchedTokens), ("max-num-seqs", maxNumSeqs), ("max-waiting", maxWaiting),
-            ("kv-cache-memory", kvCacheMemory), ("block-size", blockSize), ("ctx-size", contextSize),
+            ("kv-cache-memory", kvCacheMemory), ("block-size", blockSize), ("kv-cache-dtype", kvCacheDType), ("ctx-size", contextSize),
             ("reasoning-format", reasoningFormat), ("ssl-certfile", sslCertfile), ("ssl-keyfile", sslKeyfile),
             ("max-body-bytes", maxBodyBytes), ("idle-timeout", idleTimeout), ("shutdown-timeout", shutdownTimeout),
             ("allowed-origins", allowedOrigins), ("log-level", logLevel), ("log-format", logFormat),
@@ -162,7 +164,8 @@ struct Serve: ParsableCommand {
         let engine = InferenceEngine(model: loaded, configuration: EngineConfiguration(
             threads: modelOptions.threads, maxBatchedTokens: settings.maxBatchedTokens, maxNumSequences: settings.maxNumSeqs,
             maxWaiting: settings.maxWaiting, pageSize: settings.blockSize, kvCacheBytes: settings.kvCacheBytes,
-            contextLength: settings.contextSize, prefixCaching: settings.prefixCache), logger: logger)
+            contextLength: settings.contextSize, prefixCaching: settings.prefixCache,
+            kvCacheType: KVCacheType(name: settings.kvCacheDType) ?? .f16), logger: logger)
         engineBox.engine = engine
         var api = OpenAIService.Configuration(modelID: settings.servedModelName ?? modelOptions.defaultServedModelName)
         api.reasoning = ReasoningFormat(rawValue: settings.reasoningFormat) ?? .auto

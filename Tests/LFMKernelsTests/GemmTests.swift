@@ -70,22 +70,7 @@ struct GemmTests {
                         }
                     }
                 }
-                for t in 0..<T {
-                    for r in 0..<ldy {
-                        let got = y[t * ldy + r]
-                        guard r >= r0 && r < R else {
-                            #expect(got.isNaN, "\(type) \(isa) \(shape): wrote outside rows at t=\(t) r=\(r)")
-                            continue
-                        }
-                        var ref = 0.0, mag = 0.0
-                        for i in 0..<k {
-                            let p = Double(wd[r * k + i]) * xe[t][i]
-                            ref += p; mag += abs(p)
-                        }
-                        let err = abs(Double(got) - ref)
-                        #expect(err <= 2e-6 * mag + 1e-7, "\(type) \(isa) \(shape) t=\(t) r=\(r): \(got) vs \(ref)")
-                    }
-                }
+                expectMatchesReference(y, weights: wd, activations: xe, k: k, rows: r0..<R, ldy: ldy, "\(type) \(isa) \(shape)")
             }
         }
     }

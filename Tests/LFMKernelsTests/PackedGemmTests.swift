@@ -64,21 +64,7 @@ struct PackedGemmTests {
                         }
                     }
                 }
-                for t in 0..<T {
-                    for r in 0..<ldy {
-                        let got = y[t * ldy + r]
-                        guard r >= r0 && r < R else {
-                            #expect(got.isNaN, "\(packed) \(isa) \(R)x\(k) T=\(T): wrote outside rows at t=\(t) r=\(r)")
-                            continue
-                        }
-                        var ref = 0.0, mag = 0.0
-                        for i in 0..<k {
-                            let p = Double(wd[r * k + i]) * xe[t][i]
-                            ref += p; mag += abs(p)
-                        }
-                        #expect(abs(Double(got) - ref) <= 2e-6 * mag + 1e-7, "\(packed) \(isa) \(R)x\(k) T=\(T) t=\(t) r=\(r): \(got) vs \(ref)")
-                    }
-                }
+                expectMatchesReference(y, weights: wd, activations: xe, k: k, rows: r0..<R, ldy: ldy, "\(packed) \(isa) \(R)x\(k) T=\(T)")
             }
         }
     }

@@ -1,3 +1,4 @@
+import Testing
 import Foundation
 @testable import LFMKernels
 
@@ -82,6 +83,31 @@ enum ReferenceActivations {
             return x.map { Double(Kernels.float(fromBF16Bits: Kernels.bf16Bits($0))) }
         default:
             return x.map { Double($0) }
+        }
+    }
+}
+
+/// Checks a product's output `y` (`activations.count` token rows, `ldy` apart) against the
+/// double-precision reference Σ_i w[r][i]·x[t][i] for rows in `rows`, within
+/// 2e-6·Σ|w·x| + 1e-7 (fp32 accumulation per block; see GemmTests), and that no element
+/// outside `rows` was written (the caller fills `y` with NaN).
+func expectMatchesReference(_ y: [Float], weights wd: [Float], activations xe: [[Double]], k: Int, rows: Range<Int>,
+                            ldy: Int, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    for t in 0..<xe.count {
+        for r in 0..<ldy {
+            let got = y[t * ldy + r]
+            guard rows.contains(r) else {
+                #expect(got.isNaN, "\(label): wrote outside rows at t=\(t) r=\(r)", sourceLocation: sourceLocation)
+                continue
+            }
+            var ref = 0.0, mag = 0.0
+            for i in 0..<k {
+                let p = Double(wd[r * k + i]) * xe[t][i]
+                ref += p
+                mag += abs(p)
+            }
+            #expect(abs(Double(got) - ref) <= 2e-6 * mag + 1e-7, "\(label) t=\(t) r=\(r): \(got) vs \(ref)",
+                    sourceLocation: sourceLocation)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CLFMKernels
 import Foundation
 import Testing
 @testable import LFMKernels
@@ -103,9 +104,18 @@ struct VectorPrimitiveTests {
     }
 }
 
-/// `attend` (one query head over paged K/V) against a double-precision softmax reference,
-/// on every ISA, for lengths inside one page, at page boundaries and across many pages.
+/// `attend` (one query head over paged K/V) against a double-precision softmax reference on
+/// the stored values, on every ISA and KV element type, for lengths inside one page, at page
+/// boundaries and across many pages.
 @Suite struct AttendTests {
+    static func readBack(_ type: KVCacheType, _ bytes: UnsafeRawPointer, _ i: Int) -> Double {
+        switch type {
+        case .f32: return Double(bytes.load(fromByteOffset: 4 * i, as: Float.self))
+        case .f16: return Double(lfm_fp16_to_fp32(bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+        case .bf16: return Double(lfm_bf16_to_fp32(bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+        }
+    }
+
     @Test(arguments: KernelISA.available, [1, 15, 16, 17, 100, 515])
     func matchesReference(_ isa: KernelISA, _ n: Int) {
         let ks = KernelSet(isa)
@@ -115,29 +125,36 @@ struct VectorPrimitiveTests {
         let keys = rng.floats(pages * P * stride, scale: 1), values = rng.floats(pages * P * stride, scale: 1)
         let q = rng.floats(d, scale: 1)
         let scale: Float = 0.125
-        var out = [Float](repeating: .nan, count: d)
-        var scratch = [Float](repeating: 0, count: n)
-        keys.withUnsafeBufferPointer { kb in
-            values.withUnsafeBufferPointer { vb in
-                // Pages in reverse order in memory, as a paged pool hands them out.
-                let kp: [UnsafePointer<Float>?] = (0..<pages).map { kb.baseAddress! + (pages - 1 - $0) * P * stride + d }
-                let vp: [UnsafePointer<Float>?] = (0..<pages).map { vb.baseAddress! + (pages - 1 - $0) * P * stride + d }
-                ks.attend(query: q, keyPages: kp, valuePages: vp, pageSize: P, stride: stride, count: n, headDim: d,
-                          scale: scale, scratch: &scratch, into: &out)
-                var s = [Double](repeating: 0, count: n)
-                for tau in 0..<n {
-                    let k = kp[tau / P]! + (tau % P) * stride
-                    s[tau] = (0..<d).reduce(0.0) { $0 + Double(q[$1]) * Double(k[$1]) } * Double(scale)
-                }
-                let m = s.max()!
-                let e = s.map { Foundation.exp($0 - m) }
-                let z = e.reduce(0, +)
-                for i in 0..<d {
-                    var ref = 0.0
-                    for tau in 0..<n { ref += e[tau] / z * Double((vp[tau / P]! + (tau % P) * stride)[i]) }
-                    #expect(abs(Double(out[i]) - ref) <= 1e-5, "\(isa) n=\(n) i=\(i): \(out[i]) vs \(ref)")
-                }
+        for type in KVCacheType.allCases {
+            let eb = type.elementBytes
+            let kBytes = UnsafeMutableRawPointer.allocate(byteCount: keys.count * eb, alignment: 64)
+            let vBytes = UnsafeMutableRawPointer.allocate(byteCount: values.count * eb, alignment: 64)
+            defer { kBytes.deallocate(); vBytes.deallocate() }
+            ks.storeKV(type, keys, into: kBytes, count: keys.count)
+            ks.storeKV(type, values, into: vBytes, count: values.count)
+            // Pages in reverse order in memory, as a paged pool hands them out; head 1 of 3.
+            let kp: [UnsafeRawPointer?] = (0..<pages).map { UnsafeRawPointer(kBytes + ((pages - 1 - $0) * P * stride + d) * eb) }
+            let vp: [UnsafeRawPointer?] = (0..<pages).map { UnsafeRawPointer(vBytes + ((pages - 1 - $0) * P * stride + d) * eb) }
+            var out = [Float](repeating: .nan, count: d)
+            var scratch = [Float](repeating: 0, count: n)
+            ks.attend(type, query: q, keyPages: kp, valuePages: vp, pageSize: P, stride: stride, count: n, headDim: d,
+                      scale: scale, scratch: &scratch, into: &out)
+            func elem(_ pages: [UnsafeRawPointer?], _ tau: Int, _ i: Int) -> Double {
+                Self.readBack(type, pages[tau / P]!, (tau % P) * stride + i)
             }
+            var s = [Double](repeating: 0, count: n)
+            for tau in 0..<n { s[tau] = (0..<d).reduce(0.0) { $0 + Double(q[$1]) * elem(kp, tau, $1) } * Double(scale) }
+            let m = s.max()!
+            let e = s.map { Foundation.exp($0 - m) }
+            let z = e.reduce(0, +)
+            for i in 0..<d {
+                var ref = 0.0
+                for tau in 0..<n { ref += e[tau] / z * elem(vp, tau, i) }
+                #expect(abs(Double(out[i]) - ref) <= 1e-5, "\(isa) \(type) n=\(n) i=\(i): \(out[i]) vs \(ref)")
+            }
+            // Storage rounds as documented: f16 / bf16 round to nearest even.
+            if type == .f16 { #expect(Self.readBack(type, kBytes, 5) == Double(lfm_fp16_to_fp32(lfm_fp32_to_fp16(keys[5])))) }
+            if type == .bf16 { #expect(Self.readBack(type, kBytes, 5) == Double(lfm_bf16_to_fp32(lfm_fp32_to_bf16(keys[5])))) }
         }
     }
 }

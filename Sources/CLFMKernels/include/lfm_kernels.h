@@ -127,11 +127,17 @@ void lfm_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n)
 float lfm_max_f32(const float *x, int64_t n);                       /* -inf for n == 0 */
 /* x[i] = exp(x[i] - m) in place, returns the sum; exp(-inf) = 0. */
 float lfm_exp_sum_f32(float *x, float m, int64_t n);
-/* Causal attention of one query head: position tau's key is kpages[tau / P] + (tau % P) *
- * stride (floats, d of them), its value likewise in vpages; out[0..d) = softmax(scale * q.k)
- * weighted sum of the values over tau in [0, n). scores: n floats of scratch. */
-void lfm_attend_f32(const float *q, const float *const *kpages, const float *const *vpages, int64_t P,
-                    int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out);
+/* KV cache element types. */
+enum { LFM_KV_F32 = 0, LFM_KV_F16 = 1, LFM_KV_BF16 = 2 };
+size_t lfm_kv_elem_bytes(int dtype);
+/* Converts n floats into KV storage of `dtype` at dst (f16 / bf16: round to nearest even). */
+void lfm_kv_store(int dtype, const float *src, void *dst, int64_t n);
+/* Causal attention of one query head over KV of element type `dtype`: position tau's key
+ * starts at element (tau % P) * stride of kpages[tau / P] (d elements), its value likewise
+ * in vpages; out[0..d) = the softmax(scale * q.k)-weighted sum of the values over tau in
+ * [0, n), computed in f32. scores: n floats of scratch. */
+void lfm_attend(int dtype, const float *q, const void *const *kpages, const void *const *vpages, int64_t P,
+                int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out);
 
 /* ---- Explicit-ISA entry points (tests, benchmarks) ------------------------------------
  * A table of the kernels for one ISA level, independent of the global active level, so
@@ -151,8 +157,9 @@ typedef struct lfm_kernel_table {
     void (*silu_mul)(const float *gate, const float *up, float *out, int64_t n);
     float (*max)(const float *x, int64_t n);
     float (*exp_sum)(float *x, float m, int64_t n);
-    void (*attend)(const float *q, const float *const *kpages, const float *const *vpages, int64_t P,
+    void (*attend)(int dtype, const float *q, const void *const *kpages, const void *const *vpages, int64_t P,
                    int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out);
+    void (*kv_store)(int dtype, const float *src, void *dst, int64_t n);
 } lfm_kernel_table;
 
 /* The table for `level` (| LFM_ISA_BF16_F32) clamped to what the CPU supports (never NULL). */
