@@ -8,7 +8,12 @@
 // (dot product) bandwidth figure are printed for comparison. Threads come from a small
 // spinning pool (the second worker busy-waits between calls, as an engine pool would).
 //
-// Usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K,...] [--quick]
+// `--packed` measures the packed layouts (Q8_0 / Q4_0 / BF16 in 16-row groups, AVX-512) instead.
+// Last, the hot kernel written in Swift SIMD (Q8_0 dot products over the ggml layout, as the
+// C kernels read it) against the C kernel on the same data, 1 thread: the numbers behind the
+// choice of C for the kernels (docs/kernels.md).
+//
+// Usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K,...] [--packed] [--quick]
 import Dispatch
 import Foundation
 import LFMKernels
@@ -31,6 +36,7 @@ struct Options {
                 let names = args[i].split(separator: ",").map { $0.uppercased() }
                 formats = WeightType.allCases.filter { names.contains($0.name) }
             case "--quick": quick = true
+            case "--packed": formats = [.q8_0Packed, .q4_0Packed, .bf16Packed]
             default:
                 print("usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K] [--quick]")
                 exit(2)
@@ -117,10 +123,16 @@ final class Matrix: @unchecked Sendable {
         data = .allocate(byteCount: bytes * copies, alignment: 64)
         var rng = SystemRandomNumberGenerator()
         let src = (0..<k).map { _ in Float.random(in: -1...1, using: &rng) }
+        let base = type.packedBase
         src.withUnsafeBufferPointer { s in
             for c in 0..<copies {
                 for r in 0..<rows {
-                    Kernels.quantizeRow(type, s.baseAddress!, into: data + (c * rows + r) * rowBytes, count: k)
+                    Kernels.quantizeRow(base, s.baseAddress!, into: data + (c * rows + r) * rowBytes, count: k)
+                }
+                if base != type {   // pack the copy in place through a scratch copy (rows are multiples of 16)
+                    let plain = [UInt8](UnsafeRawBufferPointer(start: data + c * bytes, count: bytes))
+                    let packed = Kernels.pack(type, plain, rows: rows, cols: k)
+                    packed.withUnsafeBytes { (data + c * bytes).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
                 }
             }
         }
@@ -175,7 +187,7 @@ for type in opts.formats {
                 c += 1
                 pools[t]!.run { part, parts in
                     let w = UnsafeRawPointer(bitPattern: wAddr)!
-                    let r0 = rows * part / parts, r1 = rows * (part + 1) / parts
+                    let r0 = rows / 16 * part / parts * 16, r1 = part == parts - 1 ? rows : rows / 16 * (part + 1) / parts * 16
                     ks.gemm(type, weights: w, k: k, rows: r0..<r1, activations: UnsafeRawPointer(bitPattern: actAddr)!,
                             tokens: 1, y: UnsafeMutablePointer<Float>(bitPattern: yAddr)!, ldy: rows)
                 }
@@ -197,8 +209,8 @@ for type in opts.formats {
         for t in threadCounts {
             let secs = measure(trials: 2, minTime: 0.1) {
                 pools[t]!.run { part, parts in
-                    // Split rows on multiples of 4 so every thread keeps full register tiles.
-                    let r0 = (rows / 4) * part / parts * 4, r1 = part == parts - 1 ? rows : (rows / 4) * (part + 1) / parts * 4
+                    // Split rows on multiples of 16 so every thread keeps full register tiles / row groups.
+                    let r0 = (rows / 16) * part / parts * 16, r1 = part == parts - 1 ? rows : (rows / 16) * (part + 1) / parts * 16
                     ks.gemm(type, weights: m.copy(0), k: k, rows: r0..<r1, activations: UnsafeRawPointer(bitPattern: actAddr)!,
                             tokens: T, y: UnsafeMutablePointer<Float>(bitPattern: yAddr)!, ldy: rows)
                 }
@@ -209,3 +221,60 @@ for type in opts.formats {
     }
     print(line)
 }
+
+// MARK: Swift SIMD against C on the hot kernel
+
+/// Q8_0 row · Q8_0-activation dot product in Swift SIMD, over the same bytes the C kernel
+/// reads (block: fp16 scale + 32 int8; activations: int8 qs, then float d per block).
+@inline(__always)
+func swiftSIMDDotQ8_0(_ w: UnsafeRawPointer, _ act: UnsafeRawPointer, k: Int) -> Float {
+    let dOffset = (k + 63) & ~63
+    var sum: Float = 0
+    for b in 0..<k / 32 {
+        let blk = w + b * 34
+        let dw = Float(Float16(bitPattern: blk.loadUnaligned(as: UInt16.self)))
+        let wv = SIMD32<Int16>(truncatingIfNeeded: blk.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self))
+        let xv = SIMD32<Int16>(truncatingIfNeeded: act.loadUnaligned(fromByteOffset: 32 * b, as: SIMD32<Int8>.self))
+        let s = SIMD32<Int32>(truncatingIfNeeded: wv &* xv).wrappedSum()
+        sum += Float(s) * (dw * act.load(fromByteOffset: dOffset + 4 * b, as: Float.self))
+    }
+    return sum
+}
+
+if !opts.quick {
+    let (rows, k) = (4608, 1024)
+    let type = WeightType.q8_0
+    let m = Matrix(type, rows: rows, k: k, minBytes: 96 << 20)
+    let arb = ks.activationRowBytes(type, k: k)
+    let T = 64
+    let act = UnsafeMutableRawPointer.allocate(byteCount: arb * T, alignment: 64)
+    var rng = SystemRandomNumberGenerator()
+    let x = (0..<T * k).map { _ in Float.random(in: -1...1, using: &rng) }
+    x.withUnsafeBufferPointer { ks.prepareActivations(type, x: $0.baseAddress!, ldx: k, k: k, tokens: 0..<T, into: act) }
+    let y = UnsafeMutablePointer<Float>.allocate(capacity: rows * T)
+    var c = 0
+    let swiftMV = measure {
+        let w = m.copy(c % m.copies)
+        c += 1
+        for r in 0..<rows { y[r] = swiftSIMDDotQ8_0(w + r * m.rowBytes, act, k: k) }
+    }
+    let cMV = measure {
+        let w = m.copy(c % m.copies)
+        c += 1
+        ks.gemm(type, weights: w, k: k, rows: 0..<rows, activations: act, tokens: 1, y: y, ldy: rows)
+    }
+    let swiftMM = measure(trials: 2, minTime: 0.1) {
+        for t in 0..<T {
+            for r in 0..<rows { y[t * rows + r] = swiftSIMDDotQ8_0(m.copy(0) + r * m.rowBytes, act + t * arb, k: k) }
+        }
+    }
+    let cMM = measure(trials: 2, minTime: 0.1) {
+        ks.gemm(type, weights: m.copy(0), k: k, rows: 0..<rows, activations: act, tokens: T, y: y, ldy: rows)
+    }
+    print("\nhot kernel, Swift SIMD vs C (Q8_0, ggml layout, 4608x1024, 1 thread):")
+    print(String(format: "  matrix-vector GB/s: Swift SIMD %.1f, C (%@) %.1f", Double(m.bytes) / swiftMV / 1e9, "\(ks.isa)", Double(m.bytes) / cMV / 1e9))
+    print(String(format: "  T=%d GOP/s:         Swift SIMD %.1f, C (%@) %.1f", T, 2.0 * Double(rows * k * T) / swiftMM / 1e9, "\(ks.isa)",
+                 2.0 * Double(rows * k * T) / cMM / 1e9))
+    act.deallocate(); y.deallocate()
+}
+
