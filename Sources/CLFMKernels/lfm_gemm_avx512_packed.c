@@ -54,7 +54,13 @@ static TGT AI void packed_tile(const int NG, const int NT, const int q4, const u
                 for (size_t off = 0; off < gbb; off += 64) _mm_prefetch((const char *)wb[g] + PF_BYTES + off, _MM_HINT_T0);
             }
         }
-        __m512i iacc[4][6];
+        /* With few tokens the dependent vpdpbusd chain of each accumulator, not the load or
+         * issue rate, limits a block: give small tiles a second accumulator per (group,
+         * token) so two chains of half the length run side by side. */
+        const int SPLIT = NT <= 2;
+        __m512i iacc[4][6], jacc[4][2];
+        for (int g = 0; g < NG; ++g)
+            for (int t = 0; t < (SPLIT ? NT : 0); ++t) jacc[g][t] = _mm512_setzero_si512();
         for (int t = 0; t < NT; ++t) {
             __m512i n = _mm512_set1_epi32(rd32(a + (size_t)t * arb + offn + 4 * (size_t)b));
             if (!q4) n = _mm512_slli_epi32(n, 4);
@@ -67,7 +73,10 @@ static TGT AI void packed_tile(const int NG, const int NT, const int q4, const u
                 for (int g = 0; g < NG; ++g) wv[g] = _mm512_loadu_si512(wb[g] + 32 + 64 * q);
                 for (int t = 0; t < NT; ++t) {
                     const __m512i xv = _mm512_set1_epi32(rd32(xb + (size_t)t * arb + 4 * q));
-                    for (int g = 0; g < NG; ++g) iacc[g][t] = _mm512_dpbusd_epi32(iacc[g][t], wv[g], xv);
+                    for (int g = 0; g < NG; ++g) {
+                        if (SPLIT && (q & 1)) jacc[g][t] = _mm512_dpbusd_epi32(jacc[g][t], wv[g], xv);
+                        else iacc[g][t] = _mm512_dpbusd_epi32(iacc[g][t], wv[g], xv);
+                    }
                 }
             }
         } else {
@@ -83,11 +92,15 @@ static TGT AI void packed_tile(const int NG, const int NT, const int q4, const u
                     const __m512i xh = _mm512_set1_epi32(rd32(xb + (size_t)t * arb + 16 + 4 * c));
                     for (int g = 0; g < NG; ++g) {
                         iacc[g][t] = _mm512_dpbusd_epi32(iacc[g][t], lo[g], xl);
-                        iacc[g][t] = _mm512_dpbusd_epi32(iacc[g][t], hi[g], xh);
+                        if (SPLIT) jacc[g][t] = _mm512_dpbusd_epi32(jacc[g][t], hi[g], xh);
+                        else iacc[g][t] = _mm512_dpbusd_epi32(iacc[g][t], hi[g], xh);
                     }
                 }
             }
         }
+        if (SPLIT)
+            for (int g = 0; g < NG; ++g)
+                for (int t = 0; t < NT; ++t) iacc[g][t] = _mm512_add_epi32(iacc[g][t], jacc[g][t]);
         __m512 dw[4];
         for (int g = 0; g < NG; ++g) dw[g] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)wb[g]));
         for (int t = 0; t < NT; ++t) {
