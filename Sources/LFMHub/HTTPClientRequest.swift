@@ -29,8 +29,11 @@ extension HTTPClientRequest {
     /// The request head on the wire (RFC 9112 §3): request line, `Host`, `User-Agent`,
     /// `Accept-Encoding: identity` (sizes and hashes are of the stored bytes), `Connection: close`,
     /// then the request's own fields.
-    package func serialized(userAgent: String) -> [UInt8] {
-        var text = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nUser-Agent: \(userAgent)\r\n"
+    package func serialized(userAgent: String, absoluteForm: Bool = false, proxyAuthorization: String? = nil) -> [UInt8] {
+        // Through an HTTP proxy the target is the absolute URL (RFC 9112 §3.2.2).
+        let target = absoluteForm ? url.absoluteString : url.target
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nUser-Agent: \(userAgent)\r\n"
+        if let proxyAuthorization { text += "Proxy-Authorization: \(proxyAuthorization)\r\n" }
         if self["Accept-Encoding"] == nil { text += "Accept-Encoding: identity\r\n" }
         text += "Connection: close\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }

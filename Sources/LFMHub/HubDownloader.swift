@@ -160,6 +160,7 @@ public final class HubDownloader {
         http.connectTimeout = configuration.connectTimeout
         http.ioTimeout = configuration.ioTimeout
         http.userAgent = configuration.userAgent
+        http.proxies = configuration.environment.proxies
         return try HubClient(environment: configuration.environment, http: HubHTTPClient(configuration: http, logger: logger), logger: logger)
     }
 

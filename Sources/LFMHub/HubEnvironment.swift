@@ -15,6 +15,8 @@ public struct HubEnvironment: Sendable, Equatable {
     public var offline: Bool
     /// The hub cache folder holding `models--OWNER--NAME` (`HF_HUB_CACHE`, …, see ``cacheDirectory(environment:)``).
     public var cacheDirectory: String
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`.
+    package var proxies = ProxySettings()
 
     /// The Hub everybody uses.
     public static let defaultEndpoint = "https://huggingface.co"
@@ -33,6 +35,7 @@ public struct HubEnvironment: Sendable, Equatable {
         self.endpoint = endpoint
         self.offline = Self.isTrue(environment["HF_HUB_OFFLINE"] ?? environment["TRANSFORMERS_OFFLINE"])
         self.cacheDirectory = Self.cacheDirectory(environment: environment)
+        self.proxies = ProxySettings(environment: environment)
         if let t = environment["HF_TOKEN"] ?? environment["HUGGING_FACE_HUB_TOKEN"] {
             let trimmed = t.trimmingWhitespace
             self.token = trimmed.isEmpty ? nil : trimmed

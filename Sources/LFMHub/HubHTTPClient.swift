@@ -12,6 +12,8 @@ package final class HubHTTPClient {
         package var ioTimeout: Double = 60
         /// The `User-Agent` header.
         package var userAgent: String = "lfm-serve"
+        /// Proxies (`HTTPS_PROXY` tunnels with CONNECT, `HTTP_PROXY` gets absolute-form requests).
+        package var proxies = ProxySettings()
 
         package init() {}
     }
@@ -35,8 +37,54 @@ package final class HubHTTPClient {
 
     /// A TCP connection to the URL's host, wrapped in TLS for `https`.
     static func openStream(_ url: HubURL, _ c: Configuration) throws(HubError) -> any ByteStream {
-        let tcp = try TCPStream.connect(host: url.host, port: url.port, connectTimeout: c.connectTimeout, ioTimeout: c.ioTimeout)
-        return url.scheme == "https" ? try TLSStream(tcp: tcp, host: url.host) : tcp
+        guard let proxy = c.proxies.proxy(for: url) else {
+            let tcp = try TCPStream.connect(host: url.host, port: url.port, connectTimeout: c.connectTimeout, ioTimeout: c.ioTimeout)
+            return url.scheme == "https" ? try TLSStream(tcp: tcp, host: url.host) : tcp
+        }
+        let tcp = try TCPStream.connect(host: proxy.host, port: proxy.port, connectTimeout: c.connectTimeout, ioTimeout: c.ioTimeout)
+        guard url.scheme == "https" else { return tcp }   // plain http: absolute-form request (sendOnce)
+        do throws(HubError) {
+            try tunnel(tcp, to: url, through: proxy)
+            return try TLSStream(tcp: tcp, host: url.host)   // certificate checked against the Hub's name, not the proxy's
+        } catch {
+            tcp.close()
+            throw error
+        }
+    }
+
+    /// `CONNECT host:port` (RFC 9110 §9.3.6) and its answer; afterwards the stream is a raw
+    /// tunnel to the origin. The answer head is read byte by byte so no tunnel bytes are consumed.
+    static func tunnel(_ tcp: TCPStream, to url: HubURL, through proxy: ProxySettings.Proxy) throws(HubError) {
+        let authority = url.host.contains(":") ? "[\(url.host)]:\(url.port)" : "\(url.host):\(url.port)"
+        var text = "CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n"
+        if let auth = proxy.authorization { text += "Proxy-Authorization: \(auth)\r\n" }
+        text += "\r\n"
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { p -> Result<Void, HubError> in
+            do throws(HubError) { try tcp.write(p); return .success(()) } catch { return .failure(error) }
+        }
+        try written.get()
+        var head: [UInt8] = []
+        var byte = [UInt8](repeating: 0, count: 1)
+        while !(head.count >= 4 && head.suffix(4).elementsEqual([13, 10, 13, 10])) {
+            guard head.count < 16384 else { throw .protocolError("the proxy \(proxy.host):\(proxy.port) sent an over-long answer to CONNECT") }
+            let got = byte.withUnsafeMutableBytes { b -> Result<Int, HubError> in
+                do throws(HubError) { return .success(try tcp.read(into: b)) } catch { return .failure(error) }
+            }
+            let n = try got.get()
+            guard n == 1 else { throw .network("the proxy \(proxy.host):\(proxy.port) closed the connection during CONNECT") }
+            head.append(byte[0])
+        }
+        let statusLine = String(decoding: head.prefix { $0 != 13 }, as: UTF8.self)
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+            throw .protocolError("the proxy \(proxy.host):\(proxy.port) answered CONNECT with '\(statusLine)'")
+        }
+        switch status {
+        case 200..<300: return
+        case 407: throw .network("the proxy \(proxy.host):\(proxy.port) requires authentication (407): put user:password in HTTPS_PROXY")
+        default: throw .network("the proxy \(proxy.host):\(proxy.port) refused to connect to \(authority): \(statusLine)")
+        }
     }
 
     /// Sends `request`, following redirects as `redirects` allows, and returns the response
@@ -68,7 +116,10 @@ package final class HubHTTPClient {
         logger.trace("http request", metadata: ["method": "\(request.method)", "url": "\(request.url)"])
         let stream = try connect(request.url, configuration)
         do throws(HubError) {
-            let bytes = request.serialized(userAgent: configuration.userAgent)
+            var bytes = request.serialized(userAgent: configuration.userAgent)
+            if request.url.scheme == "http", let proxy = configuration.proxies.proxy(for: request.url) {
+                bytes = request.serialized(userAgent: configuration.userAgent, absoluteForm: true, proxyAuthorization: proxy.authorization)
+            }
             let written = bytes.withUnsafeBytes { p -> Result<Void, HubError> in
                 do throws(HubError) { try stream.write(p); return .success(()) } catch { return .failure(error) }
             }
