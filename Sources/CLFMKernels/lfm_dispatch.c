@@ -126,6 +126,17 @@ size_t lfm_act_row_bytes(int wtype, int64_t k) { return active()->act_row_bytes(
 void lfm_prepare_act(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst) {
     active()->prepare_act(wtype, x, ldx, k, t0, t1, dst);
 }
+void lfm_prepare_act_rms(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst,
+                         const float *norm_w, float eps) {
+    if (k <= 0 || k > LFM_RMS_FUSE_MAX) return;
+    const lfm_kernel_table *tb = active();
+    float row[k];   /* one normalised row, in L1: the normalised activations never reach memory */
+    for (int64_t t = t0; t < t1; ++t) {
+        tb->rmsnorm(x + (size_t)t * ldx, norm_w, row, k, eps);
+        tb->prepare_act(wtype, row, 0, k, t, t + 1, dst);   /* ldx 0: row t is `row`; output row t of dst */
+    }
+}
+
 void lfm_gemm(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1, const void *act,
               int64_t T, float *y, size_t ldy) {
     active()->gemm(wtype, w, k, r0, r1, act, T, y, ldy);

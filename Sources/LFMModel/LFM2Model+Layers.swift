@@ -7,7 +7,11 @@ extension LFM2Model {
         let c = config
         let D = c.hiddenSize, K = c.convKernel, rows = K - 1
         let z = ws.proj.floats()
-        linear(l.inProj!, ws.normed.floats(), T, z)
+        if fusesOperatorNorm(l) {
+            linear(l.inProj!, normalizing: ws.hidden.floats(), by: l.operatorNorm, T, z)
+        } else {
+            linear(l.inProj!, ws.normed.floats(), T, z)
+        }
         if let b = l.inProjBias { for t in 0..<T { lfm_axpy_f32(1, b, z + t * 3 * D, Int64(3 * D)) } }
         let y = ws.mix.floats()
         let window = ws.window.floats()
@@ -68,7 +72,7 @@ extension LFM2Model {
         let q = ws.q.floats(), k = ws.k.floats(), v = ws.v.floats()
         if let qkv = l.qkv {
             let s = ws.stacked.floats(), qd = Hq * d, w = qkv.rows
-            linear(qkv, a, T, s)
+            if fusesOperatorNorm(l) { linear(qkv, normalizing: ws.hidden.floats(), by: l.operatorNorm, T, s) } else { linear(qkv, a, T, s) }
             for t in 0..<T {
                 (q + t * qd).update(from: s + t * w, count: qd)
                 (k + t * kvDim).update(from: s + t * w + qd, count: kvDim)
@@ -152,13 +156,14 @@ extension LFM2Model {
         let c = config
         let D = c.hiddenSize, F = c.ffnSize
         let h = ws.hidden.floats(), f = ws.normed.floats()
-        parallelRows(T, minPerThread: 32) { t in lfm_rmsnorm_f32(h + t * D, l.ffnNorm, f + t * D, Int64(D), c.normEps) }
         let g = ws.gate.floats(), u = ws.up.floats()
-        if let w13 = l.w13 {
+        if let w13 = l.w13, D <= Matmul.maxFusedNormColumns {
+            // The FFN norm fused into the stacked gate/up product.
             let s = ws.stacked.floats()
-            linear(w13, f, T, s)
+            linear(w13, normalizing: h, by: l.ffnNorm, T, s)
             parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(s + t * 2 * F, s + t * 2 * F + F, g + t * F, Int64(F)) }
         } else {
+            parallelRows(T, minPerThread: 32) { t in lfm_rmsnorm_f32(h + t * D, l.ffnNorm, f + t * D, Int64(D), c.normEps) }
             linear(l.w1, f, T, g)
             linear(l.w3, f, T, u)
             parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(g + t * F, u + t * F, g + t * F, Int64(F)) }

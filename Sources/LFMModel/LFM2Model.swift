@@ -127,9 +127,11 @@ public final class LFM2Model: @unchecked Sendable {
         computeRope(batch, tokens: T)
 
         for (i, layer) in weights.layers.enumerated() {
-            let a = ws.normed.floats()
-            parallelRows(T, minPerThread: 32) { t in
-                lfm_rmsnorm_f32(h + t * D, layer.operatorNorm, a + t * D, Int64(D), c.normEps)
+            if !fusesOperatorNorm(layer) {
+                let a = ws.normed.floats()
+                parallelRows(T, minPerThread: 32) { t in
+                    lfm_rmsnorm_f32(h + t * D, layer.operatorNorm, a + t * D, Int64(D), c.normEps)
+                }
             }
             if layer.kind == .conv {
                 shortConv(layer, convIndex: slot[i], batch: batch, starts: starts, tokens: T)
@@ -162,6 +164,23 @@ public final class LFM2Model: @unchecked Sendable {
     func linear(_ w: Tensor, _ x: UnsafePointer<Float>, _ T: Int, _ out: UnsafeMutablePointer<Float>) {
         Matmul.multiply(type: w.type, weights: w.data, rows: w.rows, columns: w.columns, input: x, inputStride: w.columns,
                         tokens: T, output: out, outputStride: w.rows, scratch: ws.act.pointer, pool: pool)
+    }
+
+    /// `out[t] = W · (rmsnorm(x[t]) ⊙ norm)`, the norm fused into the product's activation
+    /// preparation (the normalised rows are not written out).
+    func linear(_ w: Tensor, normalizing x: UnsafePointer<Float>, by norm: [Float], _ T: Int, _ out: UnsafeMutablePointer<Float>) {
+        norm.withUnsafeBufferPointer { nw in
+            Matmul.multiply(type: w.type, weights: w.data, rows: w.rows, columns: w.columns, input: x, inputStride: w.columns,
+                            tokens: T, output: out, outputStride: w.rows, scratch: ws.act.pointer, pool: pool,
+                            rmsNorm: (nw.baseAddress!, config.normEps))
+        }
+    }
+
+    /// Whether a layer's operator norm can be fused into its first product (that product is
+    /// then the only reader of the normalised rows).
+    func fusesOperatorNorm(_ l: LayerWeights) -> Bool {
+        guard config.hiddenSize <= Matmul.maxFusedNormColumns else { return false }
+        return l.kind == .conv ? l.inProj != nil : l.qkv != nil
     }
 
     private func prepareWorkspace(tokens T: Int, batch: [BatchEntry]) {

@@ -158,3 +158,31 @@ struct VectorPrimitiveTests {
         }
     }
 }
+
+/// The fused RMSNorm + activation preparation writes exactly what rmsnorm followed by the
+/// preparation writes, for every activation format (global dispatch, active ISA).
+@Suite struct FusedNormPreparationTests {
+    @Test(arguments: [WeightType.f32, .bf16, .q8_0, .q4_0Packed, .q4_K])
+    func equalsNormThenPrepare(_ type: WeightType) {
+        let k = 512, T = 5
+        var rng = TestRandom(seed: 3)
+        let x = rng.floats(T * k, scale: 3), w = rng.floats(k, scale: 1)
+        let arb = Kernels.activationRowBytes(type, k: k)
+        var normed = [Float](repeating: 0, count: T * k)
+        for t in 0..<T {
+            x.withUnsafeBufferPointer { xp in
+                normed.withUnsafeMutableBufferPointer { np in lfm_rmsnorm_f32(xp.baseAddress! + t * k, w, np.baseAddress! + t * k, Int64(k), 1e-5) }
+            }
+        }
+        withAlignedBuffer(bytes: arb * T) { want in
+            withAlignedBuffer(bytes: arb * T) { got in
+                memset(want, 0, arb * T)
+                memset(got, 0, arb * T)
+                lfm_prepare_act(type.rawValue, normed, k, Int64(k), 0, Int64(T), want)
+                lfm_prepare_act_rms(type.rawValue, x, k, Int64(k), 1, Int64(T), got, w, 1e-5)   // rows 1..<T
+                lfm_prepare_act_rms(type.rawValue, x, k, Int64(k), 0, 1, got, w, 1e-5)          // then row 0
+                #expect(memcmp(want, got, arb * T) == 0, "\(type)")
+            }
+        }
+    }
+}

@@ -85,6 +85,13 @@ size_t lfm_act_row_bytes(int wtype, int64_t k);
 void lfm_prepare_act(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1,
                      void *dst);
 
+/* As lfm_prepare_act on rmsnorm(x row) * norm_w (y = w * x / sqrt(mean(x^2) + eps)): the
+ * normalisation fused into the activation preparation of the following product, so the
+ * normalised rows are never written out. k <= LFM_RMS_FUSE_MAX (otherwise nothing is done). */
+#define LFM_RMS_FUSE_MAX 16384
+void lfm_prepare_act_rms(int wtype, const float *x, size_t ldx, int64_t k, int64_t t0, int64_t t1, void *dst,
+                         const float *norm_w, float eps);
+
 /* ---- Matrix product --------------------------------------------------------------- */
 /* Y[t*ldy + r] = dot(W row r, activation row t) for r in [r0, r1), t in [0, T).
  * W rows are lfm_row_bytes(wtype, k) apart; activation rows lfm_act_row_bytes(wtype, k). */
