@@ -239,6 +239,13 @@ public final class InferenceEngine: @unchecked Sendable {
         waiting.sort { $0.order < $1.order }
         while budget > 0, let s = waiting.first, running.count < configuration.maxNumSequences {
             adoptCachedPrefix(s)
+            if prefixCache != nil,
+               SharedPrefixPolicy.shouldWait(tokens: s.tokens, cached: s.state.length, pageSize: kv.pageSize,
+                                             running: running.map { ($0.tokens, $0.state.length) }) {
+                // A running prefill is computing this prompt's next page: take it from the cache next step.
+                if s.state.length > 0 { s.state.release(to: kv); s.pageHashes = [] }
+                break
+            }
             let n = min(s.pending, budget)
             guard reserve(s, n) else {
                 // Give the shared pages back while it waits.

@@ -98,9 +98,66 @@ func waitIdle(_ engine: InferenceEngine) -> EngineStats {
         #expect(s.freePages + s.cachedPages == s.totalPages)
     }
 
+    /// Requests arriving together with the same 96-token system prompt: the first computes its
+    /// pages, the others wait a step and adopt them (SharedPrefixPolicy) instead of computing
+    /// the same pages side by side in one step; outputs stay exact.
+    @Test func simultaneousSharedPromptsComputeTheSharedPagesOnce() throws {
+        let engine = InferenceEngine(model: Self.model, configuration: .init(threads: 2, maxBatchedTokens: 512, kvCacheBytes: 8 << 20))
+        let plain = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 8 << 20, prefixCaching: false))
+        defer { engine.shutdown(); plain.shutdown() }
+        let shared = prompt(96, seed: 40)
+        let prompts = (0..<5).map { shared + prompt(5 + $0, seed: 50 + $0) }
+        let expected = try prompts.map { try run(plain, $0, max: 4).ids }
+        // Keep the engine stepping so the five arrive in one inbox batch (all fit one step's budget).
+        let busy = EventBox()
+        _ = try engine.submit(GenerationRequest(id: "busy", promptTokens: prompt(8, seed: 60), maxTokens: 64, ignoreEOS: true)) { busy.append($0) }
+        Thread.sleep(forTimeInterval: 0.05)
+        let boxes = prompts.map { _ in EventBox() }
+        for (p, b) in zip(prompts, boxes) {
+            _ = try engine.submit(GenerationRequest(id: "s", promptTokens: p, maxTokens: 4, ignoreEOS: true)) { b.append($0) }
+        }
+        var cached: [Int] = []
+        for (i, b) in boxes.enumerated() {
+            let ev = b.waitUntilFinished()
+            #expect(ids(ev) == expected[i])
+            for case .finished(_, _, let u) in ev { cached.append(u.cachedTokens) }
+        }
+        _ = busy.waitUntilFinished()
+        #expect(cached.sorted() == [0, 96, 96, 96, 96], "cached tokens per request: \(cached)")
+        let s = waitIdle(engine)
+        #expect(s.freePages + s.cachedPages == s.totalPages)
+    }
+
     @Test func hashChainDependsOnTheParent() {
         let c = PrefixCache(pageSize: 2)
         #expect(c.hash(parent: 0, tokens: [1, 2]) != c.hash(parent: 1, tokens: [1, 2]))
         #expect(c.hash(parent: 0, tokens: [1, 2]) == c.hash(parent: 0, tokens: [1, 2]))
+    }
+}
+
+@Suite struct SharedPrefixPolicyTests {
+    let P = 16
+
+    @Test func waitsForAPageARunningPrefillIsComputing() {
+        let system = Array(0..<40), a = system + [100, 101, 102], b = system + [200, 201]
+        // a was admitted this step with nothing computed yet: b waits for page 0.
+        #expect(SharedPrefixPolicy.shouldWait(tokens: b, cached: 0, pageSize: P, running: [(a, 0)]))
+        // a has computed page 0 (cached for b: cached = 16), still computing page 1: b waits again.
+        #expect(SharedPrefixPolicy.shouldWait(tokens: b, cached: 16, pageSize: P, running: [(a, 16)]))
+        // Pages 0 and 1 done; page 2 (tokens 32..<48) differs between a and b: no wait.
+        #expect(!SharedPrefixPolicy.shouldWait(tokens: b, cached: 32, pageSize: P, running: [(a, 32)]))
+    }
+
+    @Test func doesNotWaitWithoutASharedUncomputedPage() {
+        let a = Array(0..<40)
+        // Different first page.
+        #expect(!SharedPrefixPolicy.shouldWait(tokens: [9] + Array(1..<40), cached: 0, pageSize: P, running: [(a, 0)]))
+        // The running sequence already computed the page (it is in the cache or being decoded).
+        #expect(!SharedPrefixPolicy.shouldWait(tokens: Array(0..<40), cached: 0, pageSize: P, running: [(a, 16)]))
+        // The shared page would hold the prompt's last token, which the prompt computes itself.
+        #expect(!SharedPrefixPolicy.shouldWait(tokens: Array(0..<16), cached: 0, pageSize: P, running: [(a, 0)]))
+        // The running sequence is shorter than the page.
+        #expect(!SharedPrefixPolicy.shouldWait(tokens: Array(0..<40), cached: 0, pageSize: P, running: [(Array(0..<10), 0)]))
+        #expect(!SharedPrefixPolicy.shouldWait(tokens: Array(0..<40), cached: 0, pageSize: P, running: []))
     }
 }
