@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): build once, run the Swift test suite, check the
 # command line against the transformers goldens, then the HTTP API with the openai SDK
-# (needs: pip install openai pytest prometheus_client).
+# and the Hub download against a mock Hub (needs: pip install openai pytest prometheus_client pyyaml huggingface_hub).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
