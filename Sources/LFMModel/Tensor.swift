@@ -63,13 +63,7 @@ public struct Tensor: @unchecked Sendable {
         let bytes = Kernels.packedBytes(packed, rows: rows, cols: columns)
         guard bytes > 0 else { return self }
         let buffer = PackedBuffer(bytes: bytes)
-        let groups = (rows + 15) / 16
-        let chunk = max(1, (groups + pool.threadCount * 4 - 1) / (pool.threadCount * 4))
-        let (src, dst, r, c) = (data, buffer.pointer, rows, columns)
-        pool.parallelFor((groups + chunk - 1) / chunk) { i, _ in
-            Kernels.pack(packed, src, rows: r, cols: c, groups: (i * chunk)..<min(groups, (i + 1) * chunk), into: dst)
-        }
-        if releaseSource, let file = owner as? MappedFile { file.release(data, bytes: rows * rowBytes) }
+        pack(as: packed, into: buffer.pointer, pool: pool, releaseSource: releaseSource)
         return Tensor(name: name, type: packed, shape: shape, data: UnsafeRawPointer(buffer.pointer), owner: buffer)
     }
 }
@@ -89,18 +83,26 @@ extension Tensor {
         let buffer = PackedBuffer(bytes: sizes.reduce(0, +))
         var offset = 0
         for (part, size) in zip(parts, sizes) {
-            let groups = part.rows / 16
-            let chunk = max(1, (groups + pool.threadCount * 4 - 1) / (pool.threadCount * 4))
-            let (src, dst, r, c) = (part.data, buffer.pointer + offset, part.rows, part.columns)
-            pool.parallelFor((groups + chunk - 1) / chunk) { i, _ in
-                Kernels.pack(packed, src, rows: r, cols: c, groups: (i * chunk)..<min(groups, (i + 1) * chunk), into: dst)
-            }
-            if let file = part.owner as? MappedFile { file.release(part.data, bytes: part.rows * part.rowBytes) }
+            part.pack(as: packed, into: buffer.pointer + offset, pool: pool, releaseSource: true)
             offset += size
         }
         let rows = parts.reduce(0) { $0 + $1.rows }
         return Tensor(name: parts.map(\.name).joined(separator: "+"), type: packed, shape: [rows, first.columns],
                       data: UnsafeRawPointer(buffer.pointer), owner: buffer)
+    }
+}
+
+extension Tensor {
+    /// Packs this matrix as `packed` into `dst` (`Kernels.packedBytes`), row groups split over
+    /// `pool`; with `releaseSource`, drops the source's mapped pages afterwards.
+    func pack(as packed: WeightType, into dst: UnsafeMutableRawPointer, pool: ThreadPool, releaseSource: Bool) {
+        let groups = (rows + 15) / 16
+        let chunk = max(1, (groups + pool.threadCount * 4 - 1) / (pool.threadCount * 4))
+        let (src, r, c) = (data, rows, columns)
+        pool.parallelFor((groups + chunk - 1) / chunk) { i, _ in
+            Kernels.pack(packed, src, rows: r, cols: c, groups: (i * chunk)..<min(groups, (i + 1) * chunk), into: dst)
+        }
+        if releaseSource, let file = owner as? MappedFile { file.release(data, bytes: rows * rowBytes) }
     }
 }
 

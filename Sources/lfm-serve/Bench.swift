@@ -87,12 +87,10 @@ struct Bench: ParsableCommand {
         let kv = KVCachePool(config: c, pageSize: 16, pageCount: batch * ((batchPrompt + batchSteps) / 16 + 2), type: kvType)
         var rng = RandomGenerator(seed: 2)
         let seqs = (0..<batch).map { _ in SequenceState(config: c) }
-        var best = 0.0
-        for (i, s) in seqs.enumerated() {
+        for s in seqs {
             let prompt = (0..<batchPrompt).map { _ in Int(rng.next() % UInt64(min(c.vocabSize, 64000))) }
             try s.reserve(batchPrompt, in: kv)
             _ = try lfm.forward([BatchEntry(sequence: s, tokens: prompt, logits: .last)], kv: kv)
-            _ = i
         }
         var next = [Int](repeating: 1, count: batch)
         let t0 = Date()
@@ -101,7 +99,7 @@ struct Bench: ParsableCommand {
             let out = try lfm.forward(seqs.enumerated().map { BatchEntry(sequence: $1, tokens: [next[$0]], logits: .last) }, kv: kv)
             for i in 0..<batch { next[i] = Sampler.argmax(Array(out.last(of: i)!)) }
         }
-        best = Double(batch * batchSteps) / Date().timeIntervalSince(t0)
+        let best = Double(batch * batchSteps) / Date().timeIntervalSince(t0)
         for s in seqs { s.release(to: kv) }
         let w = lfm.weights
         var params = w.outputMatrix.rows * w.outputMatrix.columns
