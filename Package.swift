@@ -1,9 +1,18 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Compiler settings shared by every Swift target (style guide: set once, here).
+/// Compiler settings shared by every Swift target (style guide: set once, here). Release
+/// builds keep bounds, overflow and precondition checks: everything that parses input
+/// (HTTP, JSON, Jinja, tokenizer, model headers, the API, the Hub client, settings) runs
+/// exactly as tested.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+]
+
+/// The numeric kernels' Swift driver only: `-Ounchecked` where a benchmark showed it
+/// matters (docs/benchmarks.md). It parses no input; model files are checked by LFMModel,
+/// which keeps the checks.
+let kernelSwiftSettings: [SwiftSetting] = swiftSettings + [
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
 
@@ -37,7 +46,7 @@ let package = Package(
 
         // Foundation layers.
         .target(name: "OrderedJSON", swiftSettings: swiftSettings),
-        .target(name: "LFMKernels", dependencies: ["CLFMKernels"], swiftSettings: swiftSettings),
+        .target(name: "LFMKernels", dependencies: ["CLFMKernels"], swiftSettings: kernelSwiftSettings),
         .target(name: "LFMJinja", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .target(name: "LFMTokenizer", dependencies: ["LFMJinja", "OrderedJSON"],
                 swiftSettings: swiftSettings),

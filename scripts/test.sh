@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (README, CI): build once, run the Swift test suite, check the
-# command line against the transformers goldens, then the HTTP API with the openai SDK
+# The project's test command (README, CI): build once, run the Swift test suite (debug), then
+# with the release build users run: check the command line against the transformers goldens,
+# then the HTTP API with the openai SDK
 # and the Hub download against a mock Hub (needs: pip install openai pytest prometheus_client pyyaml huggingface_hub).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +10,11 @@ swift build --build-tests
 # Hard time limits: a hung test must fail the run, not stall CI.
 timeout 1500 swift test --skip-build "$@"
 
+# The integration tests run the build users run: release, with the same flags.
+swift build -c release --product lfm-serve
+bin="$(swift build -c release --show-bin-path)/lfm-serve"
+
 # CLI: greedy chat completion equals transformers' greedy generation (tiny-chat fixture).
-bin="$(swift build --show-bin-path)/lfm-serve"
 got=$(timeout 300 "$bin" complete --model Tests/Fixtures/models/tiny-chat --prompt "Hello!" --chat --temperature 0 \
       --max-tokens 32 --ignore-eos --json --threads 2)
 python3 - "$got" <<'PY'

@@ -42,6 +42,8 @@ package final class Connection: EventLoopHandler {
     var outputHead = 0
     private var interest: UInt32 = 0
     private var readingPaused = false
+    /// The client half-closed: nothing more to read, the request in hand is still answered.
+    private var inputEnded = false
     private var tlsReadWantsWrite = false
     private var closeWhenFlushed = false
     private var lingering = false
@@ -51,6 +53,8 @@ package final class Connection: EventLoopHandler {
     private var lingerTimer: UInt64?
     var pingTimer: UInt64?
     private var lastWriteProgress: UInt64 = 0
+    /// Why the connection is being closed, for the access line of a request cut short.
+    private var closeReason = "server_closed"
     var current: Current?
     private var serial = 0
 
@@ -73,7 +77,10 @@ package final class Connection: EventLoopHandler {
     // MARK: Events
 
     package func handle(events: UInt32) {
-        if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+        if inputEnded && !lingering {
+            // Half-closed: only a failure of the socket (HUP/ERR) or a failed write says the client is gone.
+            if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { peerGone(hard: true); return }
+        } else if events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
             if readingPaused && !lingering && events & EPOLLIN.rawValue == 0 {
                 peerGone()  // RDHUP/HUP/ERR while we are not reading: the client left.
             } else {
@@ -97,8 +104,11 @@ package final class Connection: EventLoopHandler {
             case .wouldBlock(let wantWrite):
                 if wantWrite != tlsReadWantsWrite { tlsReadWantsWrite = wantWrite; updateInterest() }
                 return
-            case .eof, .failed:
+            case .eof:
                 peerGone()
+                return
+            case .failed:
+                peerGone(hard: true)
                 return
             }
         }
@@ -107,9 +117,12 @@ package final class Connection: EventLoopHandler {
         loop.execute { (loop.handler(fd: fd, generation: gen) as? Connection)?.readAvailable() }
     }
 
-    private func peerGone() {
+    /// The client closed its side (`hard`: the socket failed, so it is gone, not half-closed).
+    private func peerGone(hard: Bool = false) {
         if lingering { close(); return }
-        let actions = machine.peerClosed()
+        closeReason = "client_closed"
+        var actions = machine.peerClosed()
+        if hard && actions == [.inputEnded] { actions = machine.peerClosed() }
         if actions.isEmpty { close() } else { perform(actions) }
     }
 
@@ -136,7 +149,12 @@ package final class Connection: EventLoopHandler {
                 readingPaused = false
                 updateInterest()
                 if transport.pendingReadBytes > 0 { readAvailable() }
+            case .inputEnded:
+                inputEnded = true
+                closeReason = "server_closed"
+                updateInterest()
             case .cancelRequest:
+                closeReason = "client_closed"
                 current?.context.cancel()
             case .closeAfterFlush:
                 closeWhenFlushed = true
@@ -222,6 +240,7 @@ package final class Connection: EventLoopHandler {
         if let t = pingTimer { loop.cancelTimer(t); pingTimer = nil }
         server.logAccess(head: cur.head, status: cur.status, bytes: cur.bytesOut,
                          nanos: Syscall.now() &- cur.start, requestID: cur.context.requestID, extra: cur.context.logMetadata)
+        cur.context.finished(RequestOutcome(status: cur.status, completed: true, reason: nil))
         current = nil
         flush()
         perform(machine.responseCompleted(keptAlive: keepAlive))
@@ -263,7 +282,7 @@ package final class Connection: EventLoopHandler {
                 armStallTimer()
                 return
             case .eof, .failed:
-                peerGone()
+                peerGone(hard: true)
                 return
             }
         }
@@ -283,6 +302,7 @@ package final class Connection: EventLoopHandler {
             guard !closed, outputHead < output.count else { return }
             if Syscall.now() &- lastWriteProgress >= limit {
                 loop.logger.warning("closing \(remoteAddress): no write progress for \(server.configuration.writeTimeout)")
+                closeReason = "write_timeout"
                 close()
             } else {
                 armStallTimer()
@@ -291,8 +311,8 @@ package final class Connection: EventLoopHandler {
     }
 
     private func updateInterest() {
-        var ev = EPOLLRDHUP.rawValue
-        if !readingPaused || lingering { ev |= EPOLLIN.rawValue }
+        var ev: UInt32 = inputEnded && !lingering ? 0 : EPOLLRDHUP.rawValue
+        if (!readingPaused && !inputEnded) || lingering { ev |= EPOLLIN.rawValue }
         if outputHead < output.count || tlsReadWantsWrite { ev |= EPOLLOUT.rawValue }
         if ev != interest && !closed {
             interest = ev
@@ -331,6 +351,13 @@ package final class Connection: EventLoopHandler {
         let cur = current
         current = nil
         output = []
+        if let cur {
+            // The request never completed: still exactly one access-log line, with its outcome.
+            let status = cur.status != 0 ? cur.status : 499
+            server.logAccess(head: cur.head, status: status, bytes: cur.bytesOut, nanos: Syscall.now() &- cur.start,
+                             requestID: cur.context.requestID, extra: cur.context.logMetadata + [("outcome", closeReason)])
+            cur.context.finished(RequestOutcome(status: status, completed: false, reason: closeReason))
+        }
         loop.deregister(fd: fd)
         transport.release()
         Syscall.close(fd)

@@ -30,6 +30,9 @@ public struct ConnectionStateMachine: Sendable {
         case pauseReading
         /// Start reading again.
         case resumeReading
+        /// The client half-closed (no more input will come): stop watching for input, but
+        /// keep the connection to answer the request in hand.
+        case inputEnded
         /// Tell the running handler its client is gone.
         case cancelRequest
         /// Close once queued output is flushed.
@@ -52,6 +55,7 @@ public struct ConnectionStateMachine: Sendable {
     private var timer: Timer?
     private var readingPaused = false
     private var draining = false
+    private var inputEnded = false
     private var currentHead: HTTPRequestHead?
     /// Requests dispatched on this connection.
     public private(set) var requestCount = 0
@@ -118,6 +122,13 @@ public struct ConnectionStateMachine: Sendable {
             return [.setTimer(nil), .closeAfterFlush]
         }
         state = .reading
+        if inputEnded {
+            // Answer what the client sent before its half-close, then close.
+            let actions = pump()
+            if actions.contains(where: { if case .dispatch = $0 { return true } else { return false } }) { return actions }
+            state = .closed
+            return [.setTimer(nil), .closeAfterFlush]
+        }
         var actions: [Action] = []
         if readingPaused {
             readingPaused = false
@@ -127,9 +138,17 @@ public struct ConnectionStateMachine: Sendable {
     }
 
     /// The peer closed its side (read of 0, `EPOLLRDHUP`) or the socket failed.
+    ///
+    /// The first end of input while a request is with the handler is a half-close, which
+    /// RFC 9112 §9.6 allows after a request: the request is answered, then the connection
+    /// closes. A second report (the socket failed while writing) means the client is gone.
     public mutating func peerClosed() -> [Action] {
         let wasHandling = isHandling
         guard state != .closed else { return [] }
+        if wasHandling && !inputEnded {
+            inputEnded = true
+            return [.inputEnded]
+        }
         state = .closed
         return wasHandling ? [.setTimer(nil), .cancelRequest, .closeNow] : [.setTimer(nil), .closeNow]
     }

@@ -28,8 +28,33 @@ package enum Gzip {
         return output
     }
 
+    /// Why ``decompress(_:limit:)`` gave no result.
+    package enum InflateError: Error, Equatable {
+        /// Not a valid gzip stream.
+        case corrupt
+        /// The output would pass the limit (a decompression bomb is stopped at the limit).
+        case tooLarge
+    }
+
+    /// Decompresses a gzip member, refusing output past `limit` bytes.
+    package static func decompress(_ input: [UInt8], limit: Int) -> Result<[UInt8], InflateError> {
+        var produced = 0
+        var tooLarge = false
+        let out = decompress(input) { n in
+            produced += n
+            if produced > limit { tooLarge = true; return false }
+            return true
+        }
+        if tooLarge { return .failure(.tooLarge) }
+        guard let out else { return .failure(.corrupt) }
+        return .success(out)
+    }
+
     /// Decompresses a gzip member (used by tests); nil on corrupt input.
-    package static func decompress(_ input: [UInt8]) -> [UInt8]? {
+    package static func decompress(_ input: [UInt8]) -> [UInt8]? { decompress(input) { _ in true } }
+
+    /// Decompresses, asking `more(n)` after each `n` bytes produced whether to go on.
+    private static func decompress(_ input: [UInt8], more: (Int) -> Bool) -> [UInt8]? {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
         defer { inflateEnd(&stream) }
@@ -46,6 +71,7 @@ package enum Gzip {
                     let rc = inflate(&stream, Z_NO_FLUSH)
                     return (rc, out.count - Int(stream.avail_out))
                 }
+                guard more(produced) else { return nil }
                 result.append(contentsOf: chunk[0..<produced])
                 if rc == Z_STREAM_END { return result }
                 if rc != Z_OK { return nil }

@@ -1,6 +1,9 @@
 /// The grammar pieces of RFC 9110/9112 that ``HTTPParser`` applies to a complete head
 /// section: request line, field lines, body framing, chunk-size lines. Pure functions.
 package enum HTTPHeadSyntax {
+    /// Longest method token accepted (the IANA method registry's longest is 17 characters).
+    package static let maxMethodLength = 32
+
     /// How the body of a request is delimited (RFC 9112 §6.3).
     package enum Framing: Equatable, Sendable {
         case none
@@ -29,6 +32,9 @@ package enum HTTPHeadSyntax {
         guard let sp1 = line.firstIndex(of: 32) else { return .failure(.malformed("invalid request line")) }
         let method = line[line.startIndex..<sp1]
         guard !method.isEmpty, method.allSatisfy(isTokenChar) else { return .failure(.malformed("invalid method")) }
+        // No registered method is longer than 20 characters; a longer token is malformed
+        // rather than an unknown method to be echoed in a 405.
+        guard method.count <= Self.maxMethodLength else { return .failure(.malformed("method token too long")) }
         let rest = line[(sp1 + 1)...]
         guard let sp2 = rest.firstIndex(of: 32) else { return .failure(.malformed("invalid request line")) }
         let target = rest[rest.startIndex..<sp2]

@@ -32,6 +32,12 @@ public final class HTTPResponder: Sendable {
         context.onCancel(callback)
     }
 
+    /// Registers a callback for the end of the request: the response fully queued, or the
+    /// connection closed first (runs on the loop thread; at once if it already ended).
+    public func onFinish(_ callback: @escaping @Sendable (RequestOutcome) -> Void) {
+        context.onFinish(callback)
+    }
+
     /// Sends a complete response. The server adds `Content-Length`, `Connection`,
     /// `Date`, `X-Request-Id`, CORS headers and, when negotiated, gzip.
     public func respond(_ response: HTTPResponse) {

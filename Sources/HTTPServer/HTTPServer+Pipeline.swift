@@ -1,7 +1,7 @@
 import Logging
 
 /// The hooks every request passes through on the loop thread, in order: request id,
-/// CORS preflight, bearer auth, routing (404/405), handler; and the headers every
+/// CORS preflight, routing, API-key auth on the resolved route, 404/405, handler; and the headers every
 /// response gets (request id, CORS), plus the access log line.
 extension HTTPServer {
     /// Runs the pipeline for a complete request.
@@ -18,24 +18,57 @@ extension HTTPServer {
             responder.respond(HTTPResponse(status: 204, headers: h))
             return
         }
-        if let auth = configuration.auth, !auth.permits(path: path, headers: request.headers) {
-            let message = request.headers.contains("authorization")
-                ? "Incorrect API key provided."
-                : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-            responder.respondError(status: 401, message: message, headers: ["WWW-Authenticate": "Bearer"])
+        let resolved = router.resolve(method: request.method, path: path)
+        let route = try? resolved.get()
+        if let auth = configuration.auth, !auth.permits(route: route, headers: request.headers) {
+            let presented = request.headers.contains("authorization") || request.headers.contains("x-api-key")
+            responder.respondError(status: 401, message: auth.message(presented), headers: ["WWW-Authenticate": "Bearer"])
             return
         }
-        switch router.match(method: request.method, path: path) {
-        case .notFound:
-            responder.respondError(status: 404, message: "Not found: \(request.method) \(path)")
-        case .methodNotAllowed(let allow):
-            responder.respondError(status: 405, message: "Method \(request.method) not allowed for \(path)",
-                                   headers: ["Allow": allow.joined(separator: ", ")])
-        case .found(let handler, let parameters):
+        switch resolved {
+        case .failure(let failure):
+            switch failure.match {
+            case .methodNotAllowed(let allow):
+                responder.respondError(status: 405, message: "Method \(Self.printable(request.method)) not allowed for \(path)",
+                                       headers: ["Allow": allow.joined(separator: ", ")])
+            default:
+                responder.respondError(status: 404, message: "Not found: \(Self.printable(request.method)) \(path)")
+            }
+        case .success(let r):
             var request = request
-            request.pathParameters = parameters
-            handler(request, responder)
+            request.pathParameters = r.parameters
+            guard decodeBody(&request, responder) else { return }
+            r.handler(request, responder)
         }
+    }
+
+    /// Undoes a `Content-Encoding` of the request body (RFC 9110 §8.4): gzip is inflated up
+    /// to the body limit (413 past it, 400 when corrupt), identity passes, anything else is
+    /// 415 with `Accept-Encoding` naming what is understood. False when already answered.
+    func decodeBody(_ request: inout HTTPRequest, _ responder: HTTPResponder) -> Bool {
+        let codings = request.headers.tokens(for: "content-encoding").filter { $0 != "identity" }
+        if codings.isEmpty { return true }
+        guard codings.count == 1, codings[0] == "gzip" || codings[0] == "x-gzip" else {
+            responder.respondError(status: 415, message: "Unsupported Content-Encoding '\(codings.joined(separator: ", "))' (gzip is supported)",
+                                   headers: ["Accept-Encoding": "gzip"])
+            return false
+        }
+        switch Gzip.decompress(request.body, limit: configuration.limits.maxBodyBytes) {
+        case .success(let body):
+            request.body = body
+            return true
+        case .failure(.tooLarge):
+            responder.respondError(status: 413, message: "The decompressed request body exceeds \(configuration.limits.maxBodyBytes) bytes")
+        case .failure(.corrupt):
+            responder.respondError(status: 400, message: "The request body is not valid gzip data")
+        }
+        return false
+    }
+
+    /// A method token as it may appear in a message: at most 32 characters (a 9 KB
+    /// token is not echoed back).
+    static func printable(_ method: String) -> String {
+        method.count <= 32 ? method : String(method.prefix(32)) + "…"
     }
 
     /// Adds `X-Request-Id` and CORS response headers.

@@ -10,6 +10,8 @@ package final class RequestContext: Sendable {
         var writableCallbacks: [@Sendable () -> Void] = []
         var unsent = 0
         var logMetadata: [(String, String)] = []
+        var finishCallbacks: [@Sendable (RequestOutcome) -> Void] = []
+        var outcome: RequestOutcome?
     }
 
     /// The loop owning the connection.
@@ -61,6 +63,27 @@ package final class RequestContext: Sendable {
         }
         for cb in cancels { cb() }
         for cb in writables { cb() }
+    }
+
+    /// Records how the request ended (loop thread, once) and runs the finish callbacks.
+    package func finished(_ outcome: RequestOutcome) {
+        let callbacks = state.withLock { s -> [@Sendable (RequestOutcome) -> Void] in
+            guard s.outcome == nil else { return [] }
+            s.outcome = outcome
+            defer { s.finishCallbacks = [] }
+            return s.finishCallbacks
+        }
+        for cb in callbacks { cb(outcome) }
+    }
+
+    /// Adds a callback for the request's end; runs it at once if it already ended.
+    package func onFinish(_ cb: @escaping @Sendable (RequestOutcome) -> Void) {
+        let done = state.withLock { s -> RequestOutcome? in
+            if let o = s.outcome { return o }
+            s.finishCallbacks.append(cb)
+            return nil
+        }
+        if let done { cb(done) }
     }
 
     /// Adds a key/value to the request's access-log line (e.g. token counts).

@@ -41,8 +41,13 @@ final class ActiveSequence {
         stopMatcher = StopStringMatcher(request.stopStrings)
     }
 
-    /// Tokens not yet in the KV cache.
-    var pending: Int { tokens.count - state.length }
     /// Whether the whole prompt has been processed (the sequence is decoding).
     var isDecoding: Bool { generated > 0 && pending == 1 }
+}
+
+extension ActiveSequence: ScheduledSequence {
+    /// Tokens already in the KV cache.
+    var computed: Int { state.length }
+    /// Paused by its consumer (stream backpressure).
+    var isPaused: Bool { handle.isPaused }
 }

@@ -111,6 +111,8 @@ public enum SubmitError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyPrompt
     /// The engine is shutting down (HTTP 503).
     case shuttingDown
+    /// A request's choices outnumber the whole waiting queue: it can never be admitted (HTTP 400).
+    case tooManyChoices(Int, maxWaiting: Int)
 
     public var description: String {
         switch self {
@@ -118,6 +120,7 @@ public enum SubmitError: Error, Equatable, Sendable, CustomStringConvertible {
         case .promptTooLong(let p, let c): return "the prompt has \(p) tokens but the context length is \(c) (prompt plus at least one generated token must fit)"
         case .emptyPrompt: return "the prompt is empty"
         case .shuttingDown: return "the server is shutting down"
+        case .tooManyChoices(let n, let m): return "the request asks for \(n) sequences but the server queues at most \(m) (max-waiting)"
         }
     }
 }

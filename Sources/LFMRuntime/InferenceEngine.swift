@@ -14,23 +14,22 @@ import Synchronization
 /// the most recently admitted sequence is preempted (pages freed, recomputed later; its
 /// stream continues without a visible gap).
 public final class InferenceEngine: @unchecked Sendable {
-    // Safety: `inbox`/`stopping` are guarded by `condition`; everything else is touched only
-    // by the engine thread.
+    // Safety: cross-thread hand-over goes through `queue` (synchronized); `waiting`,
+    // `running` and the KV state are touched only by the engine thread.
     public let model: LoadedModel
     public let configuration: EngineConfiguration
     /// Effective context length (prompt + output).
     public let contextLength: Int
     let lfm: LFM2Model
-    let kv: KVCachePool
+    let kv: KVCacheManager
     let logger: Logger
-    private let condition = NSCondition()
-    private var inbox: [ActiveSequence] = []
-    private var stopping = false
+    private let scheduler: Scheduler
+    private let executor: StepExecutor
+    private let output: OutputStage
+    private let queue: AdmissionQueue
     private var waiting: [ActiveSequence] = []
     private var running: [ActiveSequence] = []
-    private var arrivals = 0
     private var thread: Thread?
-    let prefixCache: PrefixCache?
     private let statsBox = Mutex(EngineStats())
     private let observerBox = Mutex<(any EngineObserver)?>(nil)
     private let finishedThread = NSCondition()
@@ -41,12 +40,18 @@ public final class InferenceEngine: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         let config = model.checkpoint.config
-        contextLength = configuration.contextLength ?? min(config.maxPositions, 32768)
+        queue = AdmissionQueue(maxWaiting: configuration.maxWaiting)
         lfm = LFM2Model(config: config, weights: model.checkpoint.weights, pool: ThreadPool(threads: configuration.threads))
         let perPage = KVCachePool.bytesPerPage(config: config, pageSize: configuration.pageSize, type: configuration.kvCacheType)
         let pages = max(2, configuration.kvCacheBytes / perPage)
-        kv = KVCachePool(config: config, pageSize: configuration.pageSize, pageCount: pages, type: configuration.kvCacheType)
-        prefixCache = configuration.prefixCaching ? PrefixCache(pageSize: configuration.pageSize) : nil
+        contextLength = Self.servedContext(asked: configuration.contextLength, modelMaximum: config.maxPositions,
+                                           cacheTokens: pages * configuration.pageSize,
+                                           logger: logger)
+        kv = KVCacheManager(config: config, pageSize: configuration.pageSize, pageCount: pages, type: configuration.kvCacheType,
+                            prefixCaching: configuration.prefixCaching)
+        scheduler = Scheduler(tokenBudget: configuration.maxBatchedTokens, maxSequences: configuration.maxNumSequences)
+        executor = StepExecutor(model: lfm, kv: kv)
+        output = OutputStage(stopTokenIDs: model.stopTokenIDs, contextLength: contextLength)
         statsBox.withLock { $0.totalPages = pages; $0.freePages = pages }
         let t = Thread { [unowned self] in self.run() }
         t.name = "lfm-engine"
@@ -62,13 +67,23 @@ public final class InferenceEngine: @unchecked Sendable {
     /// Sets the receiver of step and admission events (metrics); nil removes it.
     public func setObserver(_ observer: (any EngineObserver)?) { observerBox.withLock { $0 = observer } }
 
-    /// True when no request is queued, waiting or running (for graceful shutdown).
-    public var isIdle: Bool {
-        condition.lock()
-        let queued = inbox.count
-        condition.unlock()
-        let s = stats
-        return queued == 0 && s.running == 0 && s.waiting == 0
+    /// True when every submitted request has delivered its final event (graceful shutdown
+    /// waits for this). A live count kept at submission and at the final event, not a
+    /// statistic published after steps.
+    public var isIdle: Bool { queue.isIdle }
+
+    /// The context length served: the one asked for (default min(model, 32768)), lowered to
+    /// what the KV cache can hold for one sequence, with a warning when lowered.
+    static func servedContext(asked: Int?, modelMaximum: Int, cacheTokens: Int, logger: Logger) -> Int {
+        var context = asked ?? min(modelMaximum, 32768)
+        if let asked, asked > modelMaximum {
+            logger.warning("ctx-size \(asked) exceeds the model's max_position_embeddings \(modelMaximum); positions past it are untrained")
+        }
+        if context > cacheTokens {
+            logger.warning("the KV cache holds \(cacheTokens) tokens, less than the context length \(context): serving a context of \(cacheTokens) tokens (raise --kv-cache-memory for more)")
+            context = cacheTokens
+        }
+        return max(1, context)
     }
 
     /// KV pages in the pool and how many are free (cached prefix pages count as used).
@@ -80,20 +95,31 @@ public final class InferenceEngine: @unchecked Sendable {
     /// Queues a request. The sink receives its events on the engine thread.
     /// - Throws: `SubmitError` when the prompt cannot fit or the queue is full.
     public func submit(_ request: GenerationRequest, sink: @escaping @Sendable (GenerationEvent) -> Void) throws -> RequestHandle {
-        guard !request.promptTokens.isEmpty else { throw SubmitError.emptyPrompt }
-        guard request.promptTokens.count < contextLength else {
-            throw SubmitError.promptTooLong(promptTokens: request.promptTokens.count, contextLength: contextLength)
+        try submit([request]) { _, event in sink(event) }[0]
+    }
+
+    /// Queues several requests (the choices of one API request) as one unit: all are
+    /// admitted or none. The sink receives `(index in requests, event)` on the engine thread.
+    /// - Throws: `SubmitError` when a prompt cannot fit, the group can never fit the queue
+    ///   (`tooManyChoices`) or does not fit now (`queueFull`).
+    public func submit(_ requests: [GenerationRequest],
+                       sink: @escaping @Sendable (Int, GenerationEvent) -> Void) throws -> [RequestHandle] {
+        for request in requests {
+            guard !request.promptTokens.isEmpty else { throw SubmitError.emptyPrompt }
+            guard request.promptTokens.count < contextLength else {
+                throw SubmitError.promptTooLong(promptTokens: request.promptTokens.count, contextLength: contextLength)
+            }
         }
-        let handle = RequestHandle(id: request.id) { [weak self] in self?.wake() }
-        condition.lock()
-        defer { condition.unlock() }
-        if stopping { throw SubmitError.shuttingDown }
-        if inbox.count + waiting.count >= configuration.maxWaiting { throw SubmitError.queueFull(inbox.count + waiting.count) }
-        arrivals += 1
-        inbox.append(ActiveSequence(request: request, handle: handle, sink: sink, config: lfm.config,
-                                    tokenizer: model.tokenizer, order: arrivals))
-        condition.signal()
-        return handle
+        let queue = self.queue
+        let handles = requests.map { r in RequestHandle(id: r.id) { queue.wake() } }
+        var next = 0
+        try queue.submit(count: requests.count) { order in
+            let i = next
+            next += 1
+            return ActiveSequence(request: requests[i], handle: handles[i], sink: { sink(i, $0) }, config: lfm.config,
+                                  tokenizer: model.tokenizer, order: order)
+        }
+        return handles
     }
 
     /// Runs a request to completion on the calling thread's behalf and returns its events.
@@ -106,43 +132,33 @@ public final class InferenceEngine: @unchecked Sendable {
         return box.waitUntilFinished()
     }
 
-    /// Stops the engine thread; running requests are cancelled. Blocks until it has exited.
+    /// The `.failed` message of requests still running when the engine shuts down.
+    public static let shutdownMessage = "the server is shutting down"
+
+    /// Stops the engine thread; requests still queued or running fail with ``shutdownMessage``. Blocks until it has exited.
     public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
+        queue.stop()
         finishedThread.lock()
         while !threadDone { finishedThread.wait() }
         finishedThread.unlock()
-    }
-
-    private func wake() {
-        condition.lock()
-        condition.signal()
-        condition.unlock()
     }
 
     // MARK: engine thread
 
     private func run() {
         while true {
-            condition.lock()
-            while inbox.isEmpty && !stopping && waiting.isEmpty && running.isEmpty { condition.wait() }
-            let fresh = inbox
-            inbox.removeAll()
-            let stop = stopping
-            condition.unlock()
+            let hasWork = !waiting.isEmpty || running.contains { !$0.handle.isPaused || $0.handle.isCancelled }
+            let (fresh, stop) = queue.take(hasWork: hasWork)
             waiting += fresh
             if stop {
-                for s in running + waiting { finish(s, .cancelled) }
-                prefixCache?.clear(kv: kv)
+                for s in running + waiting { fail(s, Self.shutdownMessage) }
+                kv.clear()
                 running.removeAll()
                 waiting.removeAll()
                 break
             }
             reapCancelled()
-            if running.isEmpty && waiting.isEmpty { publishStats(); continue }
+            if waiting.isEmpty && running.allSatisfy({ $0.handle.isPaused }) { publishStats(); continue }
             step()
         }
         finishedThread.lock()
@@ -158,203 +174,69 @@ public final class InferenceEngine: @unchecked Sendable {
         waiting.removeAll { $0.handle.isCancelled }
     }
 
-    /// Reserves `n` more positions for `s`, evicting unreferenced prefix-cache pages if needed.
-    private func reserve(_ s: ActiveSequence, _ n: Int) -> Bool {
-        if (try? s.state.reserve(n, in: kv)) != nil { return true }
-        guard let cache = prefixCache else { return false }
-        let needed = (s.state.length + n + kv.pageSize - 1) / kv.pageSize - s.state.pages.count
-        cache.evict(toFree: needed, kv: kv)
-        return (try? s.state.reserve(n, in: kv)) != nil
-    }
-
-    /// Reuses the longest cached prefix of a sequence that has nothing in its KV cache.
-    private func adoptCachedPrefix(_ s: ActiveSequence) {
-        guard let cache = prefixCache, s.state.length == 0 else { return }
-        s.state.snapshotInterval = kv.pageSize
-        let (pages, hashes, conv) = cache.lookup(s.tokens, maxPages: (s.tokens.count - 1) / kv.pageSize, kv: kv)
-        if let conv, !pages.isEmpty {
-            s.state.adoptPrefix(pages: pages, tokens: pages.count * kv.pageSize, convState: conv)
-            s.pageHashes = hashes
-        }
-        if !s.admitted { s.cachedTokens = s.state.length }
-    }
-
-    /// Registers pages completed by the last step in the prefix cache.
-    private func registerPages(_ s: ActiveSequence, from oldLength: Int) {
-        guard let cache = prefixCache else { return }
-        let P = kv.pageSize
-        var b = (oldLength / P + 1) * P
-        while b <= s.state.length {
-            let i = b / P - 1
-            if s.pageHashes.count == i, let conv = s.state.boundarySnapshots[b] {
-                let parent = i == 0 ? 0 : s.pageHashes[i - 1]
-                s.pageHashes.append(cache.insert(parent: parent, tokens: s.tokens[(b - P)..<b], page: s.state.pages[i], conv: conv, kv: kv))
-            }
-            b += P
-        }
-        s.state.boundarySnapshots.removeAll(keepingCapacity: true)
-    }
-
     private func publishStats() {
-        let cachedPages = prefixCache?.pageCount ?? 0
+        let (queried, hits) = kv.prefixCounters
         statsBox.withLock {
             $0.freePages = kv.freePageCount
-            $0.cachedPages = cachedPages
+            $0.cachedPages = kv.cachedPageCount
             $0.running = running.count
             $0.waiting = waiting.count
-            $0.prefixQueriedPages = prefixCache?.queriedPages ?? 0
-            $0.prefixHitPages = prefixCache?.hitPages ?? 0
+            $0.prefixQueriedPages = queried
+            $0.prefixHitPages = hits
         }
     }
 
-    /// One scheduling step plus one forward pass.
+    /// One step: plan (scheduler), run (executor), sample and emit (output stage).
     private func step() {
         let observer = observerBox.withLock { $0 }
         let stepStart = ContinuousClock.now
-        var budget = configuration.maxBatchedTokens
-        var entries: [(ActiveSequence, Int)] = []
-        // 1. One token for every running sequence that is decoding; preempt newest on page shortage.
-        running.sort { $0.order < $1.order }
-        var i = 0
-        while i < running.count {
-            let s = running[i]
-            guard s.pending > 0 else { i += 1; continue }
-            let n = s.isDecoding ? 1 : min(s.pending, max(1, budget))
-            if budget <= 0 && !s.isDecoding { i += 1; continue }
-            if reserve(s, n) {
-                entries.append((s, n))
-                budget -= n
-                i += 1
-            } else if running.count > 1, let victim = running.last {
-                // Free the newest sequence's pages (possibly s itself) and retry.
-                preempt(victim)
-                running.removeLast()
-            } else {
-                // Alone and still no room: the context cannot fit in the KV budget.
-                fail(s, "the KV cache is too small for this request (\(kv.pageCount) pages of \(kv.pageSize) tokens)")
-                running.remove(at: i)
-            }
+        let plan = scheduler.schedule(running: &running, waiting: &waiting, kv: kv)
+        for s in plan.preempted {
+            statsBox.withLock { $0.preemptions += 1 }
+            s.preemptions += 1
+            logger.debug("preempted request", metadata: ["id": "\(s.request.id)", "tokens": "\(s.tokens.count)"])
         }
-        // 2. Admit waiting sequences FCFS with prompt chunks while budget and pages last.
-        waiting.sort { $0.order < $1.order }
-        while budget > 0, let s = waiting.first, running.count < configuration.maxNumSequences {
-            adoptCachedPrefix(s)
-            if prefixCache != nil,
-               SharedPrefixPolicy.shouldWait(tokens: s.tokens, cached: s.state.length, pageSize: kv.pageSize,
-                                             running: running.map { ($0.tokens, $0.state.length) }) {
-                // A running prefill is computing this prompt's next page: take it from the cache next step.
-                if s.state.length > 0 { s.state.release(to: kv); s.pageHashes = [] }
-                break
-            }
-            let n = min(s.pending, budget)
-            guard reserve(s, n) else {
-                // Give the shared pages back while it waits.
-                if s.state.length > 0 { s.state.release(to: kv); s.pageHashes = [] }
-                break
-            }
-            if !s.admitted { observer?.engineRequestAdmitted(queueSeconds: (ContinuousClock.now - s.arrival).secondsValue) }
-            s.admitted = true
-            waiting.removeFirst()
-            running.append(s)
-            entries.append((s, n))
-            budget -= n
+        for s in plan.admitted {
+            queue.admitted()
+            observer?.engineRequestAdmitted(queueSeconds: (ContinuousClock.now - s.arrival).secondsValue)
         }
-        if entries.isEmpty {
-            if let s = waiting.first, running.isEmpty {
-                fail(s, "the KV cache is too small for this prompt (\(kv.pageCount) pages of \(kv.pageSize) tokens)")
-                waiting.removeFirst()
-            }
-            return
-        }
-        let batch = entries.map { s, n in
-            BatchEntry(sequence: s.state, tokens: Array(s.tokens[s.state.length..<(s.state.length + n)]),
-                       logits: s.state.length + n == s.tokens.count ? .last : .none)
-        }
-        let logits: StepLogits
-        let before = entries.map { $0.0.state.length }
+        for (s, reason) in plan.failed { fail(s, "\(reason) (\(kv.pageCount) pages of \(kv.pageSize) tokens)") }
+        guard !plan.entries.isEmpty else { return }
+        let rows: [ArraySlice<Float>?]
         do {
-            logits = try lfm.forward(batch, kv: kv)
-            for (e, (s, _)) in entries.enumerated() { registerPages(s, from: before[e]) }
+            rows = try executor.run(plan.entries)
         } catch {
-            for (s, _) in entries { fail(s, "\(error)") }
-            running.removeAll { r in entries.contains { $0.0 === r } }
+            for (s, _) in plan.entries { fail(s, "\(error)") }
+            running.removeAll { r in plan.entries.contains { $0.sequence === r } }
             return
         }
         var done: [ActiveSequence] = []
-        for (e, (s, _)) in entries.enumerated() {
-            guard let row = logits.last(of: e) else { continue }
-            if sample(s, Array(row)) { done.append(s) }
+        for (e, (s, _)) in plan.entries.enumerated() {
+            guard let row = rows[e] else { continue }
+            if case .finished(let reason, let flush) = output.emitNextToken(s, logits: row) {
+                finish(s, reason, flushText: flush)
+                done.append(s)
+            }
         }
         running.removeAll { r in done.contains { $0 === r } }
         publishStats()
-        observer?.engineStepCompleted(sequences: entries.count, tokens: entries.reduce(0) { $0 + $1.1 },
+        observer?.engineStepCompleted(sequences: plan.entries.count, tokens: plan.entries.reduce(0) { $0 + $1.tokens },
                                       seconds: (ContinuousClock.now - stepStart).secondsValue)
     }
 
-    /// Samples the next token of `s`, emits it, and reports whether the sequence finished.
-    private func sample(_ s: ActiveSequence, _ raw: [Float]) -> Bool {
-        let p = s.request.sampling
-        var logits = raw
-        LogitProcessor.applyRepetitionPenalty(&logits, seen: s.seen, penalty: p.repetitionPenalty)
-        LogitProcessor.applyPresenceFrequency(&logits, counts: s.counts, presence: p.presencePenalty, frequency: p.frequencyPenalty)
-        LogitProcessor.applyBias(&logits, bias: p.logitBias)
-        let id = Sampler.sample(logits, p, rng: &s.rng)
-        var logSum: Float = 0, m: Float = 0
-        if s.request.logprobs { (logSum, m) = LogitProcessor.logProbabilities(raw[...]) }
-        var top: [TokenLogprob] = []
-        if s.request.topLogprobs > 0 {
-            top = raw.indices.sorted { raw[$0] > raw[$1] }.prefix(s.request.topLogprobs)
-                .map { TokenLogprob(id: $0, logprob: raw[$0] - m - logSum) }
-        }
-        s.tokens.append(id)
-        s.generated += 1
-        s.seen.insert(id)
-        s.counts[id, default: 0] += 1
-        let isStopToken = !s.request.ignoreEOS && (model.stopTokenIDs.contains(id) || s.request.stopTokenIDs.contains(id))
-        if isStopToken {
-            finish(s, .stop)
-            return true
-        }
-        var text = s.detokenizer.push(id)
-        var stopped = false
-        switch s.stopMatcher.feed(text) {
-        case .text(let t): text = t
-        case .stop(let t): text = t; stopped = true
-        }
-        s.sink(.token(TokenOutput(id: id, text: text, logprob: s.request.logprobs ? raw[id] - m - logSum : 0, topLogprobs: top)))
-        if stopped { finish(s, .stop, flushText: false); return true }
-        if s.generated >= s.request.maxTokens || s.tokens.count >= contextLength { finish(s, .length); return true }
-        return false
-    }
-
-    private func preempt(_ s: ActiveSequence) {
-        s.state.release(to: kv)
-        s.pageHashes = []
-        statsBox.withLock { $0.preemptions += 1 }
-        s.preemptions += 1
-        waiting.append(s)
-        logger.debug("preempted request", metadata: ["id": "\(s.request.id)", "tokens": "\(s.tokens.count)"])
-    }
-
+    /// Ends `s`: frees its pages and delivers its final event.
     private func finish(_ s: ActiveSequence, _ reason: FinishReason, flushText: Bool = true) {
-        var trailing = ""
-        if flushText {
-            trailing = s.detokenizer.finish()
-            switch s.stopMatcher.feed(trailing) {
-            case .text(let t): trailing = t + s.stopMatcher.flush()
-            case .stop(let t): trailing = t
-            }
-        }
-        s.state.release(to: kv)
-        s.sink(.finished(reason: reason, trailingText: trailing,
-                         usage: GenerationUsage(promptTokens: s.request.promptTokens.count, completionTokens: s.generated,
-                                                cachedTokens: s.cachedTokens)))
+        let event = output.finishedEvent(s, reason: reason, flushText: flushText)
+        kv.free(s)
+        s.sink(event)
+        queue.ended(wasAdmitted: s.admitted)
     }
 
+    /// Ends `s` with an error event.
     private func fail(_ s: ActiveSequence, _ message: String) {
-        s.state.release(to: kv)
-        s.pageHashes = []
+        kv.free(s)
         s.sink(.failed(message))
+        queue.ended(wasAdmitted: s.admitted)
     }
 }
 

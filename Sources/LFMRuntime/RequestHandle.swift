@@ -19,4 +19,18 @@ public final class RequestHandle: Sendable {
 
     /// Whether `cancel()` was called.
     public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+
+    private let paused = Atomic<Bool>(false)
+
+    /// Holds the sequence out of steps (its KV pages are kept) until ``resume()``: the
+    /// consumer cannot take more output now (a client that does not read its stream).
+    public func pause() { paused.store(true, ordering: .releasing) }
+
+    /// Lets a paused sequence take part in steps again.
+    public func resume() {
+        if paused.exchange(false, ordering: .acquiringAndReleasing) { wake() }
+    }
+
+    /// Whether the sequence is held out of steps.
+    public var isPaused: Bool { paused.load(ordering: .acquiring) }
 }

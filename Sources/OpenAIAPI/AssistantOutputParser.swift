@@ -48,12 +48,13 @@ public struct AssistantOutputParser: Sendable {
         route(reasoningParser.feed(delta), final: false)
     }
 
-    /// Ends the stream and flushes everything held back.
-    public mutating func finish() -> [AssistantOutputEvent] {
-        route(reasoningParser.finish(), final: true)
+    /// Ends the stream and flushes everything held back. `truncated`: generation was cut
+    /// by max_tokens, so an unterminated tool-call block is not a call but content.
+    public mutating func finish(truncated: Bool = false) -> [AssistantOutputEvent] {
+        route(reasoningParser.finish(), final: true, truncated: truncated)
     }
 
-    private mutating func route(_ events: [ReasoningStreamEvent], final: Bool) -> [AssistantOutputEvent] {
+    private mutating func route(_ events: [ReasoningStreamEvent], final: Bool, truncated: Bool = false) -> [AssistantOutputEvent] {
         var out: [AssistantOutputEvent] = []
         func append(_ event: AssistantOutputEvent) {
             switch (out.last, event) {
@@ -75,7 +76,7 @@ public struct AssistantOutputParser: Sendable {
             }
         }
         if final && toolsEnabled {
-            for e in toolParser.finish() { append(Self.convert(e)) }
+            for e in toolParser.finish(truncated: truncated) { append(Self.convert(e)) }
         }
         return out
     }

@@ -101,7 +101,9 @@ struct ChatCompletionRequest: Sendable {
             var text = ""
             for (j, part) in parts.enumerated() {
                 let pr = try RequestReader(part, prefix: "\(p).content[\(j)]")
-                let type = try pr.string("type") ?? "text"
+                guard let type = try pr.string("type") else {
+                    throw .invalidRequest("'\(p).content[\(j)].type' is required (\"text\")", param: "\(p).content[\(j)].type")
+                }
                 guard type == "text" else {
                     throw .invalidRequest("content part type '\(type)' is not supported (text only)", param: "\(p).content[\(j)].type")
                 }

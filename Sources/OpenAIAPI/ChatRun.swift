@@ -31,8 +31,7 @@ final class ChatRun: Sendable {
         var choices: [Choice]
         var promptTokens = 0
         var cachedTokens = 0
-        var stream: HTTPBodyStream?
-        var completion: (@Sendable (JSONValue) -> Void)?
+        var out: RunOutput
         var done = false
     }
 
@@ -49,39 +48,30 @@ final class ChatRun: Sendable {
             Choice(assembler: ChoiceAssembler(parseTools: parseTools, reasoning: reasoning, startsInReasoning: startsInReasoning, prefill: prefill),
                    timer: GenerationTimer(start: start))
         }
-        state = Mutex(State(choices: choices))
+        state = Mutex(State(choices: choices, out: RunOutput(streaming: options.stream)))
     }
 
-    /// Streams to `stream`: sends the role chunk of every choice at once.
+    /// Streams to `stream`: the role chunk of every choice first, then what was produced
+    /// before the stream started.
     func attach(_ stream: HTTPBodyStream) {
         state.withLock { s in
-            s.stream = stream
-            for i in s.choices.indices {
-                _ = stream.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": ["role": "assistant", "content": ""],
-                                                      "logprobs": .null, "finish_reason": .null]]).serialized()))
+            let roles = s.choices.indices.map { i in
+                SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": ["role": "assistant", "content": ""],
+                                       "logprobs": .null, "finish_reason": .null]]).serialized())
             }
+            s.out.attach(stream, first: roles)
         }
     }
 
-    /// Calls `body` with the response once every choice has finished (non-streamed).
-    func onComplete(_ body: @escaping @Sendable (JSONValue) -> Void) {
-        let ready: JSONValue? = state.withLock { s in
-            if s.done { return response(s) }
-            s.completion = body
-            return nil
-        }
-        if let ready { body(ready) }
-    }
-
-    func fail(_ e: OpenAIError, stream: HTTPBodyStream) {
-        _ = stream.send(SSEEvent(data: e.json.serialized()))
-        _ = stream.send(SSEEvent(data: "[DONE]"))
-        stream.finish()
+    /// Calls `body` with the response and its status once every choice has finished, or
+    /// with the error once one failed (non-streamed).
+    func onComplete(_ body: @escaping RunOutput.Completion) {
+        if let (value, status) = state.withLock({ $0.out.onComplete(body) }) { body(value, status) }
     }
 
     /// One engine event of choice `i`.
     func handle(choice i: Int, event: GenerationEvent) {
-        var respond: (@Sendable (JSONValue) -> Void, JSONValue)?
+        var respond: (RunOutput.Completion, JSONValue, Int)?
         state.withLock { s in
             guard !s.done else { return }
             switch event {
@@ -98,26 +88,26 @@ final class ChatRun: Sendable {
                 apply(deltas, to: &s, choice: i, logprobs: lp)
             case .finished(let reason, let trailing, let usage):
                 var deltas = s.choices[i].assembler.feed(trailing)
-                deltas += s.choices[i].assembler.finish()
+                deltas += s.choices[i].assembler.finish(truncated: reason == .length)
                 apply(deltas, to: &s, choice: i, logprobs: .null)
                 s.promptTokens = usage.promptTokens
                 s.cachedTokens = max(s.cachedTokens, usage.cachedTokens)
                 s.choices[i].timer.finish(metrics, usage: usage, countPrompt: i == 0)
                 let finish = reason == .length ? "length" : (!s.choices[i].toolCalls.isEmpty ? "tool_calls" : "stop")
                 s.choices[i].finish = finish
-                if let stream = s.stream {
-                    _ = stream.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": .null,
-                                                          "finish_reason": .string(finish)]]).serialized()))
-                }
+                s.out.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": .null,
+                                                  "finish_reason": .string(finish)]]).serialized()))
                 if s.choices.allSatisfy({ $0.finish != nil }) { respond = complete(&s) }
             case .failed(let message):
-                let e = OpenAIError.server("generation failed: \(message)")
-                if let stream = s.stream { s.done = true; fail(e, stream: stream) }
-                else if let c = s.completion { s.done = true; respond = (c, e.json) }
-                else { s.done = true }
+                s.done = true
+                let e = OpenAIError.generationFailed(message)
+                s.out.send(SSEEvent(data: e.json.serialized()))
+                s.out.send(SSEEvent(data: "[DONE]"))
+                s.out.finishStream(usage: nil)
+                respond = s.out.complete(e.json, status: e.status)
             }
         }
-        if let (body, value) = respond { body(value) }
+        if let (body, value, status) = respond { body(value, status) }
     }
 
     private func apply(_ deltas: [ChoiceDelta], to s: inout State, choice i: Int, logprobs: JSONValue) {
@@ -135,35 +125,33 @@ final class ChatRun: Sendable {
                 s.choices[i].toolCalls.append(call.jsonValue())
                 delta["tool_calls"] = [call.streamDeltaJSONValue()]
             }
-            if let stream = s.stream {
+            if options.stream {
                 let lp = sentLogprobs ? .null : logprobs
                 sentLogprobs = true
-                _ = stream.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": .object(delta), "logprobs": lp,
-                                                      "finish_reason": .null]]).serialized()))
+                s.out.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": .object(delta), "logprobs": lp,
+                                                  "finish_reason": .null]]).serialized()))
             }
         }
-        if !sentLogprobs, !logprobs.isNull, let stream = s.stream {
-            _ = stream.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": logprobs,
-                                                  "finish_reason": .null]]).serialized()))
+        if !sentLogprobs, !logprobs.isNull, options.stream {
+            s.out.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": logprobs,
+                                              "finish_reason": .null]]).serialized()))
         }
     }
 
     /// All choices finished: close the stream or build the response.
-    private func complete(_ s: inout State) -> (@Sendable (JSONValue) -> Void, JSONValue)? {
+    private func complete(_ s: inout State) -> (RunOutput.Completion, JSONValue, Int)? {
         s.done = true
-        if let stream = s.stream {
+        if options.stream {
             if options.includeUsage {
                 var c = chunk([])
                 if case .object(var o) = c { o["usage"] = usage(s); c = .object(o) }
-                _ = stream.send(SSEEvent(data: c.serialized()))
+                s.out.send(SSEEvent(data: c.serialized()))
             }
-            _ = stream.send(SSEEvent(data: "[DONE]"))
-            stream.logUsage(usage(s))
-            stream.finish()
+            s.out.send(SSEEvent(data: "[DONE]"))
+            s.out.finishStream(usage: usage(s))
             return nil
         }
-        guard let c = s.completion else { return nil }
-        return (c, response(s))
+        return s.out.complete(response(s), status: 200)
     }
 
     private func usage(_ s: State) -> JSONValue {

@@ -30,11 +30,11 @@ struct ChoiceAssembler: Sendable {
         return t.isEmpty ? [] : parser.feed(t).map(Self.delta)
     }
 
-    mutating func finish() -> [ChoiceDelta] {
+    mutating func finish(truncated: Bool = false) -> [ChoiceDelta] {
         var out: [ChoiceDelta] = []
         if !pendingPrefill.isEmpty { out += parser.feed(pendingPrefill).map(Self.delta) }
         pendingPrefill = ""
-        return out + parser.finish().map(Self.delta)
+        return out + parser.finish(truncated: truncated).map(Self.delta)
     }
 
     private static func delta(_ e: AssistantOutputEvent) -> ChoiceDelta {

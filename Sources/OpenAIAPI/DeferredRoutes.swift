@@ -8,27 +8,13 @@ public final class DeferredRoutes: Sendable {
     private let inner = Mutex<Router?>(nil)
     private let health: HealthState
 
-    /// The (method, path) pairs `OpenAIService.register(on:)` serves.
-    public static let endpoints: [(String, String)] = {
-        var list: [(String, String)] = [("GET", "/health"), ("GET", "/metrics"), ("GET", "/version"), ("POST", "/tokenize"),
-                                        ("POST", "/detokenize")]
-        for p in ["/v1", ""] {
-            list.append(("POST", p + "/chat/completions"))
-            list.append(("POST", p + "/completions"))
-            list.append(("GET", p + "/models"))
-            list.append(("GET", p + "/models/{id}"))
-            list.append(("GET", p + "/models/{owner}/{name}"))
-        }
-        return list
-    }()
-
     public init(health: HealthState) { self.health = health }
 
     /// A router for the server: forwards to the installed routes, or answers 503.
-    public func makeRouter() -> Router {
+    public func makeRouter(metricsRequireKey: Bool = false) -> Router {
         var router = Router()
-        for (method, path) in Self.endpoints {
-            router.add(method, path) { [self] req, res in
+        for route in OpenAIService.routes {
+            router.add(route.method, route.pattern, isPublic: route.isPublic(metricsRequireKey: metricsRequireKey)) { [self] req, res in
                 if let r = inner.withLock({ $0 }), case .found(let handler, let params) = r.match(method: req.method, path: req.path) {
                     var forwarded = req
                     forwarded.pathParameters = params
@@ -36,7 +22,7 @@ public final class DeferredRoutes: Sendable {
                     return
                 }
                 let reason = health.unavailableReason ?? "loading model"
-                let body: JSONValue = req.path == "/health" ? ["status": "unavailable", "reason": .string(reason)]
+                let body: JSONValue = route.endpoint == .health ? ["status": "unavailable", "reason": .string(reason)]
                     : OpenAIError.unavailable("the server is \(reason)").json
                 res.respond(HTTPResponse(status: 503, headers: ["Content-Type": "application/json", "Retry-After": "5"],
                                          body: body.serializedBytes()))

@@ -16,6 +16,13 @@ struct GenerationOptions: Sendable {
     var ignoreEOS = false
 
     /// Reads the fields. `maxTokensKeys` lists the accepted names of the length limit.
+    /// Checks the fields that depend on the model: `logit_bias` ids must be in the vocabulary.
+    func validate(vocabularySize: Int) throws(OpenAIError) {
+        if let bad = sampling.logitBias.keys.filter({ $0 >= vocabularySize }).min() {
+            throw .invalidRequest("'logit_bias' key \(bad) is not a token id of this model (0..<\(vocabularySize))", param: "logit_bias")
+        }
+    }
+
     init(_ r: RequestReader, maxTokensKeys: [String], logprobsAsInt: Bool) throws(OpenAIError) {
         for key in maxTokensKeys {
             if let m = try r.int(key, min: 1) { maxTokens = m; break }

@@ -1,3 +1,4 @@
+import LFMRuntime
 import OrderedJSON
 
 /// An error in the OpenAI shape: `{"error": {"message", "type", "param", "code"}}` with the
@@ -15,6 +16,18 @@ public struct OpenAIError: Error, Sendable, Equatable, CustomStringConvertible {
         self.type = type
         self.param = param
         self.code = code
+    }
+
+    /// The message of a 401 in OpenAI's wording; `presented` tells whether a key was sent.
+    public static let unauthorizedMessage: @Sendable (Bool) -> String = { presented in
+        presented ? "Incorrect API key provided."
+            : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+    }
+
+    /// 500 for a generation the engine could not finish (503 when the server is shutting down).
+    public static func generationFailed(_ message: String) -> OpenAIError {
+        if message == InferenceEngine.shutdownMessage { return .unavailable(message) }
+        return .server("generation failed: \(message)")
     }
 
     /// 400: the request is malformed or a field is invalid.

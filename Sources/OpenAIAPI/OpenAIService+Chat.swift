@@ -30,39 +30,21 @@ extension OpenAIService {
         let promptIDs = tokenizer.encode(text + prefill, addSpecialTokens: false)   // the template emits BOS itself
         let maxTokens = try resolveMaxTokens(chat.options.maxTokens, promptTokens: promptIDs.count)
         let options = chat.options
+        try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
         let mode = chat.reasoning ?? configuration.reasoning
         let id = "chatcmpl-" + randomID()
-        let run = ChatRun(id: id, model: chat.model ?? configuration.modelID, created: Int(Date().timeIntervalSince1970),
+        let run = ChatRun(id: id, model: configuration.modelID, created: Int(Date().timeIntervalSince1970),
                           choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
                           startsInReasoning: Self.promptOpensThinking(text + prefill), tokenizer: tokenizer, metrics: metrics)
-        var handles: [RequestHandle] = []
-        let stream = options.stream ? res.startSSE() : nil
-        if let stream { run.attach(stream) }
-        for i in 0..<options.n {
+        let requests = (0..<options.n).map { i in
             var sampling = options.sampling
             if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
-            let request = GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
-                                            stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
-                                            topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false)
-            do {
-                handles.append(try engine.submit(request) { event in run.handle(choice: i, event: event) })
-            } catch {
-                handles.forEach { $0.cancel() }
-                let e = submitError(error)
-                if let stream { run.fail(e, stream: stream) } else { throw e }
-                return
-            }
+            return GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
+                                     stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
+                                     topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false)
         }
-        let hs = handles
-        if let stream {
-            stream.onCancel { hs.forEach { $0.cancel() } }
-        } else {
-            res.onCancel { hs.forEach { $0.cancel() } }
-            run.onComplete { value in
-                res.logUsage(value["usage"])
-                res.respond(self.json(value))
-            }
-        }
+        try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
+                  sink: { i, event in run.handle(choice: i, event: event) })
     }
 
     /// Whether the rendered prompt ends inside an opened `<think>` block (templates that
@@ -73,15 +55,17 @@ extension OpenAIService {
     }
 
     /// max_tokens as asked (400 when prompt + max_tokens exceed the context), else what is left of the context.
-    func resolveMaxTokens(_ asked: Int?, promptTokens: Int) throws(OpenAIError) -> Int {
+    /// `promptField` names the request field of the prompt (`messages`, or `prompt` for completions).
+    func resolveMaxTokens(_ asked: Int?, promptTokens: Int, promptField: String = "messages") throws(OpenAIError) -> Int {
         let context = engine.contextLength
+        let what = promptField == "messages" ? "messages" : "prompt"
         guard promptTokens < context else {
-            throw .invalidRequest("This model's maximum context length is \(context) tokens. However, your messages resulted in \(promptTokens) tokens.",
-                                  param: "messages", code: "context_length_exceeded")
+            throw .invalidRequest("This model's maximum context length is \(context) tokens. However, your \(what) resulted in \(promptTokens) tokens.",
+                                  param: promptField, code: "context_length_exceeded")
         }
         if let m = asked {
             guard promptTokens + m <= context else {
-                throw .invalidRequest("This model's maximum context length is \(context) tokens. However, you requested \(promptTokens + m) tokens (\(promptTokens) in the messages, \(m) in the completion). Please reduce the length of the messages or completion.",
+                throw .invalidRequest("This model's maximum context length is \(context) tokens. However, you requested \(promptTokens + m) tokens (\(promptTokens) in the \(what), \(m) in the completion). Please reduce the length of the \(what) or completion.",
                                       param: "max_tokens", code: "context_length_exceeded")
             }
             return m

@@ -36,47 +36,27 @@ extension OpenAIService {
         }
         guard prompts.allSatisfy({ !$0.isEmpty }) else { throw .invalidRequest("'prompt' must not be empty", param: "prompt") }
         let options = try GenerationOptions(r, maxTokensKeys: ["max_tokens"], logprobsAsInt: true)
+        try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
         let echo = try r.bool("echo") ?? false
         let maxTokensAsked = options.maxTokens ?? 16   // OpenAI's default for completions
-        let maxTokens = try prompts.map { (ids: [Int]) throws(OpenAIError) -> Int in try resolveMaxTokens(maxTokensAsked, promptTokens: ids.count) }
+        let maxTokens = try prompts.map { (ids: [Int]) throws(OpenAIError) -> Int in try resolveMaxTokens(maxTokensAsked, promptTokens: ids.count, promptField: "prompt") }
         let id = "cmpl-" + randomID()
-        let run = CompletionRun(id: id, model: try r.string("model") ?? configuration.modelID, created: Int(Date().timeIntervalSince1970),
+        let run = CompletionRun(id: id, model: configuration.modelID, created: Int(Date().timeIntervalSince1970),
                                 count: prompts.count * options.n, options: options, echo: echo ? texts : nil, n: options.n,
                                 metrics: metrics)
-        let stream = options.stream ? res.startSSE() : nil
-        if let stream { run.attach(stream) }
-        var handles: [RequestHandle] = []
+        var requests: [GenerationRequest] = []
         for (pi, prompt) in prompts.enumerated() {
             for j in 0..<options.n {
-                let index = pi * options.n + j
                 var sampling = options.sampling
                 if let s = sampling.seed { sampling.seed = s &+ UInt64(j) }
-                let request = GenerationRequest(id: "\(id)-\(index)", promptTokens: prompt, sampling: sampling, maxTokens: maxTokens[pi],
-                                                stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
-                                                topLogprobs: options.topLogprobs,
-                                                skipSpecialTokens: true)
-                do {
-                    handles.append(try engine.submit(request) { event in run.handle(index: index, event: event, tokenizer: self.tokenizer) })
-                } catch {
-                    handles.forEach { $0.cancel() }
-                    let e = submitError(error)
-                    if let stream {
-                        _ = stream.send(SSEEvent(data: e.json.serialized()))
-                        stream.finish()
-                        return
-                    }
-                    throw e
-                }
+                requests.append(GenerationRequest(id: "\(id)-\(pi * options.n + j)", promptTokens: prompt, sampling: sampling,
+                                                  maxTokens: maxTokens[pi], stopStrings: options.stop, ignoreEOS: options.ignoreEOS,
+                                                  logprobs: options.logprobs, topLogprobs: options.topLogprobs, skipSpecialTokens: true))
             }
         }
-        let hs = handles
-        if let stream { stream.onCancel { hs.forEach { $0.cancel() } } } else {
-            res.onCancel { hs.forEach { $0.cancel() } }
-            run.onComplete { value in
-                res.logUsage(value["usage"])
-                res.respond(self.json(value))
-            }
-        }
+        let tokenizer = self.tokenizer
+        try start(requests, promptParam: "prompt", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
+                  sink: { i, event in run.handle(index: i, event: event, tokenizer: tokenizer) })
     }
 }
 
@@ -96,8 +76,7 @@ final class CompletionRun: Sendable {
         var completionTokens = 0
         var promptTokens: [Int]
         var cachedTokens = 0
-        var stream: HTTPBodyStream?
-        var completion: (@Sendable (JSONValue) -> Void)?
+        var out: RunOutput
         var done = false
         var timers: [GenerationTimer]
     }
@@ -110,22 +89,19 @@ final class CompletionRun: Sendable {
         state = Mutex(State(text: Array(repeating: "", count: count), finish: Array(repeating: nil, count: count),
                             tokens: Array(repeating: [], count: count), tokenLogprobs: Array(repeating: [], count: count),
                             top: Array(repeating: [], count: count), promptTokens: Array(repeating: 0, count: count),
-                            timers: Array(repeating: GenerationTimer(start: start), count: count)))
+                            out: RunOutput(streaming: options.stream), timers: Array(repeating: GenerationTimer(start: start), count: count)))
     }
 
-    func attach(_ stream: HTTPBodyStream) { state.withLock { $0.stream = stream } }
+    /// Streams to `stream` (sending what was produced before it started).
+    func attach(_ stream: HTTPBodyStream) { state.withLock { $0.out.attach(stream) } }
 
-    func onComplete(_ body: @escaping @Sendable (JSONValue) -> Void) {
-        let ready: JSONValue? = state.withLock { s in
-            if s.done { return response(s) }
-            s.completion = body
-            return nil
-        }
-        if let ready { body(ready) }
+    /// Calls `body` with the response (or the error) and its status when done (non-streamed).
+    func onComplete(_ body: @escaping RunOutput.Completion) {
+        if let (value, status) = state.withLock({ $0.out.onComplete(body) }) { body(value, status) }
     }
 
     func handle(index i: Int, event: GenerationEvent, tokenizer: Tokenizer) {
-        var respond: (@Sendable (JSONValue) -> Void, JSONValue)?
+        var respond: (RunOutput.Completion, JSONValue, Int)?
         state.withLock { s in
             guard !s.done else { return }
             switch event {
@@ -143,7 +119,7 @@ final class CompletionRun: Sendable {
                     for a in t.topLogprobs { top[String(decoding: tokenizer.bytes(of: a.id) ?? [], as: UTF8.self)] = .double(Double(a.logprob)) }
                     s.top[i].append(.object(top))
                 }
-                if let stream = s.stream, !text.isEmpty { _ = stream.send(SSEEvent(data: chunk(i, text, nil).serialized())) }
+                if !text.isEmpty { s.out.send(SSEEvent(data: chunk(i, text, nil).serialized())) }
             case .finished(let reason, let trailing, let u):
                 s.text[i] += trailing
                 s.promptTokens[i] = u.promptTokens
@@ -151,30 +127,31 @@ final class CompletionRun: Sendable {
                 s.timers[i].finish(metrics, usage: u, countPrompt: i % n == 0)
                 let f = reason == .length ? "length" : "stop"
                 s.finish[i] = f
-                if let stream = s.stream { _ = stream.send(SSEEvent(data: chunk(i, trailing, f).serialized())) }
+                s.out.send(SSEEvent(data: chunk(i, trailing, f).serialized()))
                 if s.finish.allSatisfy({ $0 != nil }) {
                     s.done = true
-                    if let stream = s.stream {
+                    if options.stream {
                         if options.includeUsage, case .object(var o) = chunk(nil, "", nil) {
                             o["choices"] = []
                             o["usage"] = usage(s)
-                            _ = stream.send(SSEEvent(data: JSONValue.object(o).serialized()))
+                            s.out.send(SSEEvent(data: JSONValue.object(o).serialized()))
                         }
-                        _ = stream.send(SSEEvent(data: "[DONE]"))
-                        stream.logUsage(usage(s))
-                        stream.finish()
-                    } else if let c = s.completion {
-                        respond = (c, response(s))
+                        s.out.send(SSEEvent(data: "[DONE]"))
+                        s.out.finishStream(usage: usage(s))
+                    } else {
+                        respond = s.out.complete(response(s), status: 200)
                     }
                 }
             case .failed(let m):
                 s.done = true
-                let e = OpenAIError.server("generation failed: \(m)")
-                if let stream = s.stream { _ = stream.send(SSEEvent(data: e.json.serialized())); stream.finish() }
-                else if let c = s.completion { respond = (c, e.json) }
+                let e = OpenAIError.generationFailed(m)
+                s.out.send(SSEEvent(data: e.json.serialized()))
+                s.out.send(SSEEvent(data: "[DONE]"))
+                s.out.finishStream(usage: nil)
+                respond = s.out.complete(e.json, status: e.status)
             }
         }
-        if let (b, v) = respond { b(v) }
+        if let (b, v, st) = respond { b(v, st) }
     }
 
     private func usage(_ s: State) -> JSONValue {

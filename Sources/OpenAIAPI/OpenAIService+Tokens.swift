@@ -40,7 +40,9 @@ extension OpenAIService {
         let r = try RequestReader(try parseBody(req))
         guard let list = try r.array("tokens") else { throw .invalidRequest("'tokens' is required", param: "tokens") }
         let ids = try list.map { (v: JSONValue) throws(OpenAIError) -> Int in
-            guard case .integer = v, let i = v.intValue, i >= 0 else { throw .invalidRequest("'tokens' must be non-negative integers", param: "tokens") }
+            guard case .integer = v, let i = v.intValue, i >= 0, i < tokenizer.vocabularySize else {
+                throw .invalidRequest("'tokens' must be token ids in 0..<\(tokenizer.vocabularySize)", param: "tokens")
+            }
             return i
         }
         res.respond(json(["content": .string(tokenizer.decode(ids, skipSpecialTokens: try r.bool("skip_special_tokens") ?? false))]))

@@ -52,28 +52,36 @@ public final class OpenAIService: Sendable {
         engine.setObserver(metrics)
     }
 
-    /// Registers every endpoint on `router`.
-    /// The OpenAI routes are also served without the `/v1` prefix, as llama-server does, for
-    /// clients configured with a bare base URL.
-    public func register(on router: inout Router) {
-        for prefix in ["/v1", ""] {
-            router.post(prefix + "/chat/completions") { [self] req, res in handleAsync(req, res) { try self.chatCompletions($0, $1) } }
-            router.post(prefix + "/completions") { [self] req, res in handleAsync(req, res) { try self.completions($0, $1) } }
-            router.get(prefix + "/models") { [self] _, res in res.respond(json(modelList())) }
-            router.get(prefix + "/models/{id}") { [self] req, res in res.respond(modelResponse(req.pathParameters["id"] ?? "")) }
+    /// Registers every endpoint of ``routes`` on `router`.
+    public func register(on router: inout Router, metricsRequireKey: Bool = false) {
+        for route in Self.routes {
+            router.add(route.method, route.pattern, isPublic: route.isPublic(metricsRequireKey: metricsRequireKey), handler(for: route))
+        }
+    }
+
+    /// The handler of one endpoint.
+    func handler(for route: APIRoute) -> Router.Handler {
+        let pattern = route.pattern
+        switch route.endpoint {
+        case .chatCompletions: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.chatCompletions($0, $1) } }
+        case .completions: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.completions($0, $1) } }
+        case .models: return { [self] _, res in res.respond(json(modelList())) }
+        case .model: return { [self] req, res in res.respond(modelResponse(req.pathParameters["id"] ?? "")) }
+        case .ownedModel:
             // Hub ids contain a slash (`LiquidAI/LFM2-350M`): the SDK's models.retrieve sends it as is.
-            router.get(prefix + "/models/{owner}/{name}") { [self] req, res in
+            return { [self] req, res in
                 res.respond(modelResponse((req.pathParameters["owner"] ?? "") + "/" + (req.pathParameters["name"] ?? "")))
             }
+        case .health: return { [self] _, res in res.respond(healthResponse()) }
+        case .metrics:
+            return { [self] _, res in
+                let body = metrics.render(stats: engine.stats, modelID: configuration.modelID, residentBytes: ProcessInfo.residentBytes)
+                res.respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: body))
+            }
+        case .version: return { [self] _, res in res.respond(json(["version": .string(configuration.version)])) }
+        case .tokenize: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.tokenize($0, $1) } }
+        case .detokenize: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.detokenize($0, $1) } }
         }
-        router.get("/health") { [self] _, res in res.respond(healthResponse()) }
-        router.get("/metrics") { [self] _, res in
-            let body = metrics.render(stats: engine.stats, modelID: configuration.modelID, residentBytes: ProcessInfo.residentBytes)
-            res.respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: body))
-        }
-        router.get("/version") { [self] _, res in res.respond(json(["version": .string(configuration.version)])) }
-        router.post("/tokenize") { [self] req, res in handleAsync(req, res) { try self.tokenize($0, $1) } }
-        router.post("/detokenize") { [self] req, res in handleAsync(req, res) { try self.detokenize($0, $1) } }
     }
 
     /// `GET /v1/models/{id}`: the served model, or 404 naming the id asked for.
@@ -85,23 +93,21 @@ public final class OpenAIService: Sendable {
 
     /// Runs a handler off the I/O thread (template rendering and tokenization take
     /// milliseconds) and turns thrown `OpenAIError`s into responses.
-    func handleAsync(_ req: HTTPRequest, _ res: HTTPResponder,
+    /// Requests are counted by their route pattern (bounded label values) and their real
+    /// outcome: the status sent, or 499 when the client left before any response.
+    func handleAsync(_ req: HTTPRequest, _ res: HTTPResponder, endpoint: String,
                      _ body: @escaping @Sendable (HTTPRequest, HTTPResponder) throws -> Void) {
-        let endpoint = req.path
+        res.onFinish { [metrics] outcome in metrics.request(endpoint: endpoint, status: outcome.status) }
         if let reason = health.unavailableReason {
-            metrics.request(endpoint: endpoint, status: 503)
             res.respond(error(.unavailable(reason)))
             return
         }
         DispatchQueue.global(qos: .userInitiated).async {
             do {
                 try body(req, res)
-                self.metrics.request(endpoint: endpoint, status: 200)
             } catch let e as OpenAIError {
-                self.metrics.request(endpoint: endpoint, status: e.status)
                 res.respond(self.error(e))
             } catch {
-                self.metrics.request(endpoint: endpoint, status: 500)
                 res.respond(self.error(.server("\(error)")))
             }
         }
@@ -123,10 +129,16 @@ public final class OpenAIService: Sendable {
         }
     }
 
+    /// A JSON response; 429 and 503 say when to retry (`Retry-After`, RFC 9110 §10.2.3),
+    /// which the official SDKs honour.
     func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: value.serializedBytes())
+        var r = HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: value.serializedBytes())
+        if status == 429 || status == 503 { r.headers.add(name: "Retry-After", value: "1") }
+        return r
     }
 
+    /// The error response; 429 and 503 say when to retry (`Retry-After`, RFC 9110 §10.2.3),
+    /// which the official SDKs honour.
     func error(_ e: OpenAIError) -> HTTPResponse { json(e.json, status: e.status) }
 
     func modelObject() -> JSONValue {
@@ -144,10 +156,12 @@ public final class OpenAIService: Sendable {
     }
 
     /// Maps a submit failure to the OpenAI error it stands for.
-    func submitError(_ e: any Error) -> OpenAIError {
+    /// `param` names the request field holding the prompt (`messages` or `prompt`).
+    func submitError(_ e: any Error, param: String) -> OpenAIError {
         switch e as? SubmitError {
         case .queueFull?: return .rateLimited("\(e)")
-        case .promptTooLong?, .emptyPrompt?: return .invalidRequest("\(e)", param: "messages", code: "context_length_exceeded")
+        case .promptTooLong?, .emptyPrompt?: return .invalidRequest("\(e)", param: param, code: "context_length_exceeded")
+        case .tooManyChoices?: return .invalidRequest("\(e)", param: "n")
         case .shuttingDown?: return .unavailable("\(e)")
         case nil: return .server("\(e)")
         }

@@ -78,9 +78,18 @@ public struct ToolCallStreamParser: Sendable {
 
     /// Ends the stream: flushes held-back text and resolves an unterminated block.
     /// Further calls to ``feed(_:)`` or ``finish()`` return nothing.
-    public mutating func finish() -> [ToolCallStreamEvent] {
+    ///
+    /// `truncated`: the output was cut by max_tokens. A call block still open then is not
+    /// a call (its end marker never came): its raw text, markers included, becomes content.
+    /// Calls of a block are therefore only emitted once the block ends.
+    public mutating func finish(truncated: Bool = false) -> [ToolCallStreamEvent] {
         guard !finished else { return [] }
         var sink = EventSink()
+        if truncated, mode == .block, fallback == nil {
+            emitContent(startMarker + body, into: &sink)
+            body = []
+            mode = .text
+        }
         process(final: true, into: &sink)
         finished = true
         return sink.events
@@ -157,7 +166,9 @@ public struct ToolCallStreamParser: Sendable {
     private mutating func handleBody(safeEnd: Int, final: Bool, terminated: Bool, into sink: inout EventSink) {
         if fallback == nil {
             let outcome = block.advance(body, end: safeEnd, final: final, knownNames: options.knownToolNames)
-            while emittedInBlock < block.calls.count {
+            var ended = terminated || final
+            if case .invalid = outcome { ended = true }
+            while ended && emittedInBlock < block.calls.count {
                 let call = block.calls[emittedInBlock]
                 emittedInBlock += 1
                 let toolCall = ToolCall(index: nextIndex, id: options.idGenerator.id(forIndex: nextIndex),

@@ -10,7 +10,14 @@ public struct ServeSettings: Sendable, Equatable {
     /// nil: one per CPU.
     public var threads: Int?
     public var servedModelName: String?
+    /// API keys given as flags (repeatable; one per line when joined) or by env/file.
     public var apiKey: String?
+    /// A file of API keys, one per line (`#` comments and blank lines ignored).
+    public var apiKeyFile: String?
+    /// Whether `/metrics` needs an API key too.
+    public var metricsRequireKey: Bool
+    /// Whether a request's `model` must be the served name (404 otherwise).
+    public var strictModelName: Bool
     public var maxBatchedTokens: Int
     public var maxNumSeqs: Int
     public var maxWaiting: Int
@@ -45,8 +52,13 @@ public struct ServeSettings: Sendable, Equatable {
         SettingSpec("threads", .optionalInt(1...1024, unsetMeaning: "one per CPU"), default: nil, help: "Compute threads."),
         SettingSpec("served-model-name", .string, default: nil,
                     help: "Model id reported by /v1/models.", unsetDescription: "the Hub id, or the model path's last component"),
-        SettingSpec("api-key", .string, default: nil, help: "Require this bearer token on /v1/* (/health and /metrics stay open).",
+        SettingSpec("api-key", .string, default: nil,
+                    help: "Require this API key (Authorization: Bearer or x-api-key) on every route but /health and /metrics; repeat the flag for several keys.",
                     secret: true),
+        SettingSpec("api-key-file", .string, default: nil, help: "File of accepted API keys, one per line (# comments allowed)."),
+        SettingSpec("metrics-require-key", .bool, default: "false", help: "Require the API key on /metrics too."),
+        SettingSpec("strict-model-name", .bool, default: "false",
+                    help: "Answer 404 when a request's model is not the served model name (otherwise any name is served)."),
         SettingSpec("max-batched-tokens", .int(1...1_000_000), default: "512", help: "Tokens per engine step (decode tokens plus prompt chunks)."),
         SettingSpec("max-num-seqs", .int(1...4096), default: "64", help: "Sequences generating at once."),
         SettingSpec("max-waiting", .int(0...1_000_000), default: "256", help: "Queued requests beyond the running ones before 429."),
@@ -86,6 +98,8 @@ public struct ServeSettings: Sendable, Equatable {
         let s = ServeSettings(
             model: r.string("model") ?? defaultModel, host: r.string("host") ?? "127.0.0.1", port: r.int("port") ?? 8080,
             threads: r.int("threads"), servedModelName: r.string("served-model-name"), apiKey: r.string("api-key"),
+            apiKeyFile: r.string("api-key-file"), metricsRequireKey: r.bool("metrics-require-key") ?? false,
+            strictModelName: r.bool("strict-model-name") ?? false,
             maxBatchedTokens: r.int("max-batched-tokens") ?? 512, maxNumSeqs: r.int("max-num-seqs") ?? 64,
             maxWaiting: r.int("max-waiting") ?? 256, kvCacheBytes: r.int("kv-cache-memory") ?? 1 << 30,
             blockSize: r.int("block-size") ?? 16, kvCacheDType: r.string("kv-cache-dtype") ?? "f16", prefixCache: r.bool("prefix-cache") ?? true, contextSize: r.int("ctx-size"),
@@ -103,7 +117,30 @@ public struct ServeSettings: Sendable, Equatable {
                 throw ConfigurationError.invalid(spec(key), path, from: r.sources[key]!, reason: "a readable PEM file (no such file or not readable)")
             }
         }
+        if let path = s.apiKeyFile {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError.invalid(spec("api-key-file"), path, from: r.sources["api-key-file"]!,
+                                                 reason: "a readable file of API keys (no such file or not readable)")
+            }
+        }
         return s
+    }
+
+    /// Every accepted API key: the `api-key` values (one per line) and the lines of
+    /// `api-key-file` (blank lines and `#` comments skipped).
+    /// - Throws: ``ConfigurationError`` naming the file when it cannot be read or holds no key.
+    public func apiKeys() throws -> [String] {
+        var keys = (apiKey ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let path = apiKeyFile {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigurationError("api-key-file \(path): cannot be read as UTF-8 text")
+            }
+            let fromFile = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            guard !fromFile.isEmpty else { throw ConfigurationError("api-key-file \(path): holds no key (one per line)") }
+            keys += fromFile
+        }
+        return keys
     }
 
     /// Physical memory in bytes (for fractional ``kvCacheBytes``); 0 where unknown.

@@ -30,7 +30,10 @@ struct Serve: ParsableCommand {
     @Option(help: Self.help("port")) var port: String?
     @Option(help: Self.help("threads")) var threads: String?
     @Option(name: .customLong("served-model-name"), help: Self.help("served-model-name")) var servedModelName: String?
-    @Option(name: .customLong("api-key"), help: Self.help("api-key")) var apiKey: String?
+    @Option(name: .customLong("api-key"), help: Self.help("api-key")) var apiKey: [String] = []
+    @Option(name: .customLong("api-key-file"), help: Self.help("api-key-file")) var apiKeyFile: String?
+    @Flag(name: .customLong("metrics-require-key"), inversion: .prefixedNo, help: Self.help("metrics-require-key")) var metricsRequireKey: Bool?
+    @Flag(name: .customLong("strict-model-name"), inversion: .prefixedNo, help: Self.help("strict-model-name")) var strictModelName: Bool?
     @Option(name: .customLong("max-batched-tokens"), help: Self.help("max-batched-tokens")) var maxBatchedTokens: String?
     @Option(name: .customLong("max-num-seqs"), help: Self.help("max-num-seqs")) var maxNumSeqs: String?
     @Option(name: .customLong("max-waiting"), help: Self.help("max-waiting")) var maxWaiting: String?
@@ -59,7 +62,7 @@ struct Serve: ParsableCommand {
         var f: [String: String] = [:]
         let strings: [(String, String?)] = [
             ("model", model), ("host", host), ("port", port), ("threads", threads), ("served-model-name", servedModelName),
-            ("api-key", apiKey), ("max-batched-tokens", maxBatchedTokens), ("max-num-seqs", maxNumSeqs), ("max-waiting", maxWaiting),
+            ("api-key", apiKey.isEmpty ? nil : apiKey.joined(separator: "\n")), ("api-key-file", apiKeyFile), ("max-batched-tokens", maxBatchedTokens), ("max-num-seqs", maxNumSeqs), ("max-waiting", maxWaiting),
             ("kv-cache-memory", kvCacheMemory), ("block-size", blockSize), ("kv-cache-dtype", kvCacheDType), ("ctx-size", contextSize),
             ("reasoning-format", reasoningFormat), ("ssl-certfile", sslCertfile), ("ssl-keyfile", sslKeyfile),
             ("max-body-bytes", maxBodyBytes), ("idle-timeout", idleTimeout), ("shutdown-timeout", shutdownTimeout),
@@ -68,6 +71,8 @@ struct Serve: ParsableCommand {
         for (k, v) in strings { if let v { f[k] = v } }
         if let prefixCache { f["prefix-cache"] = String(prefixCache) }
         if let accessLog { f["access-log"] = String(accessLog) }
+        if let metricsRequireKey { f["metrics-require-key"] = String(metricsRequireKey) }
+        if let strictModelName { f["strict-model-name"] = String(strictModelName) }
         return f
     }
 
@@ -112,13 +117,18 @@ struct Serve: ParsableCommand {
         http.tlsCertificatePath = settings.sslCertfile
         http.tlsKeyPath = settings.sslKeyfile
         http.accessLog = settings.accessLog
-        if let key = settings.apiKey {
-            var auth = HTTPServer.BearerAuth(tokens: [key])
-            auth.pathPrefix = "/v1/"
+        let keys: [String]
+        do { keys = try settings.apiKeys() } catch let e as ConfigurationError {
+            FileHandle.standardError.write(Data("lfm-serve: configuration error: \(e.message)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        if !keys.isEmpty {
+            var auth = HTTPServer.BearerAuth(tokens: Set(keys))
+            auth.message = OpenAIError.unauthorizedMessage
             http.auth = auth
         }
         http.cors = HTTPServer.CORS(allowedOrigins: settings.allowedOrigins)
-        let server = HTTPServer(configuration: http, router: routes.makeRouter(), logger: logger)
+        let server = HTTPServer(configuration: http, router: routes.makeRouter(metricsRequireKey: settings.metricsRequireKey), logger: logger)
         let bound: Int
         do { bound = try server.start() } catch {
             logger.critical("cannot start the HTTP server on \(settings.host):\(settings.port): \(error)")
@@ -170,9 +180,10 @@ struct Serve: ParsableCommand {
         var api = OpenAIService.Configuration(modelID: settings.servedModelName ?? modelOptions.defaultServedModelName)
         api.reasoning = ReasoningFormat(rawValue: settings.reasoningFormat) ?? .auto
         api.version = LFMServeVersion.string
+        api.strictModelName = settings.strictModelName
         let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
         var router = Router()
-        service.register(on: &router)
+        service.register(on: &router, metricsRequireKey: settings.metricsRequireKey)
         routes.install(router)
         if health.unavailableReason == "loading model" { health.set(unavailable: nil) }
         FileHandle.standardOutput.write(Data("lfm-serve listening on \(settings.host):\(bound)\n".utf8))
@@ -192,13 +203,21 @@ struct Serve: ParsableCommand {
         logger.notice("signal \(sig): draining (up to \(timeout) s)")
         health.set(unavailable: "draining")
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
-        // Phase 1: keep answering (503 for new work) until the engine has nothing left.
+        // Phase 1: keep answering (503 for new work) until every admitted request has delivered
+        // its last event (a live count, not a statistic published after steps).
         while let engine, ContinuousClock.now < deadline {
             if engine.isIdle { break }
             usleep(20_000)
         }
-        // Phase 2: close the listener; responses still being written get what time is left.
-        let left = max(Duration.milliseconds(100), deadline - ContinuousClock.now)
+        // Time is up with work left: end it with an error event (streams) or a 503, so every
+        // client learns why and every request gets its access-log line.
+        if let engine, !engine.isIdle {
+            logger.warning("shutdown timeout: ending the requests still running")
+            engine.shutdown()
+        }
+        // Phase 2: close the listener; responses still being written get what time is left
+        // (at least a moment, so the error events above reach their clients).
+        let left = max(Duration.milliseconds(500), deadline - ContinuousClock.now)
         server.shutdown(gracePeriod: left)
         server.onDrained {
             guard let engine else { Foundation.exit(0) }  // still loading: nothing to finish

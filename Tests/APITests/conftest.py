@@ -55,6 +55,10 @@ class Server:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait(timeout=10)
+        # The log reader thread may still be draining the pipe after the process exited:
+        # wait for it to reach EOF, so callers see every line the server wrote.
+        self._reader.join(10)
 
     def raw(self, method, path, body=None, headers=None):
         data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()

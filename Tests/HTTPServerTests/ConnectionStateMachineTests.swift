@@ -124,15 +124,33 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(handling.timerFired(.header) == [])    // no read timeout while handling
     }
 
+    /// The first end of input while handling is a half-close (RFC 9112 §9.6): the request
+    /// is still answered; a second report (the socket failed) cancels it.
     @Test func peerCloseWhileHandlingCancels() {
         var m = ConnectionStateMachine()
         _ = m.start()
         _ = m.received(bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+        #expect(m.peerClosed() == [.inputEnded])
         #expect(m.peerClosed() == [.setTimer(nil), .cancelRequest, .closeNow])
         #expect(m.peerClosed() == [])
         var idle = ConnectionStateMachine()
         _ = idle.start()
         #expect(idle.peerClosed() == [.setTimer(nil), .closeNow])
+    }
+
+    /// A client that sends a request and half-closes gets its answer, then the connection
+    /// closes; a pipelined request sent before the half-close is answered too.
+    @Test func halfClosedClientIsAnsweredThenClosed() {
+        var m = ConnectionStateMachine()
+        _ = m.start()
+        let first = m.received(bytes("GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n"))
+        #expect(first.contains { if case .dispatch(let h, _, _) = $0 { return h.rawPath == "/a" } else { return false } })
+        #expect(m.peerClosed() == [.inputEnded])
+        #expect(m.responseKeepsAlive(responseSaysClose: false))
+        let second = m.responseCompleted(keptAlive: true)
+        #expect(second.contains { if case .dispatch(let h, _, _) = $0 { return h.rawPath == "/b" } else { return false } })
+        #expect(m.responseCompleted(keptAlive: true) == [.setTimer(nil), .closeAfterFlush])
+        #expect(m.isClosed)
     }
 
     @Test func drainClosesIdleAndFinishesRunningWithClose() {

@@ -23,9 +23,27 @@ import Testing
         let run = ChatRun(id: "chatcmpl-x", model: "m", created: 1, choices: 1, options: try options([:]), parseTools: tools,
                           prefill: "", reasoning: reasoning, startsInReasoning: false, tokenizer: Self.tokenizer)
         let box = Mutex<JSONValue?>(nil)
-        run.onComplete { v in box.withLock { $0 = v } }
+        run.onComplete { v, _ in box.withLock { $0 = v } }
         for e in events { run.handle(choice: 0, event: e) }
         return try #require(box.withLock { $0 })
+    }
+
+    /// A failure that arrives before the completion is registered is still answered as an
+    /// error with its status, never as a 200 with empty content.
+    @Test func earlyFailureIsAnErrorNotAnEmpty200() throws {
+        for registerFirst in [false, true] {
+            let run = ChatRun(id: "chatcmpl-x", model: "m", created: 1, choices: 2, options: try options([:]), parseTools: false,
+                              prefill: "", reasoning: .auto, startsInReasoning: false, tokenizer: Self.tokenizer)
+            let box = Mutex<(JSONValue, Int)?>(nil)
+            if registerFirst { run.onComplete { v, s in box.withLock { $0 = (v, s) } } }
+            run.handle(choice: 1, event: .failed("boom"))
+            run.handle(choice: 0, event: token("late"))
+            if !registerFirst { run.onComplete { v, s in box.withLock { $0 = (v, s) } } }
+            let (value, status) = try #require(box.withLock { $0 })
+            #expect(status == 500)
+            #expect(value["error"]?["message"]?.stringValue?.contains("boom") == true)
+            #expect(value["choices"] == nil)
+        }
     }
 
     @Test func toolCallsBecomeOpenAIToolCalls() throws {

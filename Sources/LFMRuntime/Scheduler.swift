@@ -1,0 +1,124 @@
+/// What the scheduler reads of a sequence (``ActiveSequence`` in the engine; plain test
+/// doubles in unit tests).
+protocol ScheduledSequence: AnyObject {
+    /// Arrival order: FCFS admission, newest-first preemption.
+    var order: Int { get }
+    /// Prompt followed by generated tokens.
+    var tokens: [Int] { get }
+    /// Tokens already in the KV cache.
+    var computed: Int { get }
+    /// Whether the whole prompt has been processed (one token per step from now on).
+    var isDecoding: Bool { get }
+    /// Held out of steps by its consumer (a stream that is not being read).
+    var isPaused: Bool { get }
+    /// Whether it took part in a step before (it no longer counts as waiting).
+    var admitted: Bool { get set }
+}
+
+extension ScheduledSequence {
+    /// Tokens not yet in the KV cache.
+    var pending: Int { tokens.count - computed }
+}
+
+/// The KV-cache verbs the scheduler needs (``KVCacheManager`` in the engine).
+protocol KVSlots {
+    associatedtype Sequence
+    /// Whether prompts can take computed pages from a prefix cache.
+    var sharesPrefixes: Bool { get }
+    /// Tokens per page.
+    var pageSize: Int { get }
+    /// Takes the cached prefix of a sequence that holds nothing yet.
+    func adoptComputedPrefix(_ s: Sequence)
+    /// Pages for `tokens` more positions; false (taking nothing) when they cannot be had.
+    func allocate(_ s: Sequence, tokens: Int) -> Bool
+    /// Gives back every page of `s`.
+    func free(_ s: Sequence)
+}
+
+/// One step's work, decided before anything runs.
+struct StepPlan<S: AnyObject> {
+    /// Sequences and how many of their tokens the forward pass computes (decode tokens first).
+    var entries: [(sequence: S, tokens: Int)] = []
+    /// Sequences whose pages were freed to make room; they were put back into `waiting`.
+    var preempted: [S] = []
+    /// Sequences taking part in a step for the first time.
+    var admitted: [S] = []
+    /// Sequences that can never get the pages they need (pages already freed), with the reason.
+    var failed: [(sequence: S, reason: String)] = []
+}
+
+/// Continuous-batching policy (after vLLM v1's `Scheduler.schedule()`): a function of the
+/// running and waiting sequences, the token budget and the KV cache, tested without a model.
+///
+/// 1. Every running sequence that is not paused gets its next token (decode) or its next
+///    prompt chunk, oldest first. When a decode cannot get a page, the newest running
+///    sequence is preempted (pages freed, back to waiting, recomputed later; its stream
+///    continues without a visible gap). A sequence that alone cannot fit fails.
+/// 2. Waiting sequences are admitted FCFS with prompt chunks while the budget, the sequence
+///    limit and pages last; each first adopts its cached prefix, and one whose next page a
+///    running prefill is computing waits a step (``SharedPrefixPolicy``).
+struct Scheduler {
+    /// Tokens per step (decode tokens plus prompt chunks).
+    var tokenBudget: Int
+    /// Sequences running at once.
+    var maxSequences: Int
+
+    /// Plans one step; moves sequences between `running` and `waiting` as it decides.
+    func schedule<S: ScheduledSequence, KV: KVSlots>(running: inout [S], waiting: inout [S], kv: KV) -> StepPlan<S>
+    where KV.Sequence == S {
+        var plan = StepPlan<S>()
+        var budget = tokenBudget
+        running.sort { $0.order < $1.order }
+        var i = 0
+        while i < running.count {
+            let s = running[i]
+            guard s.pending > 0, !s.isPaused else { i += 1; continue }
+            let n = s.isDecoding ? 1 : min(s.pending, max(1, budget))
+            if budget <= 0 && !s.isDecoding { i += 1; continue }
+            if kv.allocate(s, tokens: n) {
+                plan.entries.append((s, n))
+                budget -= n
+                i += 1
+            } else if running.count > 1, let victim = running.last {
+                // Free the newest sequence's pages (possibly s itself) and retry.
+                kv.free(victim)
+                running.removeLast()
+                waiting.append(victim)
+                plan.preempted.append(victim)
+            } else {
+                kv.free(s)
+                plan.failed.append((s, "the KV cache is too small for this request"))
+                running.remove(at: i)
+            }
+        }
+        waiting.sort { $0.order < $1.order }
+        while budget > 0, let s = waiting.first, running.count < maxSequences {
+            kv.adoptComputedPrefix(s)
+            if kv.sharesPrefixes,
+               SharedPrefixPolicy.shouldWait(tokens: s.tokens, cached: s.computed, pageSize: kv.pageSize,
+                                             running: running.map { ($0.tokens, $0.computed) }) {
+                // A running prefill is computing this prompt's next page: take it from the cache next step.
+                if s.computed > 0 { kv.free(s) }
+                break
+            }
+            let n = min(s.pending, budget)
+            guard kv.allocate(s, tokens: n) else {
+                // Give the shared pages back while it waits.
+                if s.computed > 0 { kv.free(s) }
+                break
+            }
+            if !s.admitted { plan.admitted.append(s) }
+            s.admitted = true
+            waiting.removeFirst()
+            running.append(s)
+            plan.entries.append((s, n))
+            budget -= n
+        }
+        if plan.entries.isEmpty, running.isEmpty, let s = waiting.first {
+            kv.free(s)
+            plan.failed.append((s, "the KV cache is too small for this prompt"))
+            waiting.removeFirst()
+        }
+        return plan
+    }
+}

@@ -1,0 +1,141 @@
+import Testing
+@testable import LFMRuntime
+
+/// The scheduler as a pure policy: fake sequences and a fake page pool, no model.
+@Suite struct SchedulerTests {
+    final class Seq: ScheduledSequence {
+        let order: Int
+        var tokens: [Int]
+        var computed = 0
+        var generated = 0
+        var isPaused = false
+        var admitted = false
+        var pages = 0
+        init(_ order: Int, prompt: Int, first: Int = 0) {
+            self.order = order
+            tokens = (0..<prompt).map { first + $0 }
+        }
+        var isDecoding: Bool { generated > 0 && pending == 1 }
+        /// What a step does to it: its planned tokens become computed, and a sequence that
+        /// reached its end samples one more token.
+        func ran(_ n: Int) {
+            computed += n
+            if computed == tokens.count { tokens.append(9999); generated += 1 }
+        }
+    }
+
+    /// A pool of `free` pages of `pageSize` tokens; a cache of full prompt pages by content.
+    final class Pool: KVSlots {
+        var free: Int
+        let pageSize: Int
+        var sharesPrefixes: Bool
+        var cached: [[Int]: Int] = [:]
+        init(free: Int, pageSize: Int = 4, sharing: Bool = false) {
+            self.free = free
+            self.pageSize = pageSize
+            sharesPrefixes = sharing
+        }
+        func adoptComputedPrefix(_ s: Seq) {
+            guard sharesPrefixes, s.computed == 0 else { return }
+            var n = 0
+            while (n + 1) * pageSize <= s.tokens.count - 1, cached[Array(s.tokens[0..<((n + 1) * pageSize)])] != nil { n += 1 }
+            s.computed = n * pageSize
+            s.pages = n
+        }
+        func allocate(_ s: Seq, tokens: Int) -> Bool {
+            let need = (s.computed + tokens + pageSize - 1) / pageSize - s.pages
+            guard need <= free else { return false }
+            if need > 0 { free -= need; s.pages += need }
+            return true
+        }
+        func free(_ s: Seq) {
+            free += s.pages
+            s.pages = 0
+            s.computed = 0
+        }
+    }
+
+    @Test func decodesFirstThenPromptChunksWithinTheBudget() {
+        let a = Seq(0, prompt: 3), b = Seq(1, prompt: 10), c = Seq(2, prompt: 10)
+        a.admitted = true
+        a.computed = 3
+        a.tokens.append(7)
+        a.generated = 1
+        a.pages = 1
+        var running = [a], waiting = [c, b]
+        let pool = Pool(free: 100)
+        let plan = Scheduler(tokenBudget: 8, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: pool)
+        #expect(plan.entries.map { $0.sequence.order } == [0, 1])
+        #expect(plan.entries.map(\.tokens) == [1, 7])          // one decode token, then a 7-token chunk of b
+        #expect(plan.admitted.map(\.order) == [1])
+        #expect(running.map(\.order) == [0, 1] && waiting.map(\.order) == [2])
+    }
+
+    @Test func pausedSequencesAreSkippedAndKeepTheirPages() {
+        let a = Seq(0, prompt: 4)
+        a.admitted = true
+        a.ran(4)
+        a.pages = 1
+        a.isPaused = true
+        var running = [a], waiting: [Seq] = []
+        let plan = Scheduler(tokenBudget: 8, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: Pool(free: 0))
+        #expect(plan.entries.isEmpty && plan.preempted.isEmpty && plan.failed.isEmpty)
+        #expect(running.count == 1 && a.pages == 1)
+    }
+
+    @Test func pageShortagePreemptsTheNewestAndItComesBackLater() {
+        // Two decoding sequences, each exactly at a page boundary, one free page: the newest
+        // is preempted so the oldest can go on; it returns to waiting with no pages.
+        let a = Seq(0, prompt: 4), b = Seq(1, prompt: 4)
+        for s in [a, b] { s.admitted = true; s.ran(4); s.pages = 1 }
+        var running = [b, a], waiting: [Seq] = []
+        let pool = Pool(free: 1)
+        let plan = Scheduler(tokenBudget: 8, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: pool)
+        #expect(plan.preempted.map(\.order) == [1])
+        #expect(plan.entries.map { $0.sequence.order } == [0])
+        #expect(waiting.map(\.order) == [1] && b.pages == 0 && b.computed == 0)
+        #expect(plan.admitted.isEmpty)   // b re-enters later as an admitted sequence, not a new one
+    }
+
+    @Test func aSequenceThatCannotFitAloneFails() {
+        let a = Seq(0, prompt: 40)
+        var running: [Seq] = [], waiting = [a]
+        let plan = Scheduler(tokenBudget: 64, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: Pool(free: 2))
+        #expect(plan.failed.map { $0.sequence.order } == [0])
+        #expect(waiting.isEmpty && running.isEmpty)
+    }
+
+    @Test func sequenceLimitAndBudgetBoundAdmission() {
+        var waiting = (0..<5).map { Seq($0, prompt: 3) }
+        var running: [Seq] = []
+        let plan = Scheduler(tokenBudget: 100, maxSequences: 2).schedule(running: &running, waiting: &waiting, kv: Pool(free: 100))
+        #expect(plan.admitted.map(\.order) == [0, 1] && waiting.count == 3)
+        var w2 = (0..<5).map { Seq($0, prompt: 3) }
+        var r2: [Seq] = []
+        let tight = Scheduler(tokenBudget: 7, maxSequences: 8).schedule(running: &r2, waiting: &w2, kv: Pool(free: 100))
+        #expect(tight.entries.map(\.tokens) == [3, 3, 1])      // the third gets the budget's last token
+    }
+
+    @Test func aPromptWaitsForThePageARunningPrefillIsComputing() {
+        // Same 12-token prefix: b waits while a computes the page, then adopts it from the cache.
+        let a = Seq(0, prompt: 13), b = Seq(1, prompt: 13)
+        let pool = Pool(free: 100, sharing: true)
+        var running: [Seq] = [], waiting = [a, b]
+        let first = Scheduler(tokenBudget: 4, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: pool)
+        #expect(first.entries.map { $0.sequence.order } == [0])
+        #expect(waiting.map(\.order) == [1])
+        for (s, n) in first.entries { s.ran(n) }
+        pool.cached[Array(a.tokens[0..<4])] = 1
+        let second = Scheduler(tokenBudget: 12, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: pool)
+        // a finishes its prompt; b finds a's first page cached but a is computing the next one
+        // in this very step: b gives the page back and waits instead of computing it twice.
+        #expect(second.entries.map { $0.sequence.order } == [0] && second.entries[0].tokens == 9)
+        #expect(waiting.map(\.order) == [1] && b.computed == 0 && b.pages == 0)
+        for (s, n) in second.entries { s.ran(n) }
+        pool.cached[Array(a.tokens[0..<8])] = 2
+        pool.cached[Array(a.tokens[0..<12])] = 3
+        let third = Scheduler(tokenBudget: 12, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: pool)
+        #expect(third.entries.map(\.tokens) == [1, 1])          // a decodes; b adopted 12 tokens, computes 1
+        #expect(b.computed == 12 && third.admitted.map(\.order) == [1])
+    }
+}
