@@ -89,7 +89,9 @@ extension LFM2Config {
         func int(_ keys: String..., default d: Int? = nil) throws -> Int {
             for k in keys {
                 guard let v = j[k], !(v is NSNull) else { continue }
-                if v is Bool { throw bad(k, "expected an integer, got \(v)") }
+                // `v is Bool` is also true for the NSNumbers 0 and 1 on Linux; JSON true/false
+                // come back as booleans whose objCType is "c".
+                if let n = v as? NSNumber, String(cString: n.objCType) == "c" { throw bad(k, "expected an integer, got \(v)") }
                 if let n = v as? Int { return n }
                 if let d = v as? Double, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
                 throw bad(k, "expected an integer, got \(v)")

@@ -51,6 +51,19 @@ import Testing
         #expect(g.metadata["lfm2.attention.head_count_kv"] == .array([.int(0), .int(0), .int(2), .int(0), .int(2)]))
     }
 
+    /// Foundation on Linux also reports the NSNumbers 0 and 1 as `Bool`: one attention head
+    /// must parse, while a JSON boolean where an integer belongs is still an error.
+    @Test func integerOneIsNotABoolean() throws {
+        func parse(_ s: String) throws -> LFM2Config {
+            try LFM2Config.parse(JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any], source: "c.json")
+        }
+        let c = try parse(#"{"hidden_size":32,"num_hidden_layers":1,"num_attention_heads":1,"num_key_value_heads":1,"head_dim":16,"layer_types":["full_attention"]}"#)
+        #expect(c.numHeads == 1 && c.numKVHeads == 1 && c.headDim == 16 && c.layerTypes == [.attention])
+        #expect { try parse(#"{"hidden_size":32,"num_hidden_layers":1,"num_attention_heads":true}"#) } throws: {
+            "\($0)".contains("num_attention_heads") && "\($0)".contains("expected an integer")
+        }
+    }
+
     @Test func badValuesNameTheField() throws {
         func parse(_ s: String) throws -> LFM2Config {
             try LFM2Config.parse(JSONSerialization.jsonObject(with: Data(s.utf8)) as! [String: Any], source: "c.json")
