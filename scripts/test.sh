@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): build once, run the Swift test suite, check the
 # command line against the transformers goldens, then the HTTP API with the openai SDK
-# and the Hub download against a mock Hub (needs: pip install openai pytest prometheus_client pyyaml huggingface_hub).
+# and the Hub download against a mock Hub, and the structured-output schema corpus' integrity
+# (needs: pip install openai pytest prometheus_client pyyaml huggingface_hub jsonschema).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +27,5 @@ PY
 # The OpenAI-compatible API through the official openai SDK against real server processes.
 LFM_SERVE_BIN="$bin" timeout 1200 python3 -m pytest -q Tests/APITests
 LFM_SERVE_BIN="$bin" timeout 600 python3 -m pytest -q Tests/HubTests
+# The committed JSON Schema corpus for grammar-constrained decoding (no server, no network).
+timeout 300 python3 -m pytest -q Tests/GrammarTests
