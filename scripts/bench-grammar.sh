@@ -4,17 +4,20 @@
 # LFM2 tokenizer, one after the other on the same machine, then prints the comparison table
 # (scripts/grammar_report.py). Results go to bench-out/ (gitignored).
 #
-#   scripts/bench-grammar.sh [--bin PATH/lfm-serve] [--venv DIR] [--corpus FILE] [--skip-peers]
+#   scripts/bench-grammar.sh [--bin PATH/lfm-serve] [--model DIR] [--venv DIR] [--corpus FILE] [--skip-peers]
 #
 # --bin: an lfm-serve binary; without it a release build is made (under the shared build lock).
+# --model: what grammar-check loads the LFM2 vocabulary from (default: the tokenizer fixture, the
+#          same tokenizer.json the peers use).
 # --venv: the peers' venv (default /work/venv-peers; made from scripts/requirements-grammar-bench.txt
 #         when missing). --skip-peers reuses bench-out/grammar-{llguidance,xgrammar}.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="" venv="/work/venv-peers" corpus="Tests/Fixtures/grammar/schema-corpus.jsonl" skip_peers=0
+bin="" model="Tests/Fixtures/lfm2-tokenizer" venv="/work/venv-peers" corpus="Tests/Fixtures/grammar/schema-corpus.jsonl" skip_peers=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
+    --model) model="$2"; shift 2 ;;
     --venv) venv="$2"; shift 2 ;;
     --corpus) corpus="$2"; shift 2 ;;
     --skip-peers) skip_peers=1; shift ;;
@@ -33,7 +36,7 @@ fi
 [ -x "$bin" ] || { echo "bench-grammar.sh: $bin is not an executable" >&2; exit 2; }
 
 echo "== lfm-serve grammar-check" >&2
-"$bin" grammar-check --model "$tok" --input "$corpus" > "$out/grammar-lfm-serve.jsonl"
+"$bin" grammar-check --model "$model" --input "$corpus" > "$out/grammar-lfm-serve.jsonl"
 
 if [ "$skip_peers" = 0 ]; then
   if [ ! -x "$venv/bin/python" ]; then

@@ -38,6 +38,7 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import schema_instances as si  # noqa: E402
+from schema_invalid import exclusion_reason, mutations  # noqa: E402
 from function_schemas import function_schemas  # noqa: E402
 
 PINS = {
@@ -164,7 +165,7 @@ class Builder:
         if valid != (not errors):
             raise AssertionError("jsonschema disagrees on %r" % test["text"][:200])
         if not valid:
-            reason = si.exclusion_reason(validator, json.loads(test["text"]))
+            reason = exclusion_reason(validator, json.loads(test["text"]))
             if not reason and isinstance(value, str) and re.fullmatch(r"\d{4}-02-29", value) \
                     and '"format": "date"' in json.dumps(validator.schema):
                 reason = "format date: the leap-year rule for 29 February is calendar arithmetic"
@@ -243,12 +244,12 @@ class Builder:
             return None, "no valid instance generated in %d attempts" % ATTEMPTS
         caught, excluded = [], []
         for base in valid:
-            for cand in si.mutations(base, rng):
+            for cand in mutations(base, rng):
                 key = json.dumps(cand, sort_keys=True)
                 if key in seen or len(key) > MAX_TEXT_CHARS + 400 or validator.is_valid(cand):
                     continue
                 seen.add(key)
-                bucket = excluded if si.exclusion_reason(validator, cand) else caught
+                bucket = excluded if exclusion_reason(validator, cand) else caught
                 bucket.append(cand)
         rng.shuffle(caught)
         invalid = caught[:INVALID_PER_SCHEMA] + excluded[:max(0, INVALID_PER_SCHEMA - len(caught))][:1]

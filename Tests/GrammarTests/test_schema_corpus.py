@@ -25,6 +25,10 @@ def manifest():
         return json.load(f)
 
 
+def reject_constant(name):
+    raise ValueError("not JSON: " + name)
+
+
 def validator(schema, formats):
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     return cls(schema, format_checker=jsonschema.FormatChecker(formats=formats))
@@ -49,6 +53,7 @@ def test_size_and_shape(corpus):
         assert isinstance(line["schema"], (dict, bool)), line["id"]
         for t in line["tests"]:
             assert isinstance(t["text"], str) and isinstance(t["valid"], bool), line["id"]
+            json.loads(t["text"], parse_constant=reject_constant)  # strict JSON: no NaN/Infinity
             assert not (t["valid"] and "exclude_reason" in t), line["id"]
     sources = Counter(i.split("/")[0] for i in ids)
     assert set(sources) == {"suite", "schemastore", "function"}
