@@ -85,11 +85,16 @@ def score(corpus, results, path):
 
 
 def normalize_error(error):
-    """Groups compile errors: numbers, quoted names and paths are blanked."""
+    """Groups compile errors: quoted keywords stay (they name what was refused), other quoted
+    text (patterns, paths, values) is blanked and numbers become N."""
     if not error:
         return "(no message)"
-    e = re.sub(r"\"[^\"]*\"|'[^']*'|`[^`]*`", "…", error)
-    e = re.sub(r"\d+", "N", e)
+
+    def quoted(m):
+        inner = m.group(0)[1:-1]
+        return m.group(0) if re.fullmatch(r"\$?[A-Za-z][A-Za-z0-9_-]{0,31}", inner) else "…"
+    e = re.sub(r"\"[^\"]*\"|'[^']*'|`[^`]*`", quoted, error)
+    e = re.sub(r"(?<![A-Za-z])\d+", "N", e)
     return e[:120]
 
 

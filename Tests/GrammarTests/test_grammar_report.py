@@ -73,6 +73,11 @@ def test_mismatched_results_are_refused(tmp_path):
     assert "| x | 66.7% (2/3) |" in p.stdout
 
 
-@pytest.mark.parametrize("error,expected", [(None, "(no message)"), ("bad 'foo' at 12", "bad … at N")])
+@pytest.mark.parametrize("error,expected", [
+    (None, "(no message)"),
+    ("unsupported keyword 'uniqueItems' at /items/3", "unsupported keyword 'uniqueItems' at /items/N"),
+    ("pattern '^[a-z]+$' at line 12", "pattern … at line N"),
+    ('Unimplemented keys: ["not", "if"]', 'Unimplemented keys: ["not", "if"]'),
+])
 def test_errors_are_grouped(error, expected):
     assert grammar_report.normalize_error(error) == expected
