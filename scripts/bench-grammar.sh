@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Structured outputs benchmark (issue 15): runs `lfm-serve grammar-check` and the two peers
-# (llguidance, xgrammar; scripts/grammar_peers.py) on the committed schema corpus with the real
+# (llguidance, xgrammar; scripts/grammar_peers.py — llguidance also in its lenient mode, which
+# ignores unimplemented keywords: a check that the corpus' exclusions cover what it then accepts) on the committed schema corpus with the real
 # LFM2 tokenizer, one after the other on the same machine, then prints the comparison table
 # (scripts/grammar_report.py). Results go to bench-out/ (gitignored).
 #
@@ -10,7 +11,7 @@
 # --model: what grammar-check loads the LFM2 vocabulary from (default: the tokenizer fixture, the
 #          same tokenizer.json the peers use).
 # --venv: the peers' venv (default /work/venv-peers; made from scripts/requirements-grammar-bench.txt
-#         when missing). --skip-peers reuses bench-out/grammar-{llguidance,xgrammar}.jsonl.
+#         when missing). --skip-peers reuses bench-out/grammar-{llguidance,llguidance-lenient,xgrammar}.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="" model="Tests/Fixtures/lfm2-tokenizer" venv="/work/venv-peers" corpus="Tests/Fixtures/grammar/schema-corpus.jsonl" skip_peers=0
@@ -43,7 +44,7 @@ if [ "$skip_peers" = 0 ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-grammar-bench.txt
   fi
-  for peer in llguidance xgrammar; do
+  for peer in llguidance llguidance-lenient xgrammar; do
     echo "== $peer" >&2
     "$venv/bin/python" scripts/grammar_peers.py --peer "$peer" --corpus "$corpus" --tokenizer "$tok" \
       --out "$out/grammar-$peer.jsonl" 2> "$out/grammar-$peer.log"
@@ -53,4 +54,5 @@ fi
 python3 scripts/grammar_report.py "$corpus" \
   lfm-serve="$out/grammar-lfm-serve.jsonl" \
   llguidance="$out/grammar-llguidance.jsonl" \
+  llguidance-lenient="$out/grammar-llguidance-lenient.jsonl" \
   xgrammar="$out/grammar-xgrammar.jsonl" --details | tee "$out/grammar-report.md"

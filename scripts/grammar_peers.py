@@ -15,6 +15,8 @@ whose compile and tests take longer than --timeout (60 s) is killed and counts a
 Peer settings (documented in Tests/Fixtures/grammar/README.md):
   llguidance: LLMatcher.grammar_from_json_schema with default options (flexible whitespace,
     unknown keywords refused); compile = grammar build + LLMatcher construction.
+  llguidance-lenient: the same with {"lenient": true, "coerce_one_of": true} (unimplemented
+    keywords ignored, oneOf as anyOf) — an over-approximating grammar, a check of the exclusions.
   xgrammar: GrammarCompiler(max_threads=1, cache disabled), compile_json_schema(any_whitespace=True,
     strict_mode=False so that additionalProperties defaults to true as JSON Schema says).
 
@@ -47,6 +49,7 @@ def eos_id(tokenizer, tok_dir):
 
 class LLGuidancePeer:
     name = "llguidance"
+    options = None
 
     def __init__(self, tok_dir, tokenizer, eos):
         import llguidance
@@ -57,7 +60,7 @@ class LLGuidancePeer:
         self.mask = np.zeros(((self.vocab + 31) // 32,), dtype=np.int32)
 
     def compile(self, schema):
-        grammar = self.ll.LLMatcher.grammar_from_json_schema(json.dumps(schema))
+        grammar = self.ll.LLMatcher.grammar_from_json_schema(json.dumps(schema), defaults=self.options)
         matcher = self.ll.LLMatcher(self.tok, grammar, log_level=0)
         if matcher.is_error():
             raise ValueError(matcher.get_error())
@@ -74,6 +77,13 @@ class LLGuidancePeer:
 
     def allowed(self, t):
         return bool((int(self.mask[t >> 5]) >> (t & 31)) & 1)
+
+
+class LLGuidanceLenientPeer(LLGuidancePeer):
+    """llguidance ignoring the keywords it does not implement and treating oneOf as anyOf:
+    shows what the corpus' exclusions leave to a grammar that over-approximates."""
+    name = "llguidance-lenient"
+    options = {"lenient": True, "coerce_one_of": True}
 
 
 class XGrammarPeer:
@@ -120,12 +130,15 @@ def walk(tokens, eos, fill, allowed, consume):
     return {"accepted": True, "tokens": len(tokens), "mask_us": times}
 
 
+PEERS = {p.name: p for p in (LLGuidancePeer, LLGuidanceLenientPeer, XGrammarPeer)}
+
+
 def worker(peer_name, tok_dir, conn):
     """Child process: builds the peer once, then answers one corpus line per request."""
     from tokenizers import Tokenizer
     tokenizer = Tokenizer.from_file(os.path.join(tok_dir, "tokenizer.json"))
     eos = eos_id(tokenizer, tok_dir)
-    peer = (LLGuidancePeer if peer_name == "llguidance" else XGrammarPeer)(tok_dir, tokenizer, eos)
+    peer = PEERS[peer_name](tok_dir, tokenizer, eos)
     conn.send("ready")
     while True:
         case = conn.recv()
@@ -184,7 +197,7 @@ class Worker:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--peer", choices=["llguidance", "xgrammar"], required=True)
+    ap.add_argument("--peer", choices=sorted(PEERS), required=True)
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--tokenizer", required=True, help="directory with tokenizer.json and tokenizer_config.json")
     ap.add_argument("--out", required=True)
