@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# The project's test command (README, CI): build once, run the Swift test suite (debug), then
-# with the release build users run: check the command line against the transformers goldens,
-# then the HTTP API with the openai SDK
-# and the Hub download against a mock Hub (needs: pip install openai pytest prometheus_client pyyaml huggingface_hub).
+# The project's test command (README, CI). Installs the Python test packages into .venv-test
+# (from Tests/requirements.txt), builds once and runs the Swift test suite (debug), then, with
+# the release build users run: the command line against the transformers goldens, the HTTP API
+# through the official SDKs against real server processes, the Hub download against a mock Hub,
+# and the structured-output schema corpus' integrity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+venv=.venv-test
+if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r Tests/requirements.txt
+py="$venv/bin/python"
 
 swift build --build-tests
 # Hard time limits: a hung test must fail the run, not stall CI.
@@ -17,7 +24,7 @@ bin="$(swift build -c release --show-bin-path)/lfm-serve"
 # CLI: greedy chat completion equals transformers' greedy generation (tiny-chat fixture).
 got=$(timeout 300 "$bin" complete --model Tests/Fixtures/models/tiny-chat --prompt "Hello!" --chat --temperature 0 \
       --max-tokens 32 --ignore-eos --json --threads 2)
-python3 - "$got" <<'PY'
+"$py" - "$got" <<'PY'
 import json, sys
 got = json.loads(sys.argv[1])
 ref = json.load(open("Tests/Fixtures/models/goldens/tiny-chat.json"))
@@ -27,6 +34,8 @@ assert len(got["logprobs"]) == 32 and all(lp <= 0 for lp in got["logprobs"])
 print("CLI greedy chat completion matches transformers")
 PY
 
-# The OpenAI-compatible API through the official openai SDK against real server processes.
-LFM_SERVE_BIN="$bin" timeout 1200 python3 -m pytest -q Tests/APITests
-LFM_SERVE_BIN="$bin" timeout 600 python3 -m pytest -q Tests/HubTests
+# The OpenAI-compatible API through the official SDKs against real server processes.
+LFM_SERVE_BIN="$bin" timeout 1500 "$py" -m pytest -q Tests/APITests
+LFM_SERVE_BIN="$bin" timeout 600 "$py" -m pytest -q Tests/HubTests
+# The committed JSON Schema corpus for grammar-constrained decoding (no server, no network).
+timeout 300 "$py" -m pytest -q Tests/GrammarTests
