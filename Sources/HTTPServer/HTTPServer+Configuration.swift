@@ -106,12 +106,14 @@ extension HTTPServer {
 
         /// The key a request presents: `Authorization: Bearer <key>`, else `x-api-key`.
         static func presentedKey(_ headers: HTTPHeaders) -> String? {
-            if let auth = headers["authorization"] {
+            var malformed = false
+            if let auth = headers["authorization"], !auth.trimmingASCIIWhitespace().isEmpty {
                 let parts = auth.split(separator: " ", maxSplits: 1)
                 if parts.count == 2, parts[0].lowercased() == "bearer" { return parts[1].trimmingASCIIWhitespace() }
-                return auth.isEmpty ? nil : ""
+                malformed = true
             }
-            return headers["x-api-key"]?.trimmingASCIIWhitespace()
+            if let key = headers["x-api-key"]?.trimmingASCIIWhitespace(), !key.isEmpty { return key }
+            return malformed ? "" : nil
         }
 
         /// Whether `key` is one of the accepted keys. Every key is compared in full, so the

@@ -40,11 +40,13 @@ final class AdmissionQueue: @unchecked Sendable {
     }
 
     /// Engine thread: waits while there is nothing to do (no new sequence, not stopping,
-    /// and `hasWork` false), then takes the new sequences.
-    func take(hasWork: Bool) -> (fresh: [ActiveSequence], stopping: Bool) {
+    /// and `hasWork()` false), then takes the new sequences. `hasWork` is evaluated under the
+    /// lock, so a resume or cancel (flag set, then ``wake()``) between the check and the wait
+    /// cannot be lost.
+    func take(hasWork: () -> Bool) -> (fresh: [ActiveSequence], stopping: Bool) {
         condition.lock()
         defer { condition.unlock() }
-        while inbox.isEmpty && !stopping && !hasWork { condition.wait() }
+        while inbox.isEmpty && !stopping && !hasWork() { condition.wait() }
         let fresh = inbox
         inbox.removeAll()
         return (fresh, stopping)

@@ -147,8 +147,9 @@ public final class InferenceEngine: @unchecked Sendable {
 
     private func run() {
         while true {
-            let hasWork = !waiting.isEmpty || running.contains { !$0.handle.isPaused || $0.handle.isCancelled }
-            let (fresh, stop) = queue.take(hasWork: hasWork)
+            let (fresh, stop) = queue.take {
+                !waiting.isEmpty || running.contains { !$0.handle.isPaused || $0.handle.isCancelled }
+            }
             waiting += fresh
             if stop {
                 for s in running + waiting { fail(s, Self.shutdownMessage) }

@@ -79,16 +79,23 @@ public struct ToolCallStreamParser: Sendable {
     /// Ends the stream: flushes held-back text and resolves an unterminated block.
     /// Further calls to ``feed(_:)`` or ``finish()`` return nothing.
     ///
-    /// `truncated`: the output was cut by max_tokens. A call block still open then is not
-    /// a call (its end marker never came): its raw text, markers included, becomes content.
-    /// Calls of a block are therefore only emitted once the block ends.
+    /// `truncated`: the output was cut by max_tokens. The call being written in a block
+    /// still open is then not a call (it never closed): its raw text stays content — the
+    /// whole block, start marker included, when no call of it was complete.
     public mutating func finish(truncated: Bool = false) -> [ToolCallStreamEvent] {
         guard !finished else { return [] }
         var sink = EventSink()
         if truncated, mode == .block, fallback == nil {
-            emitContent(startMarker + body, into: &sink)
-            body = []
-            mode = .text
+            handleBody(safeEnd: body.count, final: false, terminated: false, into: &sink)
+            if fallback == nil {
+                if emittedInBlock == 0 {
+                    emitContent(startMarker + body, into: &sink)
+                } else if block.position < body.count {
+                    emitContent(body[block.position...], into: &sink)
+                }
+                body = []
+                mode = .text
+            }
         }
         process(final: true, into: &sink)
         finished = true
@@ -166,9 +173,7 @@ public struct ToolCallStreamParser: Sendable {
     private mutating func handleBody(safeEnd: Int, final: Bool, terminated: Bool, into sink: inout EventSink) {
         if fallback == nil {
             let outcome = block.advance(body, end: safeEnd, final: final, knownNames: options.knownToolNames)
-            var ended = terminated || final
-            if case .invalid = outcome { ended = true }
-            while ended && emittedInBlock < block.calls.count {
+            while emittedInBlock < block.calls.count {
                 let call = block.calls[emittedInBlock]
                 emittedInBlock += 1
                 let toolCall = ToolCall(index: nextIndex, id: options.idGenerator.id(forIndex: nextIndex),

@@ -123,7 +123,8 @@ struct Serve: ParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         if !keys.isEmpty {
-            var auth = HTTPServer.BearerAuth(tokens: Set(keys))
+            // Which routes are public is the route table's decision (APIRoute.isPublic).
+            var auth = HTTPServer.BearerAuth(tokens: Set(keys), exemptPaths: [])
             auth.message = OpenAIError.unauthorizedMessage
             http.auth = auth
         }

@@ -46,6 +46,25 @@ import Testing
         }
     }
 
+    /// A call cut off by max_tokens before its end marker is content, with finish_reason length.
+    @Test func toolCallCutByMaxTokensStaysContent() throws {
+        let cut = try respond([token("<|tool_call_start|>[get_weather(city="), token("\"Par"),
+                               .finished(reason: .length, trailingText: "", usage: GenerationUsage(promptTokens: 9, completionTokens: 2, cachedTokens: 0))],
+                              tools: true)
+        let c = try #require(cut["choices"]?[0])
+        #expect(c["finish_reason"] == "length")
+        #expect(c["message"]?["tool_calls"] == nil)
+        #expect(c["message"]?["content"] == "<|tool_call_start|>[get_weather(city=\"Par")
+        // A complete first call stands; only the call being written is content.
+        let partial = try respond([token("<|tool_call_start|>[f(a=1), g(b="),
+                                   .finished(reason: .length, trailingText: "", usage: GenerationUsage(promptTokens: 9, completionTokens: 1, cachedTokens: 0))],
+                                  tools: true)
+        let p = try #require(partial["choices"]?[0])
+        #expect(p["message"]?["tool_calls"]?[0]?["function"]?["name"] == "f")
+        #expect(p["message"]?["content"] == " g(b=")
+        #expect(p["finish_reason"] == "length")
+    }
+
     @Test func toolCallsBecomeOpenAIToolCalls() throws {
         let r = try respond([token("<|tool_call_start|>[get_weather(city="), token("\"Paris\", days=2)]<|tool_call_end|>"),
                              .finished(reason: .stop, trailingText: "", usage: GenerationUsage(promptTokens: 9, completionTokens: 2, cachedTokens: 0))],
