@@ -197,9 +197,11 @@ public final class InferenceEngine: @unchecked Sendable {
 
     private func publishStats() {
         let cachedPages = prefixCache?.pageCount ?? 0
+        let cacheOnlyPages = prefixCache?.cacheOnlyPageCount(kv: kv) ?? 0
         statsBox.withLock {
             $0.freePages = kv.freePageCount
             $0.cachedPages = cachedPages
+            $0.cacheOnlyPages = cacheOnlyPages
             $0.running = running.count
             $0.waiting = waiting.count
             $0.prefixQueriedPages = prefixCache?.queriedPages ?? 0
@@ -389,6 +391,8 @@ public struct EngineStats: Sendable, Equatable {
     public var freePages = 0
     /// Pages held by the prefix cache.
     public var cachedPages = 0
+    /// Pages held by the prefix cache and by no sequence (evicted on demand).
+    public var cacheOnlyPages = 0
     public var running = 0
     public var waiting = 0
     public var preemptions = 0

@@ -27,6 +27,7 @@ public final class DeferredRoutes: Sendable {
     /// A router for the server: forwards to the installed routes, or answers 503.
     public func makeRouter() -> Router {
         var router = Router()
+        router.get(Self.livenessPath) { _, res in res.respond(Self.livenessResponse) }
         for (method, path) in Self.endpoints {
             router.add(method, path) { [self] req, res in
                 if let r = inner.withLock({ $0 }), case .found(let handler, let params) = r.match(method: req.method, path: req.path) {
