@@ -76,8 +76,8 @@ def scrape(port):
 class Replica:
     """One `lfm-serve serve` process on a fixed loopback port (restartable on the same port)."""
 
-    def __init__(self, name, binary, port, extra, logdir):
-        self.name, self.binary, self.port, self.extra = name, binary, port, extra
+    def __init__(self, name, binary, port, extra, logdir, model=MODEL):
+        self.name, self.binary, self.port, self.extra, self.model = name, binary, port, extra, model
         self.log_path = os.path.join(logdir, f"{name}.log")
         self.proc = None
         self.starts = 0
@@ -85,7 +85,7 @@ class Replica:
     def start(self, timeout=60):
         self.starts += 1
         log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([self.binary, "serve", "--model", MODEL, "--served-model-name", "tiny-chat",
+        self.proc = subprocess.Popen([self.binary, "serve", "--model", self.model, "--served-model-name", "tiny-chat",
                                       "--host", "127.0.0.1", "--port", str(self.port), *self.extra],
                                      stdout=log, stderr=log, cwd=ROOT)
         log.close()
@@ -294,12 +294,56 @@ def scenario_kill(replicas, args, workdir):
             "requests_served_by_restarted_replica": int(served_after_rejoin), **s, "failures": fails[:20]}
 
 
+def make_prefill_model(outdir):
+    """A random-weight LFM2 checkpoint big enough that prefill costs real time (hidden 384,
+    8 layers of which 2 attention, F16, ≈ 45 M parameters), with tiny-chat's tokenizer and chat
+    template: the prefix-routing comparison needs prefill to dominate time to first token,
+    which the 3-layer fixture model cannot show. Written to `outdir`; nothing is committed."""
+    import shutil
+    import numpy as np
+    from safetensors.numpy import save_file
+    D, N, F, V, Hq, Hkv, hd = 384, 8, 1536, 65536, 6, 2, 64
+    attn = {2, 5}
+    rng = np.random.default_rng(0)
+
+    def w(*shape, scale=0.02):
+        return (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float16)
+
+    t = {"model.embed_tokens.weight": w(V, D), "model.embedding_norm.weight": np.ones(D, np.float16)}
+    for i in range(N):
+        p = f"model.layers.{i}."
+        t.update({p + "operator_norm.weight": np.ones(D, np.float16), p + "ffn_norm.weight": np.ones(D, np.float16),
+                  p + "feed_forward.w1.weight": w(F, D), p + "feed_forward.w3.weight": w(F, D), p + "feed_forward.w2.weight": w(D, F)})
+        if i in attn:
+            t.update({p + "self_attn.q_proj.weight": w(Hq * hd, D), p + "self_attn.k_proj.weight": w(Hkv * hd, D),
+                      p + "self_attn.v_proj.weight": w(Hkv * hd, D), p + "self_attn.out_proj.weight": w(D, Hq * hd),
+                      p + "self_attn.q_layernorm.weight": np.ones(hd, np.float16),
+                      p + "self_attn.k_layernorm.weight": np.ones(hd, np.float16)})
+        else:
+            t.update({p + "conv.in_proj.weight": w(3 * D, D), p + "conv.out_proj.weight": w(D, D),
+                      p + "conv.conv.weight": w(D, 1, 3, scale=0.3)})
+    os.makedirs(outdir, exist_ok=True)
+    save_file(t, os.path.join(outdir, "model.safetensors"), metadata={"format": "pt"})
+    cfg = json.load(open(os.path.join(MODEL, "config.json")))
+    cfg.update({"hidden_size": D, "intermediate_size": F, "num_hidden_layers": N, "num_attention_heads": Hq,
+                "num_key_value_heads": Hkv, "layer_types": ["full_attention" if i in attn else "conv" for i in range(N)],
+                "dtype": "float16"})
+    json.dump(cfg, open(os.path.join(outdir, "config.json"), "w"), indent=1)
+    for f in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"):
+        shutil.copy(os.path.join(MODEL, f), outdir)
+    return outdir
+
+
 def scenario_prefix(binary, args, workdir):
     out = {"scenario": "prefix-affine vs round-robin routing", "system_prompts": 8, "system_prompt_words": args.prefix_words,
            "requests": args.prefix_requests, "concurrency": args.concurrency, "max_tokens": 8, "modes": {}}
     prompts = loadgen.system_prompts(8, args.prefix_words, seed=1)
+    model = make_prefill_model(os.path.join(workdir, "prefill-model"))
+    out["model"] = "random-weight LFM2, hidden 384, 8 layers (2 attention), F16"
+    out["replica_args"] = args.replica_args + args.prefix_replica_args
     for mode in ("roundrobin", "prefix", "prefix-bounded"):
-        reps = [Replica(f"r{i}", binary, free_port(), args.replica_args + args.prefix_replica_args, workdir) for i in range(args.replicas)]
+        reps = [Replica(f"r{i}", binary, free_port(), args.replica_args + args.prefix_replica_args, workdir, model)
+                for i in range(args.replicas)]
         for r in reps:
             r.start()
         lb = HAProxy(reps, mode, workdir)
@@ -383,15 +427,20 @@ def main():
     ap.add_argument("--settle", type=float, default=4, help="seconds of load between events")
     ap.add_argument("--budget", type=float, default=180, help="upper bound of one load phase, seconds")
     ap.add_argument("--prefix-words", type=int, default=400)
-    ap.add_argument("--prefix-requests", type=int, default=320)
+    ap.add_argument("--prefix-requests", type=int, default=240)
     ap.add_argument("--overload-seconds", type=float, default=20)
     ap.add_argument("--json")
     a = ap.parse_args()
     a.replica_args = ["--threads", "1", "--shutdown-timeout", "30", "--access-log"]
-    # Each replica can keep about 5 of the 8 system prompts cached (1 KiB per 16-token page of the
-    # tiny model): round robin makes both replicas cycle through all 8, prefix affinity 4 each.
-    a.prefix_replica_args = ["--kv-cache-memory", "160K", "--ctx-size", "1024"]
+    # Each replica can keep about 5 of the 8 system prompts cached (16 KiB per 16-token page of
+    # the prefill model, ≈ 26 pages a prompt): round robin makes both replicas cycle through all
+    # 8, prefix affinity 4 each.
+    a.prefix_replica_args = ["--kv-cache-memory", "2M", "--ctx-size", "1024"]
     workdir = tempfile.mkdtemp(prefix="lfm-fleet-")
+    # Other work on the machine skews latencies: record the load next to the numbers.
+    def machine():
+        return {"cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2),
+                "haproxy": subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.split("\n")[0]}
     print(f"logs and configs in {workdir}", file=sys.stderr)
     report = []
     names = [s.strip() for s in a.scenarios.split(",") if s.strip()]
@@ -402,18 +451,18 @@ def main():
                 r.start()
             for name in names:
                 if name in ("rolling", "kill"):
-                    result = (scenario_rolling if name == "rolling" else scenario_kill)(replicas, a, workdir)
+                    result = {**(scenario_rolling if name == "rolling" else scenario_kill)(replicas, a, workdir), "machine": machine()}
                     print(json.dumps(result), flush=True)
                     report.append(result)
         finally:
             for r in replicas:
                 r.stop()
     if "overload" in names:
-        result = scenario_overload(a.bin, a, workdir)
+        result = {**scenario_overload(a.bin, a, workdir), "machine": machine()}
         print(json.dumps(result), flush=True)
         report.append(result)
     if "prefix" in names:
-        result = scenario_prefix(a.bin, a, workdir)
+        result = {**scenario_prefix(a.bin, a, workdir), "machine": machine()}
         print(json.dumps(result), flush=True)
         report.append(result)
     if a.json:
