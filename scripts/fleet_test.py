@@ -124,8 +124,13 @@ class Replica:
 class HAProxy:
     """HAProxy in the foreground (-db) over the replicas; its stats page (CSV) shows server states."""
 
-    def __init__(self, replicas, mode, workdir):
+    def __init__(self, replicas, mode, workdir, l7_retries=True):
         self.port, self.stats_port = free_port(), free_port()
+        # Retry a request HAProxy could not deliver (refused, closed without answer) or that a
+        # draining replica answered 503, on the other replica: the window between SIGTERM and
+        # the next failed health check. The whole request body is buffered so it can be resent.
+        retries = ("retries 3\n    retry-on conn-failure empty-response 503\n    option redispatch 1\n    option http-buffer-request"
+                   if l7_retries else "# no retry-on / redispatch: HAProxy defaults")
         balance = {"roundrobin": "balance roundrobin",
                    "prefix": "balance hdr(X-Prefix-Hash)\n    hash-type consistent",
                    # consistent hashing with bounded loads: no server takes more than 125 % of the average
@@ -148,13 +153,10 @@ frontend api
     default_backend lfm
 backend lfm
     {balance}
-    option http-buffer-request
     option httpchk GET /health
     http-check expect status 200
     default-server inter 250ms fall 1 rise 2
-    retries 3
-    retry-on conn-failure empty-response 503
-    option redispatch 1
+    {retries}
 {servers}
 listen stats
     bind 127.0.0.1:{self.stats_port}
@@ -239,7 +241,7 @@ def requests_served(port):
 
 
 def scenario_rolling(replicas, args, workdir):
-    lb = HAProxy(replicas, "roundrobin", workdir)
+    lb = HAProxy(replicas, "roundrobin", workdir, l7_retries=not args.no_retries)
     prompts = loadgen.system_prompts(8, 60)
     load = Load(lb.url, args.concurrency, args.max_tokens, prompts, max_seconds=args.budget)
     events = []
@@ -257,13 +259,14 @@ def scenario_rolling(replicas, args, workdir):
         results = load.finish()
         lb.stop()
     s = loadgen.summarize(results, load.wall)
-    return {"scenario": "rolling restart (SIGTERM each replica in turn)", "replicas": len(replicas), "rounds": args.rounds,
+    return {"scenario": "rolling restart (SIGTERM each replica in turn)", "haproxy_retries": not args.no_retries,
+            "replicas": len(replicas), "rounds": args.rounds,
             "concurrency": args.concurrency,
             "max_tokens": args.max_tokens, "events": events, **s, "failures": failures(results, load.t0)[:20]}
 
 
 def scenario_kill(replicas, args, workdir):
-    lb = HAProxy(replicas, "roundrobin", workdir)
+    lb = HAProxy(replicas, "roundrobin", workdir, l7_retries=not args.no_retries)
     prompts = loadgen.system_prompts(8, 60)
     load = Load(lb.url, args.concurrency, args.max_tokens, prompts, max_seconds=args.budget)
     victim = replicas[0]
@@ -287,7 +290,7 @@ def scenario_kill(replicas, args, workdir):
     in_flight = [f for f in fails if f["start_s"] <= kill_s]
     later = [f for f in fails if f["start_s"] > kill_s]
     s = loadgen.summarize(results, load.wall)
-    return {"scenario": "SIGKILL one replica mid-load", "replicas": len(replicas), "concurrency": args.concurrency,
+    return {"scenario": "SIGKILL one replica mid-load", "haproxy_retries": not args.no_retries, "replicas": len(replicas), "concurrency": args.concurrency,
             "max_tokens": args.max_tokens, "killed": victim.name, "kill_at_s": round(kill_s, 2),
             "marked_down_after_s": round(detect, 3), "restarted_at_s": round(t_restart - load.t0, 2),
             "in_flight_failed": len(in_flight), "failed_after_kill": len(later),
@@ -296,7 +299,7 @@ def scenario_kill(replicas, args, workdir):
 
 def make_prefill_model(outdir):
     """A random-weight LFM2 checkpoint big enough that prefill costs real time (hidden 384,
-    8 layers of which 2 attention, F16, ≈ 45 M parameters), with tiny-chat's tokenizer and chat
+    8 layers of which 2 attention, F16, ≈ 44 M parameters), with tiny-chat's tokenizer and chat
     template: the prefix-routing comparison needs prefill to dominate time to first token,
     which the 3-layer fixture model cannot show. Written to `outdir`; nothing is committed."""
     import shutil
@@ -428,6 +431,7 @@ def main():
     ap.add_argument("--budget", type=float, default=180, help="upper bound of one load phase, seconds")
     ap.add_argument("--prefix-words", type=int, default=400)
     ap.add_argument("--prefix-requests", type=int, default=240)
+    ap.add_argument("--no-retries", action="store_true", help="HAProxy without retry-on / redispatch / request buffering (health checks only)")
     ap.add_argument("--overload-seconds", type=float, default=20)
     ap.add_argument("--json")
     a = ap.parse_args()

@@ -53,3 +53,20 @@ def test_benchmark_plot_data_matches_the_tables():
     for img in re.findall(r"\]\((img/[^)]+\.png)\)", doc):
         assert os.path.exists(os.path.join(ROOT, "docs", img)), img
 
+
+
+def test_reliability_numbers_match_the_results():
+    """docs/reliability.md shows the numbers of docs/reliability.json (the fleet-test run)."""
+    doc = open(os.path.join(ROOT, "docs", "reliability.md"), encoding="utf-8").read()
+    data = json.load(open(os.path.join(ROOT, "docs", "reliability.json")))
+    runs = [r for key, group in data.items() if not key.startswith("_") for r in group]
+    assert {r["scenario"].split(" ")[0] for r in runs} >= {"rolling", "SIGKILL", "overload", "prefix-affine"}
+    for r in runs:
+        if "modes" in r:
+            for m in r["modes"].values():
+                for text in (f"{m['ttft_p50_s']:.2f} s", f"{100 * m['prefix_hit_rate_pages']:.1f} %",
+                             f"{100 * m['cached_prompt_token_share']:.1f} %"):
+                    assert text in doc, text
+        else:
+            row = f"| {r['requests_done']:,} | {r['ok']:,} |" if "clients" in r else f"| {r['requests_done']} | {r['ok']} |"
+            assert row in doc, row
