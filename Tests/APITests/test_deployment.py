@@ -65,7 +65,7 @@ def test_every_manifest_has_a_known_kind_and_api_version():
 
 
 def test_kubernetes_example_is_valid_and_uses_real_settings():
-    """The Deployment: the served port, readiness on /health, liveness and startup on /livez,
+    """The Deployment: the served port, readiness on /health, liveness on /livez,
     only LFM_SERVE_ variables docs/configuration.md lists, and a grace period covering preStop +
     the drain timeout."""
     (dep,) = by_kind("Deployment")
@@ -77,8 +77,8 @@ def test_kubernetes_example_is_valid_and_uses_real_settings():
     assert port["containerPort"] == int(env.get("LFM_SERVE_PORT", 8080)) == 8080
     assert c["readinessProbe"]["httpGet"]["path"] == "/health"
     assert c["livenessProbe"]["httpGet"]["path"] == "/livez"
-    assert c["startupProbe"]["httpGet"]["path"] == "/livez"
-    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+    assert "startupProbe" not in c  # /livez answers while the model downloads and loads
+    for probe in ("readinessProbe", "livenessProbe"):
         assert c[probe]["httpGet"]["port"] in (port["name"], port["containerPort"])
     annotations = pod["metadata"]["annotations"]
     assert annotations["prometheus.io/path"] == "/metrics"
@@ -126,7 +126,7 @@ def test_disruption_budget_and_gateway_objects_select_the_deployment():
 def test_probe_and_scrape_paths_exist_on_the_server(server):
     (dep,) = by_kind("Deployment")
     c = dep["spec"]["template"]["spec"]["containers"][0]
-    paths = {c[p]["httpGet"]["path"] for p in ("readinessProbe", "livenessProbe", "startupProbe")}
+    paths = {c[p]["httpGet"]["path"] for p in ("readinessProbe", "livenessProbe")}
     paths.add(dep["spec"]["template"]["metadata"]["annotations"]["prometheus.io/path"])
     import yaml
     scrape = yaml.safe_load(open(os.path.join(DOCS, "prometheus.yml")))
