@@ -37,7 +37,9 @@ def by_kind(kind):
 def exposed_families(server, client):
     """Metric family names of a live /metrics after one request (so lazily created series exist)."""
     from prometheus_client.parser import text_string_to_metric_families
-    client.chat.completions.create(model="tiny-chat", messages=[{"role": "user", "content": "deploy?"}], max_tokens=2)
+    # A prompt of a few KV pages, so the prefix cache keeps some afterwards.
+    prompt = "Which settings matter when deploying a fleet of model servers behind a gateway? " * 6
+    client.chat.completions.create(model="tiny-chat", messages=[{"role": "user", "content": prompt}], max_tokens=2)
     status, raw = server.raw("GET", "/metrics")
     assert status == 200
     families = {}
@@ -187,9 +189,18 @@ def test_vllm_protocol_metrics_from_a_live_server(server, client):
     info = families["vllm:cache_config_info"].samples[0]
     assert info.value == 1 and info.labels["block_size"] == "16"
     assert int(info.labels["num_gpu_blocks"]) == families["lfm_serve_kv_cache_pages_total"].samples[0].value
-    # Idle: nothing waits or runs, and the warm prefix cache does not count as use.
-    assert families["vllm:num_requests_waiting"].samples[0].value == 0
-    assert families["vllm:kv_cache_usage_perc"].samples[0].value == 0
+    # Once idle (the engine publishes its state after the request's last step): nothing waits
+    # or runs, and the pages the prefix cache keeps from the request do not count as use.
+    from prometheus_client.parser import text_string_to_metric_families
+    deadline = time.time() + 10
+    while True:
+        idle = {f.name: f.samples[0].value for f in text_string_to_metric_families(server.raw("GET", "/metrics")[1].decode())
+                if f.name.startswith("vllm:num_requests") or f.name in ("vllm:kv_cache_usage_perc", "lfm_serve_prefix_cache_pages")}
+        if idle["vllm:num_requests_running"] == 0 or time.time() > deadline:
+            break
+        time.sleep(0.01)
+    assert idle["vllm:num_requests_running"] == idle["vllm:num_requests_waiting"] == 0
+    assert idle["lfm_serve_prefix_cache_pages"] > 0 and idle["vllm:kv_cache_usage_perc"] == 0
 
 
 def test_vllm_gauges_move_under_load():
