@@ -31,7 +31,6 @@ import hashlib
 import http.client
 import json
 import random
-import statistics
 import threading
 import time
 import urllib.parse
