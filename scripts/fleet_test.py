@@ -23,6 +23,7 @@ Prints one JSON object per scenario and writes them all to --json.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -133,6 +134,7 @@ def scenario_prefix(binary, args, workdir):
                               "requests_per_replica": [int(sum(v for k, v in x.items() if k.startswith("lfm_serve_requests_total{")))
                                                        for x in m],
                               "preemptions": int(sum(x.get("lfm_serve_preemptions_total", 0) for x in m))}
+    shutil.rmtree(model, ignore_errors=True)  # ≈ 90 MB; the logs stay
     return out
 
 
