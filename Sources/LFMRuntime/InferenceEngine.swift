@@ -177,11 +177,16 @@ public final class InferenceEngine: @unchecked Sendable {
 
     private func publishStats() {
         let (queried, hits) = kv.prefixCounters
+        let cacheOnlyPages = kv.cacheOnlyPageCount
+        let unadmitted = queue.waitingCount
+        let preemptedWaiting = waiting.reduce(0) { $0 + ($1.admitted ? 1 : 0) }
         statsBox.withLock {
             $0.freePages = kv.freePageCount
             $0.cachedPages = kv.cachedPageCount
+            $0.cacheOnlyPages = cacheOnlyPages
             $0.running = running.count
-            $0.waiting = waiting.count
+            // Not yet admitted (queued or waiting) plus preempted ones waiting to resume.
+            $0.waiting = unadmitted + preemptedWaiting
             $0.prefixQueriedPages = queried
             $0.prefixHitPages = hits
         }
@@ -272,6 +277,8 @@ public struct EngineStats: Sendable, Equatable {
     public var freePages = 0
     /// Pages held by the prefix cache.
     public var cachedPages = 0
+    /// Pages held by the prefix cache and by no sequence (evicted on demand).
+    public var cacheOnlyPages = 0
     public var running = 0
     public var waiting = 0
     public var preemptions = 0

@@ -28,6 +28,8 @@ final class KVCacheManager: KVSlots {
     var freePageCount: Int { pool.freePageCount }
     /// Pages held by the prefix cache.
     var cachedPageCount: Int { prefixCache?.pageCount ?? 0 }
+    /// Pages only the prefix cache references (evictable, so free for admission purposes).
+    var cacheOnlyPageCount: Int { prefixCache?.cacheOnlyPageCount(kv: pool) ?? 0 }
     /// Whether prompts can share computed pages (prefix caching is on).
     var sharesPrefixes: Bool { prefixCache != nil }
 

@@ -52,10 +52,12 @@ final class PrefixCache {
         var parent: UInt64 = 0
         tick += 1
         let n = min(maxPages, tokens.count / pageSize)
+        // Every page the prompt could have taken from the cache is queried (as vLLM counts
+        // queried tokens), so hits / queries is the share of reusable prompt pages served.
+        queriedPages += max(0, n)
         for i in 0..<n {
             let slice = tokens[(i * pageSize)..<((i + 1) * pageSize)]
             let h = hash(parent: parent, tokens: slice)
-            queriedPages += 1
             guard var e = entries[h], e.parent == parent, e.tokens.elementsEqual(slice) else { break }
             hitPages += 1
             e.lastUse = tick
@@ -109,4 +111,13 @@ final class PrefixCache {
 
     /// Pages held by the cache.
     var pageCount: Int { entries.count }
+
+    /// Pages only the cache references: evictable at once, so free for new work.
+    /// O(entries) per call (once per engine step, for the metrics): microseconds for the few
+    /// thousand pages of a real KV budget.
+    func cacheOnlyPageCount(kv: KVCachePool) -> Int {
+        var n = 0
+        for e in entries.values where kv.referenceCount(e.page) == 1 { n += 1 }
+        return n
+    }
 }

@@ -4,7 +4,7 @@
 public struct APIRoute: Sendable, Equatable {
     /// What a route does.
     public enum Endpoint: String, Sendable, CaseIterable {
-        case chatCompletions, completions, models, model, ownedModel, health, metrics, version, tokenize, detokenize
+        case chatCompletions, completions, models, model, ownedModel, health, liveness, metrics, version, tokenize, detokenize
     }
 
     /// HTTP method.
@@ -14,12 +14,12 @@ public struct APIRoute: Sendable, Equatable {
     /// The endpoint it serves.
     public var endpoint: Endpoint
 
-    /// Whether the route is served without an API key: `/health` always, `/metrics`
+    /// Whether the route is served without an API key: `/health` and `/livez` always, `/metrics`
     /// unless `--metrics-require-key`. Everything else is protected (issue: keys are
     /// checked on the resolved route, so aliases and `//v1/...` are protected too).
     public func isPublic(metricsRequireKey: Bool) -> Bool {
         switch endpoint {
-        case .health: return true
+        case .health, .liveness: return true
         case .metrics: return !metricsRequireKey
         default: return false
         }
@@ -39,6 +39,7 @@ extension OpenAIService {
             list.append(APIRoute(method: "GET", pattern: prefix + "/models/{owner}/{name}", endpoint: .ownedModel))
         }
         list.append(APIRoute(method: "GET", pattern: "/health", endpoint: .health))
+        list.append(APIRoute(method: "GET", pattern: DeferredRoutes.livenessPath, endpoint: .liveness))
         list.append(APIRoute(method: "GET", pattern: "/metrics", endpoint: .metrics))
         list.append(APIRoute(method: "GET", pattern: "/version", endpoint: .version))
         list.append(APIRoute(method: "POST", pattern: "/tokenize", endpoint: .tokenize))

@@ -15,6 +15,7 @@ public final class DeferredRoutes: Sendable {
         var router = Router()
         for route in OpenAIService.routes {
             router.add(route.method, route.pattern, isPublic: route.isPublic(metricsRequireKey: metricsRequireKey)) { [self] req, res in
+                if route.endpoint == .liveness { res.respond(Self.livenessResponse); return }   // alive while loading too
                 if let r = inner.withLock({ $0 }), case .found(let handler, let params) = r.match(method: req.method, path: req.path) {
                     var forwarded = req
                     forwarded.pathParameters = params

@@ -21,6 +21,8 @@ public final class OpenAIService: Sendable {
         public var strictModelName = false
         /// Version string of `/version`.
         public var version = "0.1.0"
+        /// Other servers' metric names also exposed on `/metrics` (``VLLMCompatMetrics``).
+        public var metricsCompat: MetricsCompat = .vllm
 
         public init(modelID: String) { self.modelID = modelID }
     }
@@ -73,15 +75,25 @@ public final class OpenAIService: Sendable {
                 res.respond(modelResponse((req.pathParameters["owner"] ?? "") + "/" + (req.pathParameters["name"] ?? "")))
             }
         case .health: return { [self] _, res in res.respond(healthResponse()) }
+        case .liveness: return { _, res in res.respond(DeferredRoutes.livenessResponse) }
         case .metrics:
             return { [self] _, res in
-                let body = metrics.render(stats: engine.stats, modelID: configuration.modelID, residentBytes: ProcessInfo.residentBytes)
+                let stats = engine.stats
+                var body = metrics.render(stats: stats, modelID: configuration.modelID, residentBytes: ProcessInfo.residentBytes)
+                if configuration.metricsCompat == .vllm { body += Array(vllmMetrics(stats).utf8) }
                 res.respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: body))
             }
         case .version: return { [self] _, res in res.respond(json(["version": .string(configuration.version)])) }
         case .tokenize: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.tokenize($0, $1) } }
         case .detokenize: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.detokenize($0, $1) } }
         }
+    }
+
+    /// The model-server-protocol metrics under vLLM's names for `stats`.
+    func vllmMetrics(_ stats: EngineStats) -> String {
+        let c = engine.configuration
+        return VLLMCompatMetrics.render(stats: stats, modelName: configuration.modelID, blockSize: c.pageSize,
+                                        cacheDType: String(describing: c.kvCacheType), prefixCaching: c.prefixCaching)
     }
 
     /// `GET /v1/models/{id}`: the served model, or 404 naming the id asked for.

@@ -37,6 +37,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var accessLog: Bool
     public var logLevel: String
     public var logFormat: String
+    /// Extra metric names for routers that read another server's metrics: "vllm" or "none".
+    public var metricsCompat: String
     /// Where each value came from (key → source).
     public var sources: [String: ConfigurationSource]
 
@@ -83,6 +85,8 @@ public struct ServeSettings: Sendable, Equatable {
         SettingSpec("log-level", .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]), default: "info",
                     help: "Lowest log level written."),
         SettingSpec("log-format", .choice(["text", "json"]), default: "text", help: "Log line format: text, or json (one object per line)."),
+        SettingSpec("metrics-compat", .choice(["vllm", "none"]), default: "vllm",
+                    help: "Also expose vLLM's metric names on /metrics (vllm:num_requests_waiting, ...) for inference gateways (vllm, none)."),
     ]
 
     /// The spec of `key`.
@@ -107,7 +111,8 @@ public struct ServeSettings: Sendable, Equatable {
             sslKeyfile: r.string("ssl-keyfile"), maxBodyBytes: r.int("max-body-bytes") ?? 8 << 20,
             idleTimeout: r.double("idle-timeout") ?? 30, shutdownTimeout: r.double("shutdown-timeout") ?? 30,
             allowedOrigins: r.list("allowed-origins") ?? ["*"], accessLog: r.bool("access-log") ?? true,
-            logLevel: r.string("log-level") ?? "info", logFormat: r.string("log-format") ?? "text", sources: r.sources)
+            logLevel: r.string("log-level") ?? "info", logFormat: r.string("log-format") ?? "text",
+            metricsCompat: r.string("metrics-compat") ?? "vllm", sources: r.sources)
         if (s.sslCertfile == nil) != (s.sslKeyfile == nil) {
             let given = s.sslCertfile == nil ? "ssl-keyfile" : "ssl-certfile"
             throw ConfigurationError("'\(given)' is set (from \(r.sources[given]!)) but its partner is not: ssl-certfile and ssl-keyfile go together")

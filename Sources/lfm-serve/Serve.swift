@@ -52,6 +52,7 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("access-log"), inversion: .prefixedNo, help: Self.help("access-log")) var accessLog: Bool?
     @Option(name: .customLong("log-level"), help: Self.help("log-level")) var logLevel: String?
     @Option(name: .customLong("log-format"), help: Self.help("log-format")) var logFormat: String?
+    @Option(name: .customLong("metrics-compat"), help: Self.help("metrics-compat")) var metricsCompat: String?
 
     static func help(_ key: String) -> ArgumentHelp {
         ArgumentHelp(ServeSettings.spec(key).helpWithDefault, valueName: key)
@@ -67,6 +68,7 @@ struct Serve: ParsableCommand {
             ("reasoning-format", reasoningFormat), ("ssl-certfile", sslCertfile), ("ssl-keyfile", sslKeyfile),
             ("max-body-bytes", maxBodyBytes), ("idle-timeout", idleTimeout), ("shutdown-timeout", shutdownTimeout),
             ("allowed-origins", allowedOrigins), ("log-level", logLevel), ("log-format", logFormat),
+            ("metrics-compat", metricsCompat),
         ]
         for (k, v) in strings { if let v { f[k] = v } }
         if let prefixCache { f["prefix-cache"] = String(prefixCache) }
@@ -182,6 +184,7 @@ struct Serve: ParsableCommand {
         api.reasoning = ReasoningFormat(rawValue: settings.reasoningFormat) ?? .auto
         api.version = LFMServeVersion.string
         api.strictModelName = settings.strictModelName
+        api.metricsCompat = MetricsCompat(rawValue: settings.metricsCompat) ?? .vllm
         let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
         var router = Router()
         service.register(on: &router, metricsRequireKey: settings.metricsRequireKey)

@@ -31,32 +31,6 @@ def test_curl_example(server, cmd):
         assert "error" not in json.loads(body)
 
 
-def test_kubernetes_example_is_valid_and_uses_real_settings():
-    """docs/deployment.md's manifests parse, probe /health on the served port, and only set
-    LFM_SERVE_ variables that docs/configuration.md lists."""
-    import yaml
-    doc = open(os.path.join(ROOT, "docs", "deployment.md"), encoding="utf-8").read()
-    blocks = re.findall(r"```yaml\n(.*?)```", doc, re.S)
-    assert blocks
-    objs = [o for b in blocks for o in yaml.safe_load_all(b)]
-    kinds = {o["kind"]: o for o in objs}
-    assert set(kinds) >= {"Deployment", "Service"}
-    pod = kinds["Deployment"]["spec"]["template"]
-    c = pod["spec"]["containers"][0]
-    assert c["ports"][0]["containerPort"] == 8080
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert c[probe]["httpGet"]["path"] == "/health"
-    assert pod["metadata"]["annotations"]["prometheus.io/path"] == "/metrics"
-    assert kinds["Service"]["spec"]["selector"] == kinds["Deployment"]["spec"]["selector"]["matchLabels"]
-    config_doc = open(os.path.join(ROOT, "docs", "configuration.md"), encoding="utf-8").read()
-    known = set(re.findall(r"`(LFM_SERVE_[A-Z_]+)`", config_doc))
-    for e in c["env"]:
-        assert e["name"] in known, e["name"]
-    # The grace period covers the drain timeout.
-    timeout = next(int(e["value"]) for e in c["env"] if e["name"] == "LFM_SERVE_SHUTDOWN_TIMEOUT")
-    assert pod["spec"]["terminationGracePeriodSeconds"] > timeout
-
-
 def test_dockerfile_environment_uses_real_settings():
     config_doc = open(os.path.join(ROOT, "docs", "configuration.md"), encoding="utf-8").read()
     known = set(re.findall(r"`(LFM_SERVE_[A-Z_]+)`", config_doc))
@@ -79,3 +53,20 @@ def test_benchmark_plot_data_matches_the_tables():
     for img in re.findall(r"\]\((img/[^)]+\.png)\)", doc):
         assert os.path.exists(os.path.join(ROOT, "docs", img)), img
 
+
+
+def test_reliability_numbers_match_the_results():
+    """docs/reliability.md shows the numbers of docs/reliability.json (the fleet-test run)."""
+    doc = open(os.path.join(ROOT, "docs", "reliability.md"), encoding="utf-8").read()
+    data = json.load(open(os.path.join(ROOT, "docs", "reliability.json")))
+    runs = [r for key, group in data.items() if not key.startswith("_") for r in group]
+    assert {r["scenario"].split(" ")[0] for r in runs} >= {"rolling", "SIGKILL", "overload", "prefix-affine"}
+    for r in runs:
+        if "modes" in r:
+            for m in r["modes"].values():
+                for text in (f"{m['ttft_p50_s']:.2f} s", f"{100 * m['prefix_hit_rate_pages']:.1f} %",
+                             f"{100 * m['cached_prompt_token_share']:.1f} %"):
+                    assert text in doc, text
+        else:
+            row = f"| {r['requests_done']:,} | {r['ok']:,} |" if "clients" in r else f"| {r['requests_done']} | {r['ok']} |"
+            assert row in doc, row

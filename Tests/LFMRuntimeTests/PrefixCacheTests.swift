@@ -40,7 +40,11 @@ func waitIdle(_ engine: InferenceEngine) -> EngineStats {
         #expect(first.ids == (try run(plain, a)).ids)
         let s = waitIdle(cached)
         #expect(s.freePages + s.cachedPages == s.totalPages)
+        // Idle: every cached page is held by the cache alone (evictable, reported as free by vllm:kv_cache_usage_perc).
+        #expect(s.cachedPages > 0 && s.cacheOnlyPages == s.cachedPages)
         #expect(s.prefixHitPages >= 62)
+        // Queries count every full page each prompt could reuse, hit or not (a: none cached).
+        #expect(s.prefixQueriedPages == (a.count - 1) / 16 + (b.count - 1) / 16)
     }
 
     @Test(arguments: [40, 48, 47, 49])
