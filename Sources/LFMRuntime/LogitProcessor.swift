@@ -23,6 +23,23 @@ public enum LogitProcessor {
         for (id, b) in bias where id >= 0 && id < logits.count { logits[id] += b }
     }
 
+    /// The `count` largest logits' ids, largest first (ties: lower id first), in one pass
+    /// over the vocabulary with a small sorted buffer — O(V·count), not a full sort.
+    public static func topIndices(_ logits: [Float], count: Int) -> [Int] {
+        guard count > 0 else { return [] }
+        var best: [Int] = []
+        best.reserveCapacity(count + 1)
+        for i in logits.indices {
+            let v = logits[i]
+            if best.count == count, let last = best.last, !(v > logits[last]) { continue }
+            var j = best.count
+            while j > 0, v > logits[best[j - 1]] { j -= 1 }
+            best.insert(i, at: j)
+            if best.count > count { best.removeLast() }
+        }
+        return best
+    }
+
     /// Natural-log softmax of `logits` at `ids` (the model's unmodified distribution).
     public static func logProbabilities(_ logits: ArraySlice<Float>) -> (logSum: Float, max: Float) {
         let m = logits.max() ?? 0

@@ -32,7 +32,7 @@ struct OutputStage {
         if s.request.logprobs { (logSum, m) = LogitProcessor.logProbabilities(raw[...]) }
         var top: [TokenLogprob] = []
         if s.request.topLogprobs > 0 {
-            top = raw.indices.sorted { raw[$0] > raw[$1] }.prefix(s.request.topLogprobs)
+            top = LogitProcessor.topIndices(raw, count: s.request.topLogprobs)
                 .map { TokenLogprob(id: $0, logprob: raw[$0] - m - logSum) }
         }
         s.tokens.append(id)

@@ -205,9 +205,9 @@ def metric(s, name):
 def test_non_reading_stream_client_pauses_generation():
     s = Server("--ctx-size", "4096")
     try:
-        k = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        k.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        k.connect(("127.0.0.1", s.port))
+        # ~20 MB of events: more than the kernel's socket buffers hold, so the server's own
+        # backlog passes its high-water mark unless generation pauses.
+        k = socket.create_connection(("127.0.0.1", s.port), timeout=60)
         k.sendall(post("/v1/chat/completions", {**CHAT, "max_tokens": 4000, "n": 8, "stream": True, "ignore_eos": True,
                                                  "logprobs": True, "top_logprobs": 5}))
         deadline = time.time() + 60

@@ -2,6 +2,17 @@ import Testing
 @testable import LFMRuntime
 
 @Suite struct SamplingTests {
+    /// The one-pass top-k of log-probabilities equals a full sort's first k.
+    @Test func topIndicesEqualAFullSort() {
+        var rng = RandomGenerator(seed: 7)
+        for count in [1, 5, 20] {
+            let logits = (0..<5000).map { _ in rng.nextUnit() * 20 - 10 }
+            let full = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+            #expect(LogitProcessor.topIndices(logits, count: count) == Array(full.prefix(count)))
+        }
+        #expect(LogitProcessor.topIndices([1, 3, 2], count: 10) == [1, 2, 0])
+    }
+
     @Test func greedyIsArgmaxLowestIdOnTies() {
         var rng = RandomGenerator(seed: 1)
         #expect(Sampler.sample([0, 3, 3, 1], .greedy, rng: &rng) == 1)
