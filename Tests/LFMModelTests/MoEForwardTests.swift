@@ -122,3 +122,15 @@ func maxLogprobDelta(_ a: [[Float]], _ b: [[Float]]) -> Double {
         #expect(runner.kv.freePageCount == runner.kv.pageCount)
     }
 }
+
+/// moe-chat (BF16 weights, 64,400-row vocabulary) against transformers at the last position,
+/// with the BF16 bound of ForwardPassTests (the AVX512_BF16 kernel rounds activations).
+@Test func moeChatLastLogitsMatchTransformers() throws {
+    let ref = try ReferenceGoldens("moe-chat")
+    let runner = try ModelRunner("moe-chat")
+    #expect(runner.model.config.vocabSize == 64400 && ref.vocab == 64400)
+    for (p, prompt) in ref.prompts.enumerated() {
+        let got = try runner.logits(prompt, chunks: [prompt.count])
+        #expect(relativeError([got.last!], ref.logits[p]) <= 2e-2, "prompt \(p)")
+    }
+}
