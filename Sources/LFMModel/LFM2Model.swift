@@ -206,9 +206,14 @@ public final class LFM2Model: @unchecked Sendable {
         let maxSeg = batch.map(\.tokens.count).max() ?? 0
         ws.window.ensure((maxSeg + c.convKernel) * D * f)
         if let moe = c.moe {
+            // The selected experts' rows of a step: T·k, gathered by expert.
+            let R = T * moe.expertsPerToken, Fe = moe.expertFFNSize
             ws.router.ensure(T * moe.numExperts * f)
-            ws.expertIn.ensure(T * D * f)
-            ws.expertOut.ensure(T * D * f)
+            ws.expertIn.ensure(R * D * f)
+            ws.expertOut.ensure(R * D * f)
+            ws.gate.ensure(R * Fe * f)
+            ws.up.ensure(R * Fe * f)
+            ws.stacked.ensure(R * 2 * Fe * f)
         }
     }
 
