@@ -73,7 +73,8 @@ public struct Checkpoint: Sendable {
                           typeCounts: Dictionary(g.tensors.values.map { ($0.type.name, 1) }, uniquingKeysWith: +))
     }
 
-    /// llama.cpp's `lfm2` tensor names → Hugging Face names (lfm2-spec §4.2).
+    /// llama.cpp's `lfm2` / `lfm2moe` tensor names → Hugging Face names (lfm2-spec §4.2; the
+    /// stacked expert tensors keep their stacking under the converter's merged name, docs/lfm2.md).
     static func hfName(forGGUF name: String) -> String? {
         switch name {
         case "token_embd.weight": return "model.embed_tokens.weight"
@@ -93,6 +94,9 @@ public struct Checkpoint: Sendable {
             "attn_q.weight": "self_attn.q_proj.weight", "attn_k.weight": "self_attn.k_proj.weight",
             "attn_v.weight": "self_attn.v_proj.weight", "attn_output.weight": "self_attn.out_proj.weight",
             "attn_q_norm.weight": "self_attn.q_layernorm.weight", "attn_k_norm.weight": "self_attn.k_layernorm.weight",
+            "ffn_gate_inp.weight": "feed_forward.gate.weight", "exp_probs_b.bias": "feed_forward.expert_bias",
+            "ffn_gate_exps.weight": "feed_forward.experts.w1.weight", "ffn_up_exps.weight": "feed_forward.experts.w3.weight",
+            "ffn_down_exps.weight": "feed_forward.experts.w2.weight",
         ]
         guard let s = suffix[parts[2]] else { return nil }
         return "model.layers.\(i).\(s)"
@@ -102,7 +106,10 @@ public struct Checkpoint: Sendable {
     public var parameterCount: Int {
         var n = weights.embedding.count + weights.finalNorm.count + (weights.lmHead?.count ?? 0)
         for l in weights.layers {
-            n += l.operatorNorm.count + l.ffnNorm.count + l.w1.count + l.w2.count + l.w3.count
+            n += l.operatorNorm.count + l.ffnNorm.count + (l.w1?.count ?? 0) + (l.w2?.count ?? 0) + (l.w3?.count ?? 0)
+            if let m = l.moe {
+                n += m.router.count + (m.expertBias?.count ?? 0) + m.experts.reduce(0) { $0 + $1.w1.count + $1.w3.count + $1.w2.count }
+            }
             n += (l.inProj?.count ?? 0) + (l.outProj?.count ?? 0) + l.convTaps.count
             n += (l.inProjBias?.count ?? 0) + (l.convBias?.count ?? 0) + (l.outProjBias?.count ?? 0)
             n += (l.q?.count ?? 0) + (l.k?.count ?? 0) + (l.v?.count ?? 0) + (l.o?.count ?? 0) + l.qNorm.count + l.kNorm.count

@@ -164,11 +164,11 @@ extension LFM2Model {
             parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(s + t * 2 * F, s + t * 2 * F + F, g + t * F, Int64(F)) }
         } else {
             parallelRows(T, minPerThread: 32) { t in lfm_rmsnorm_f32(h + t * D, l.ffnNorm, f + t * D, Int64(D), c.normEps) }
-            linear(l.w1, f, T, g)
-            linear(l.w3, f, T, u)
+            linear(l.w1!, f, T, g)
+            linear(l.w3!, f, T, u)
             parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(g + t * F, u + t * F, g + t * F, Int64(F)) }
         }
-        linear(l.w2, g, T, ws.out.floats())
+        linear(l.w2!, g, T, ws.out.floats())
     }
 
     /// Final norm and LM head for the requested rows only.

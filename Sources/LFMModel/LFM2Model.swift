@@ -68,7 +68,8 @@ public final class LFM2Model: @unchecked Sendable {
         self.pool = pool
         var mats: [Tensor] = [weights.outputMatrix]
         for l in weights.layers {
-            mats += [l.w1, l.w2, l.w3] + [l.inProj, l.outProj, l.q, l.k, l.v, l.o, l.w13, l.qkv].compactMap { $0 }
+            mats += [l.w1, l.w2, l.w3, l.inProj, l.outProj, l.q, l.k, l.v, l.o, l.w13, l.qkv].compactMap { $0 }
+            mats += l.moe?.matrices ?? []
         }
         maxActRowBytes = mats.map { Int(lfm_act_row_bytes($0.type.rawValue, Int64($0.columns))) }.max() ?? 0
         var a = 0, c = 0
@@ -139,7 +140,7 @@ public final class LFM2Model: @unchecked Sendable {
                 attention(layer, attentionIndex: slot[i], batch: batch, starts: starts, tokens: T, kv: kv)
             }
             lfm_axpy_f32(1, ws.out.floats(), h, Int64(T * D))
-            feedForward(layer, tokens: T)
+            if let moe = layer.moe { mixtureOfExperts(layer, moe, tokens: T) } else { feedForward(layer, tokens: T) }
             lfm_axpy_f32(1, ws.out.floats(), h, Int64(T * D))
         }
         for e in batch { e.sequence.length += e.tokens.count }
@@ -185,7 +186,7 @@ public final class LFM2Model: @unchecked Sendable {
 
     private func prepareWorkspace(tokens T: Int, batch: [BatchEntry]) {
         let c = config
-        let D = c.hiddenSize, F = c.ffnSize, f = MemoryLayout<Float>.size
+        let D = c.hiddenSize, F = max(c.ffnSize, c.moe?.expertFFNSize ?? 0), f = MemoryLayout<Float>.size
         let qd = c.numHeads * c.headDim
         ws.hidden.ensure(T * D * f)
         ws.normed.ensure(T * max(D, qd) * f)
@@ -204,6 +205,16 @@ public final class LFM2Model: @unchecked Sendable {
         ws.rope.ensure(T * c.headDim * f)
         let maxSeg = batch.map(\.tokens.count).max() ?? 0
         ws.window.ensure((maxSeg + c.convKernel) * D * f)
+        if let moe = c.moe {
+            // The selected experts' rows of a step: T·k, gathered by expert.
+            let R = T * moe.expertsPerToken, Fe = moe.expertFFNSize
+            ws.router.ensure(T * moe.numExperts * f)
+            ws.expertIn.ensure(R * D * f)
+            ws.expertOut.ensure(R * D * f)
+            ws.gate.ensure(R * Fe * f)
+            ws.up.ensure(R * Fe * f)
+            ws.stacked.ensure(R * 2 * Fe * f)
+        }
     }
 
     /// cos/sin tables per token: row t holds cos[0..<d/2] then sin[0..<d/2] at its position.

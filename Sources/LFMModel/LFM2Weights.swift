@@ -5,8 +5,8 @@ public struct LayerWeights: Sendable {
     public var kind: LayerKind
     public var operatorNorm: [Float]
     public var ffnNorm: [Float]
-    /// FFN gate (w1), up (w3) `[F, D]` and down (w2) `[D, F]`.
-    public var w1: Tensor, w3: Tensor, w2: Tensor
+    /// Dense FFN gate (w1), up (w3) `[F, D]` and down (w2) `[D, F]`; nil in MoE layers.
+    public var w1: Tensor?, w3: Tensor?, w2: Tensor?
     /// w1 and w3 stacked `[2F, D]` in a packed layout (one matrix product for gate and up), when
     /// the weights were packed at load.
     public var w13: Tensor?
@@ -20,6 +20,9 @@ public struct LayerWeights: Sendable {
     /// q, k and v stacked `[qd + 2·kvDim, D]` in a packed layout (one matrix product), when packed at load.
     public var qkv: Tensor?
     public var qNorm: [Float] = [], kNorm: [Float] = []
+    /// The sparse MoE block that replaces the dense FFN in `Lfm2MoeForCausalLM` layers from
+    /// `num_dense_layers` on.
+    public var moe: MoEWeights?
 }
 
 /// All weights of an LFM2 model, keyed by role rather than by checkpoint name.
@@ -61,7 +64,7 @@ public struct LFM2Weights: Sendable {
         func vector(_ name: String, _ n: Int) throws -> [Float] { try check(get(name), [n]).floats() }
 
         let D = c.hiddenSize
-        if let w1 = t["model.layers.0.feed_forward.w1.weight"], w1.shape.count == 2, w1.shape[0] != c.ffnSize {
+        if c.hasDenseFFN, let w1 = t["model.layers.0.feed_forward.w1.weight"], w1.shape.count == 2, w1.shape[0] != c.ffnSize {
             c.ffnSize = w1.shape[0]
         }
         let F = c.ffnSize
@@ -70,10 +73,14 @@ public struct LFM2Weights: Sendable {
         for (i, kind) in c.layerTypes.enumerated() {
             let p = "model.layers.\(i)."
             var l = LayerWeights(kind: kind, operatorNorm: try vector(p + "operator_norm.weight", D),
-                                 ffnNorm: try vector(p + "ffn_norm.weight", D),
-                                 w1: try matrix(p + "feed_forward.w1.weight", F, D),
-                                 w3: try matrix(p + "feed_forward.w3.weight", F, D),
-                                 w2: try matrix(p + "feed_forward.w2.weight", D, F))
+                                 ffnNorm: try vector(p + "ffn_norm.weight", D))
+            if let moe = c.moe, c.isMoELayer(i) {
+                l.moe = try MoEWeights.build(layer: i, t, config: moe, hidden: D, source: source, matrix: matrix, vector: vector)
+            } else {
+                l.w1 = try matrix(p + "feed_forward.w1.weight", F, D)
+                l.w3 = try matrix(p + "feed_forward.w3.weight", F, D)
+                l.w2 = try matrix(p + "feed_forward.w2.weight", D, F)
+            }
             switch kind {
             case .conv:
                 l.inProj = try matrix(p + "conv.in_proj.weight", 3 * D, D)
@@ -117,13 +124,14 @@ extension LFM2Weights {
             var l = w.layers[i]
             // Gate and up, and q/k/v, read the same input: stack them so one product (one
             // fork/join, one pass over the activations) computes them.
-            if let w13 = Tensor.packedStack([l.w1, l.w3], pool: pool) {
+            if let w1 = l.w1, let w3 = l.w3, let w13 = Tensor.packedStack([w1, w3], pool: pool) {
                 l.w13 = w13
             } else {
-                l.w1 = l.w1.packedForKernels(pool: pool)
-                l.w3 = l.w3.packedForKernels(pool: pool)
+                l.w1 = pack(l.w1)
+                l.w3 = pack(l.w3)
             }
-            l.w2 = l.w2.packedForKernels(pool: pool)
+            l.w2 = pack(l.w2)
+            l.moe = l.moe?.packedForKernels(pool: pool)
             l.inProj = pack(l.inProj)
             l.outProj = pack(l.outProj)
             if let q = l.q, let k = l.k, let v = l.v, let qkv = Tensor.packedStack([q, k, v], pool: pool) {

@@ -22,7 +22,7 @@ public enum ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         switch self {
         case .missingFile(let p, let what): return "\(p): file not found (\(what))"
         case .corrupt(let p, let d): return "\(p): corrupt or truncated file: \(d)"
-        case .unknownArchitecture(let p, let a): return "\(p): unsupported architecture '\(a)' (LFMServe runs Lfm2ForCausalLM / GGUF arch 'lfm2')"
+        case .unknownArchitecture(let p, let a): return "\(p): unsupported architecture '\(a)' (LFMServe runs Lfm2ForCausalLM and Lfm2MoeForCausalLM / GGUF arch 'lfm2' and 'lfm2moe')"
         case .invalidConfig(let p, let f, let d): return "\(p): field '\(f)': \(d)"
         case .missingTensor(let p, let t): return "\(p): tensor '\(t)' is missing"
         case .shapeMismatch(let p, let t, let e, let f): return "\(p): tensor '\(t)' has shape \(f), expected \(e)"

@@ -21,8 +21,10 @@ struct Workspace {
     var scores = Buffer(), rope = Buffer(), window = Buffer(), logits = Buffer(), gathered = Buffer()
     /// Output of the stacked gate/up (`[T, 2F]`) and q/k/v (`[T, qd + 2·kvDim]`) products.
     var stacked = Buffer()
+    /// MoE: router logits `[T, E]`, the rows gathered for one expert `[n, D]` and its output `[n, D]`.
+    var router = Buffer(), expertIn = Buffer(), expertOut = Buffer()
 
     func free() {
-        for b in [hidden, normed, proj, q, k, v, mix, gate, up, out, act, scores, rope, window, logits, gathered, stacked] { b.free() }
+        for b in [hidden, normed, proj, q, k, v, mix, gate, up, out, act, scores, rope, window, logits, gathered, stacked, router, expertIn, expertOut] { b.free() }
     }
 }

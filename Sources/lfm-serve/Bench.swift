@@ -104,7 +104,8 @@ struct Bench: ParsableCommand {
         let w = lfm.weights
         var params = w.outputMatrix.rows * w.outputMatrix.columns
         for l in w.layers {
-            for t in [l.w1, l.w2, l.w3] + [l.inProj, l.outProj, l.q, l.k, l.v, l.o].compactMap({ $0 }) { params += t.rows * t.columns }
+            for t in [l.w1, l.w2, l.w3, l.inProj, l.outProj, l.q, l.k, l.v, l.o].compactMap({ $0 }) { params += t.rows * t.columns }
+            params += l.moe?.activeElements(expertsPerToken: lfm.config.moe?.expertsPerToken ?? 0) ?? 0
         }
         let gops = 2 * Double(params) * best / 1e9
         // Peak: the int8 probe on every pool thread at once.

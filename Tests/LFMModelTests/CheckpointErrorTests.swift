@@ -127,4 +127,39 @@ import Testing
         try data.write(to: d)
         expectError(d.path, "gpt2")
     }
+
+    @Test func moeExpertWidthDisagreesWithTensors() throws {
+        let d = try copyOf("moe-a")
+        let cfg = d.appendingPathComponent("config.json")
+        let text = try String(contentsOf: cfg, encoding: .utf8).replacingOccurrences(of: "\"moe_intermediate_size\": 32", with: "\"moe_intermediate_size\": 64")
+        try text.write(to: cfg, atomically: true, encoding: .utf8)
+        expectError(d.path, "model.layers.2.feed_forward.experts.0.w1.weight", "shape")
+    }
+
+    /// Patches the u32 value of a GGUF metadata key in a copy of `name`.
+    private func ggufWith(_ name: String, key: String, value: UInt32) throws -> URL {
+        let f = try copyOf(name)
+        var bytes = [UInt8](try Data(contentsOf: f))
+        let k = Array(key.utf8)
+        let at = (0...(bytes.count - k.count)).first { bytes[$0..<($0 + k.count)].elementsEqual(k) }!
+        let v = at + k.count + 4   // value type (u32), then the value
+        for i in 0..<4 { bytes[v + i] = UInt8((value >> (8 * UInt32(i))) & 0xff) }
+        try Data(bytes).write(to: f)
+        return f
+    }
+
+    @Test func moeGGUFWithSoftmaxGatingIsRefused() throws {
+        let f = try ggufWith("moe-a-q8_0.gguf", key: "lfm2moe.expert_gating_func", value: 1)
+        expectError(f.path, "lfm2moe.expert_gating_func", "only 2 = sigmoid")
+    }
+
+    @Test func moeGGUFExpertCountDisagreesWithStackedTensors() throws {
+        let f = try ggufWith("moe-a-q8_0.gguf", key: "lfm2moe.expert_count", value: 6)
+        expectError(f.path, "blk.2.exp_probs_b.bias", "shape")
+    }
+
+    @Test func moeGGUFUsedCountAboveExpertCount() throws {
+        let f = try ggufWith("moe-a-q8_0.gguf", key: "lfm2moe.expert_used_count", value: 9)
+        expectError(f.path, "num_experts_per_tok", "1...8")
+    }
 }

@@ -76,3 +76,40 @@ import Testing
         #expect { try parse(#"{"layer_types":"conv"}"#) } throws: { "\($0)".contains("layer_types") }
     }
 }
+
+@Suite struct MoEConfigTests {
+    @Test func liquidReleaseKeyStyle() throws {
+        let c = try LFM2Config.load(path: Fixtures.url("models/moe-a/config.json").path)
+        #expect(c.moe == MoEConfig(numExperts: 8, expertsPerToken: 2, expertFFNSize: 32, numDenseLayers: 2,
+                                   useExpertBias: true, normalizeTopK: true, routedScalingFactor: 1))
+        #expect(c.ffnSize == 128 && c.ropeTheta == 10000 && c.tieEmbeddings && c.vocabSize == 512)
+        #expect(!c.isMoELayer(1) && c.isMoELayer(2))
+    }
+
+    @Test func transformersKeyStyle() throws {
+        let b = try LFM2Config.load(path: Fixtures.url("models/moe-b/config.json").path)
+        #expect(b.moe == MoEConfig(numExperts: 6, expertsPerToken: 3, expertFFNSize: 48, numDenseLayers: 1,
+                                   useExpertBias: true, normalizeTopK: false, routedScalingFactor: 2.5))
+        #expect(b.convBias && b.layerTypes.first == .attention && b.vocabSize == 384)
+        let c = try LFM2Config.load(path: Fixtures.url("models/moe-c/config.json").path)
+        #expect(c.moe?.useExpertBias == false && c.moe?.numDenseLayers == 0 && c.moe?.routedScalingFactor == 0.75)
+    }
+
+    @Test func ggufLfm2moeMetadata() throws {
+        let c = try LFM2Config.fromGGUF(try GGUFFile(path: Fixtures.url("models/moe-a-q8_0.gguf").path))
+        #expect(c.moe == MoEConfig(numExperts: 8, expertsPerToken: 2, expertFFNSize: 32, numDenseLayers: 2))
+        #expect(c.ffnSize == 128 && c.layerTypes == [.conv, .conv, .attention, .conv, .attention, .conv] && c.vocabSize == 512)
+    }
+
+    @Test(arguments: [("num_experts_per_tok", "9"), ("num_experts", "0"), ("num_dense_layers", "7"), ("moe_intermediate_size", "0")])
+    func badMoEFieldIsNamed(field: String, value: String) throws {
+        var j = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.url("models/moe-a/config.json"))) as! [String: Any]
+        j[field] = Int(value)!
+        #expect {
+            try LFM2Config.parse(j, source: "config.json")
+        } throws: { e in
+            guard case ModelError.invalidConfig(_, let f, _) = e else { return false }
+            return f == field
+        }
+    }
+}
