@@ -19,15 +19,21 @@ final class Automaton: @unchecked Sendable {
     /// Token edges of state s: `tokenEdges[tokenStart[s] ..< tokenStart[s+1]]`.
     let tokenStart: [Int32]
     let tokenEdges: [(token: Int32, target: Int32)]
+    /// Bytes that lead from each state back to itself (4 words per state).
+    let selfLoop: UnsafeMutablePointer<UInt64>
     /// The start state of the start rule.
     let start: Int32
     /// Rule of each state (for diagnostics).
     let ruleOf: [Int32]
+    /// For states of lexeme rules (``Grammar/noInline`` rules without calls or tokens): a key
+    /// that identifies the state across grammars (rule content + NFA subset).
+    let sharedKeys: [SharedStateKey?]
 
     static let accepting: UInt8 = 1, hasBytes: UInt8 = 2, hasCalls: UInt8 = 4, hasTokens: UInt8 = 8
 
     init(classOf: [UInt8], classCount: Int, trans: [Int32], accepting: [Bool], calls: [[(Int32, Int32)]],
-         tokens: [[(Int32, Int32)]], start: Int32, ruleOf: [Int32]) {
+         tokens: [[(Int32, Int32)]], start: Int32, ruleOf: [Int32], sharedKeys: [SharedStateKey?]) {
+        self.sharedKeys = sharedKeys
         stateCount = accepting.count
         self.classCount = classCount
         self.classOf = .allocate(capacity: 256)
@@ -35,6 +41,15 @@ final class Automaton: @unchecked Sendable {
         self.trans = .allocate(capacity: max(1, trans.count))
         self.trans.initialize(from: trans, count: trans.count)
         flags = .allocate(capacity: max(1, stateCount))
+        selfLoop = .allocate(capacity: max(4, stateCount * 4))
+        selfLoop.initialize(repeating: 0, count: max(4, stateCount * 4))
+        var classBytes = [UInt64](repeating: 0, count: classCount * 4)
+        for b in 0..<256 { classBytes[Int(classOf[b]) * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63) }
+        for s in 0..<stateCount {
+            for c in 0..<classCount where trans[s * classCount + c] == Int32(s) {
+                for w in 0..<4 { selfLoop[s * 4 + w] |= classBytes[c * 4 + w] }
+            }
+        }
         var cs: [Int32] = [0], ce: [(callee: Int32, ret: Int32)] = []
         var ts: [Int32] = [0], te: [(token: Int32, target: Int32)] = []
         for s in 0..<stateCount {
@@ -55,6 +70,7 @@ final class Automaton: @unchecked Sendable {
         classOf.deallocate()
         trans.deallocate()
         flags.deallocate()
+        selfLoop.deallocate()
     }
 
     @inline(__always) func step(_ s: Int32, _ byte: UInt8) -> Int32 {
@@ -98,4 +114,10 @@ final class Automaton: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Identifies a state of a lexeme rule independently of the grammar it is in.
+struct SharedStateKey: Hashable, Sendable {
+    var rule: Int
+    var subset: [Int32]
 }

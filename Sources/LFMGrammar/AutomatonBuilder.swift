@@ -4,14 +4,17 @@
 struct AutomatonBuilder {
     /// Limits that keep compile time and memory bounded.
     struct Limits {
-        var maxNFAStates = 400_000
-        var maxDFAStates = 150_000
-        var inlineSize = 4_000
+        var maxNFAStates = 200_000
+        var maxDFAStates = 50_000
+        var inlineSize = 2_000
+        /// Work budget of one compilation (NFA states visited while determinising).
+        var maxWork = 40_000_000
     }
 
     var limits = Limits()
 
     func build(_ g: Grammar) throws(GrammarError) -> Automaton {
+        var workDone = 0
         let inlined = try inline(g)
         var rules = inlined.rules
         let names = g.names
@@ -57,6 +60,7 @@ struct AutomatonBuilder {
         var ruleOf: [Int32] = []
         var ruleStart: [Int32] = []
         var pendingCalls: [[(rule: Int, ret: Int32)]] = []
+        var sharedKeys: [SharedStateKey?] = []
         var nfaTotal = 0
         for (ri, rule) in rules.enumerated() {
             var nfa = NFA()
@@ -66,18 +70,39 @@ struct AutomatonBuilder {
             nfa.final = end
             let base = Int32(accepting.count)
             ruleStart.append(base)
+            var leafRefs: [Int] = []
+            Self.collectRefs(rule, &leafRefs)
+            let leafHash: Int? = g.noInline.contains(order[ri]) && leafRefs.isEmpty && !Self.hasTokens(rule) ? rule.hashValue : nil
             var dfaIndex: [[Int32]: Int32] = [:]
             var queue: [[Int32]] = []
-            let startSet = nfa.closure([Int32(s0)])
+            var mark = [Int32](repeating: -1, count: nfa.eps.count)
+            var stamp: Int32 = 0
+            var work: [Int32] = []
+            func closure(_ states: [Int32]) -> [Int32] {
+                stamp += 1
+                var out: [Int32] = []
+                work.removeAll(keepingCapacity: true)
+                for x in states where mark[Int(x)] != stamp { mark[Int(x)] = stamp; work.append(x); out.append(x) }
+                while let x = work.popLast() {
+                    for t in nfa.eps[Int(x)] where mark[Int(t)] != stamp { mark[Int(t)] = stamp; work.append(t); out.append(t) }
+                }
+                out.sort()
+                return out
+            }
+            let startSet = closure([Int32(s0)])
             dfaIndex[startSet] = base; queue.append(startSet)
             var q = 0
             while q < queue.count {
                 let subset = queue[q]; q += 1
+                workDone += subset.count
+                if workDone > limits.maxWork {
+                    throw GrammarError("grammar too large: determinising it needs more than \(limits.maxWork) steps (rule \(names[order[ri]]))")
+                }
                 if accepting.count >= limits.maxDFAStates {
                     throw GrammarError("grammar too large: more than \(limits.maxDFAStates) automaton states (rule \(names[order[ri]]))")
                 }
                 func stateFor(_ targets: [Int32]) -> Int32 {
-                    let c = nfa.closure(targets)
+                    let c = closure(targets)
                     if let s = dfaIndex[c] { return s }
                     let s = base + Int32(queue.count)
                     dfaIndex[c] = s; queue.append(c)
@@ -112,6 +137,7 @@ struct AutomatonBuilder {
                 pendingCalls.append(callOrder.map { (rule: $0, ret: stateFor(callTargets[$0]!)) })
                 tokens.append(tokOrder.map { (Int32($0), stateFor(tokTargets[$0]!)) })
                 ruleOf.append(Int32(ri))
+                sharedKeys.append(leafHash.map { SharedStateKey(rule: $0, subset: subset) })
             }
         }
         calls = pendingCalls.map { $0.map { (ruleStart[$0.rule], $0.ret) } }
@@ -183,7 +209,7 @@ struct AutomatonBuilder {
         }
         _ = ruleOfState
         return Automaton(classOf: classOf, classCount: classCount, trans: trans, accepting: accepting, calls: calls,
-                         tokens: tokens, start: ruleStart[0], ruleOf: ruleOf)
+                         tokens: tokens, start: ruleStart[0], ruleOf: ruleOf, sharedKeys: sharedKeys)
     }
 
     // MARK: inlining
@@ -223,7 +249,7 @@ struct AutomatonBuilder {
         func subst(_ e: GrammarExpr) -> GrammarExpr {
             switch e {
             case .ref(let r):
-                if recursive[r] { return e }
+                if recursive[r] || g.noInline.contains(r) { return e }
                 let b = body(r)
                 return b.size <= limits.inlineSize ? b : e
             case .seq(let xs): return .seq(xs.map(subst))
@@ -235,6 +261,16 @@ struct AutomatonBuilder {
         }
         for r in 0..<n { out.rules[r] = body(r) }
         return out
+    }
+
+    static func hasTokens(_ e: GrammarExpr) -> Bool {
+        switch e {
+        case .token: return true
+        case .seq(let xs), .alt(let xs): return xs.contains(where: hasTokens)
+        case .rep(let x, _, _): return hasTokens(x)
+        case .members(let xs, _, let extra, let sep): return xs.contains(where: hasTokens) || extra.map(hasTokens) == true || hasTokens(sep)
+        default: return false
+        }
     }
 
     static func collectRefs(_ e: GrammarExpr, _ out: inout [Int]) {
@@ -321,28 +357,27 @@ struct NFA {
             eps[end].append(Int32(loop))
             return loop
         case .members(let items, let optional, let extra, let sep):
+            // c_i: an item must follow (start, or after a separator), candidates from i on;
+            // b_i: something was written, candidates from i on. Each item is built once.
             let n = items.count
-            let a = (0...n).map { _ in newState() }, b = (0...n).map { _ in newState() }
-            eps[s].append(Int32(a[0]))
+            let c = (0...n).map { _ in newState() }, b = (0...n).map { _ in newState() }
+            let end = newState()
+            eps[s].append(Int32(c[0]))
+            if optional.allSatisfy({ $0 }) { eps[s].append(Int32(end)) }
             for i in 0..<n {
-                let e1 = try build(items[i], from: a[i], setIndex: setIndex, limit: limit, map: map)
+                let e1 = try build(items[i], from: c[i], setIndex: setIndex, limit: limit, map: map)
                 eps[e1].append(Int32(b[i + 1]))
-                let e2 = try build(sep, from: b[i], setIndex: setIndex, limit: limit, map: map)
-                let e3 = try build(items[i], from: e2, setIndex: setIndex, limit: limit, map: map)
-                eps[e3].append(Int32(b[i + 1]))
-                if optional[i] { eps[a[i]].append(Int32(a[i + 1])); eps[b[i]].append(Int32(b[i + 1])) }
+                if optional[i] { eps[c[i]].append(Int32(c[i + 1])); eps[b[i]].append(Int32(b[i + 1])) }
             }
-            if let extra {
-                for i in 0...n {
-                    let e1 = try build(extra, from: a[i], setIndex: setIndex, limit: limit, map: map)
-                    eps[e1].append(Int32(b[i]))
-                    let e2 = try build(sep, from: b[i], setIndex: setIndex, limit: limit, map: map)
-                    let e3 = try build(extra, from: e2, setIndex: setIndex, limit: limit, map: map)
+            for i in 0...n {
+                let e2 = try build(sep, from: b[i], setIndex: setIndex, limit: limit, map: map)
+                eps[e2].append(Int32(c[i]))
+                if let extra {
+                    let e3 = try build(extra, from: c[i], setIndex: setIndex, limit: limit, map: map)
                     eps[e3].append(Int32(b[i]))
                 }
             }
-            let end = newState()
-            eps[a[n]].append(Int32(end)); eps[b[n]].append(Int32(end))
+            eps[b[n]].append(Int32(end))
             return end
         }
     }

@@ -11,6 +11,10 @@ public final class CompiledGrammar: Sendable {
     public let vocabulary: TokenVocabulary
     let automaton: Automaton
     private let cache = Mutex<[Int32: StateMask]>([:])
+    /// Whole masks of configurations that needed a walk with the real stack.
+    private let configCache = Mutex<[[[Int32]]: CachedMask]>([:])
+    /// Lexeme-state masks shared by all grammars of the process (keyed with the vocabulary).
+    private static let shared = Mutex<[SharedMaskKey: StateMask]>([:])
     /// Number of automaton states (a size measure for tests and logs).
     public var stateCount: Int { automaton.stateCount }
 
@@ -25,12 +29,62 @@ public final class CompiledGrammar: Sendable {
     /// The cached mask information of a state, computed on first use.
     func stateMask(_ s: Int32) -> StateMask {
         if let m = cache.withLock({ $0[s] }) { return m }
+        var sharedKey: SharedMaskKey?
+        if let k = automaton.sharedKeys[Int(s)] {
+            let key = SharedMaskKey(vocabulary: vocabulary.fingerprint, state: k)
+            sharedKey = key
+            if let m = Self.shared.withLock({ $0[key] }) {
+                cache.withLock { $0[s] = m }
+                return m
+            }
+        }
         let m = StateMask(automaton: automaton, vocabulary: vocabulary, state: s)
+        if let sharedKey {
+            Self.shared.withLock { c in
+                if c.count > 4_096 { c.removeAll() }
+                c[sharedKey] = m
+            }
+        }
         cache.withLock { c in
             if c.count > 20_000 { c.removeAll() }
             c[s] = m
         }
         return m
+    }
+}
+
+/// A whole mask remembered for a configuration.
+struct CachedMask: Sendable {
+    let dense: [UInt64]?
+    let sparse: [Int32]
+}
+
+struct SharedMaskKey: Hashable, Sendable {
+    var vocabulary: Int
+    var state: SharedStateKey
+}
+
+extension CompiledGrammar {
+    func cachedMask(_ stacks: [[Int32]]) -> CachedMask? { configCache.withLock { $0[stacks] } }
+
+    func storeMask(_ stacks: [[Int32]], _ out: UnsafeMutablePointer<UInt64>, words: Int) {
+        var count = 0
+        for i in 0..<words { count += out[i].nonzeroBitCount }
+        let entry: CachedMask
+        if count <= 256 {
+            var ids: [Int32] = []
+            for i in 0..<words where out[i] != 0 {
+                var x = out[i]
+                while x != 0 { ids.append(Int32(i * 64 + x.trailingZeroBitCount)); x &= x - 1 }
+            }
+            entry = CachedMask(dense: nil, sparse: ids)
+        } else {
+            entry = CachedMask(dense: Array(UnsafeBufferPointer(start: out, count: words)), sparse: [])
+        }
+        configCache.withLock { c in
+            if c.count >= 1_024 { c.removeAll() }
+            c[stacks] = entry
+        }
     }
 }
 

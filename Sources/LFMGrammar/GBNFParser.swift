@@ -153,7 +153,7 @@ struct GBNFParser {
                 if s[pos] == "]" { pos += 1; break }
                 let lo = try char()
                 var hi = lo
-                if pos + 1 < s.count && s[pos] == "-" && s[pos + 1] != "]" {
+                if pos + 1 < s.count && s[pos] == "-" && s[pos + 1] != "]" && s[pos + 1] != "\n" {
                     pos += 1
                     hi = try char()
                     if hi < lo { throw fail("character range is reversed") }

@@ -118,7 +118,7 @@ public indirect enum GrammarExpr: Hashable, Sendable {
         case .seq(let xs), .alt(let xs): return xs.reduce(1) { $0 + $1.size }
         case .rep(let e, let lo, let hi): return 1 + e.size * max(1, min(max(lo, hi ?? lo + 1), 1 << 20))
         case .members(let xs, _, let extra, let sep):
-            return 1 + xs.reduce(0) { $0 + 2 * $1.size + sep.size } + (extra.map { ($0.size + sep.size) * (xs.count + 1) } ?? 0)
+            return 1 + xs.reduce(0) { $0 + $1.size } + (sep.size + (extra?.size ?? 0)) * (xs.count + 1)
         }
     }
 }
@@ -132,6 +132,10 @@ public struct Grammar: Sendable, Hashable {
     public var names: [String]
     /// The start rule.
     public var start: Int
+    /// Rules kept as calls (never inlined). A called rule without calls of its own is a
+    /// "lexeme": its per-state masks are shared by every grammar of the process that has the
+    /// same rule (e.g. JSON strings), so they are computed once.
+    public var noInline: Set<Int> = []
 
     /// A grammar of the given rules.
     public init(rules: [GrammarExpr] = [], names: [String] = [], start: Int = 0) {

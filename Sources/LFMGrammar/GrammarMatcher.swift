@@ -110,6 +110,15 @@ public struct GrammarMatcher: Sendable {
         let c = current
         if c.terminated { return }
         if c.complete { for e in v.eosIDs { out[e >> 6] |= UInt64(1) << UInt64(e & 63) } }
+        let key = c.stacks + [[c.complete ? -1 : -2]]
+        if let hit = grammar.cachedMask(key) {
+            if let d = hit.dense {
+                d.withUnsafeBufferPointer { p in for i in 0..<v.maskWords { out[i] |= p[i] } }
+            } else {
+                for id in hit.sparse { out[Int(id) >> 6] |= UInt64(1) << UInt64(id & 63) }
+            }
+            return
+        }
         var walker: MaskWalker?
         for s in c.stacks {
             let sm = grammar.stateMask(s[s.count - 1])
@@ -123,6 +132,7 @@ public struct GrammarMatcher: Sendable {
                 w.expand(Int(node))
             }
         }
+        if walker != nil { grammar.storeMask(key, out, words: v.maskWords) }
     }
 
     /// Whether `token` is allowed next (same answer as the mask bit, without a full mask).

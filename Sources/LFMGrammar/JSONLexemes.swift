@@ -7,7 +7,7 @@ enum JSONLexemes {
     /// followed by up to 32 spaces or 8 tabs of indentation. Bounded, so a model cannot loop on it.
     static let ws: GrammarExpr = .optional(.alt([
         .literal(" "),
-        .seq([.alt([.literal("\n"), .literal("\r\n")]), .alt([.rep(.literal(" "), min: 0, max: 32), .rep(.literal("\t"), min: 1, max: 8)])]),
+        .seq([.alt([.literal("\n"), .literal("\r\n")]), .alt([.rep(.literal(" "), min: 0, max: 24), .rep(.literal("\t"), min: 1, max: 6)])]),
     ]))
 
     static let hexDigit = GrammarExpr.bytes(ByteSet(bytes: Array("0123456789abcdefABCDEF".utf8)))
@@ -42,6 +42,18 @@ enum JSONLexemes {
         return alts.count == 1 ? alts[0] : .alt(alts)
     }
 
+    /// `u` + hex of a non-ASCII character (surrogate pairs included).
+    static let nonASCIIUEscape = GrammarExpr.seq([.literal("u"), .alt([
+        digitRange(0x80, 0xD7FF, width: 4, base: 16), digitRange(0xE000, 0xFFFF, width: 4, base: 16),
+        .seq([digitRange(0xD800, 0xDBFF, width: 4, base: 16), .literal("\\u"), digitRange(0xDC00, 0xDFFF, width: 4, base: 16)]),
+    ])])
+    /// `u` + hex of a control character.
+    static let controlUEscape = GrammarExpr.seq([.literal("u"), digitRange(0, 0x1F, width: 4, base: 16)])
+
+    /// Escapes (after the backslash) allowed where no excluded key continues: short escapes,
+    /// and `\u` of non-ASCII or control characters.
+    static let otherEscape = GrammarExpr.alt([.bytes(ByteSet(bytes: Array("\"\\/bfnrt".utf8))), nonASCIIUEscape, controlUEscape])
+
     /// Any character of a JSON string.
     static let anyChar = char(.any)
 
@@ -61,10 +73,10 @@ enum JSONLexemes {
     }
 
     /// A JSON text equal to `v` (numbers compare by value for integral values: `1` and `1.0`).
-    static func literal(_ v: JSONValue) -> GrammarExpr {
+    static func literal(_ v: JSONValue, pythonic: Bool = false) -> GrammarExpr {
         switch v {
-        case .null: return .literal("null")
-        case .bool(let b): return .literal(b ? "true" : "false")
+        case .null: return .literal(pythonic ? "None" : "null")
+        case .bool(let b): return .literal(pythonic ? (b ? "True" : "False") : (b ? "true" : "false"))
         case .integer(let i): return integral(i)
         case .double(let d):
             if d == d.rounded(), abs(d) < 9e18 { return integral(Int64(d)) }
@@ -75,7 +87,7 @@ enum JSONLexemes {
             var items: [GrammarExpr] = [.literal("["), ws]
             for (i, x) in xs.enumerated() {
                 if i > 0 { items += [ws, .literal(","), ws] }
-                items.append(literal(x))
+                items.append(literal(x, pythonic: pythonic))
             }
             return .seq(items + [ws, .literal("]")])
         case .object(let o):
@@ -83,7 +95,7 @@ enum JSONLexemes {
             var items: [GrammarExpr] = [.literal("{"), ws]
             for (i, (k, x)) in o.enumerated() {
                 if i > 0 { items += [ws, .literal(","), ws] }
-                items += [literalString(k), ws, .literal(":"), ws, literal(x)]
+                items += [literalString(k), ws, .literal(":"), ws, literal(x, pythonic: pythonic)]
             }
             return .seq(items + [ws, .literal("}")])
         }
@@ -153,7 +165,10 @@ enum JSONLexemes {
 
     /// A JSON string whose value is none of `excluded` (character-level; escapes written
     /// instead of literal characters count as different characters).
-    static func stringExcluding(_ excluded: [String]) -> GrammarExpr {
+    /// `tail` matches the rest of a string after a character that left the excluded set
+    /// (any characters and the closing quote), `escapeTail` a backslash escape of a
+    /// non-ASCII or control character or a short escape, followed by that rest.
+    static func stringExcluding(_ excluded: [String], tail: GrammarExpr, escapeTail: GrammarExpr) -> GrammarExpr {
         final class Node { var word = false; var children: [(UInt32, Node)] = [] }
         let root = Node()
         for s in excluded {
@@ -169,11 +184,22 @@ enum JSONLexemes {
             var alts: [GrammarExpr] = []
             if !n.word { alts.append(.literal("\"")) }
             let childClass = UnicodeClass(n.children.map { $0.0...$0.0 })
-            var other: [GrammarExpr] = [UnicodeClass.any.subtracting(mustEscape).subtracting(childClass).utf8Expr]
-            other.append(.seq([.literal("\\"), .alt([.bytes(ByteSet(bytes: Array("\"\\/bfnrt".utf8))), .seq([.literal("u"), .rep(hexDigit, min: 4, max: 4)])])]))
-            alts.append(.seq([.alt(other), .star(anyChar), .literal("\"")]))
-            for (c, child) in n.children where !mustEscape.contains(c) {
-                alts.append(.seq([UnicodeClass(scalar: c).utf8Expr, rest(child)]))
+            // Any character that is not a child, in every spelling except \u escapes of
+            // printable ASCII (which JSON writers do not use).
+            alts.append(.seq([UnicodeClass.any.subtracting(mustEscape).subtracting(childClass).utf8Expr, tail]))
+            let escapedChild = n.children.contains { c in shortEscapes.contains { $0.0 == c.0 } || c.0 < 0x20 }
+            if !escapedChild {
+                alts.append(.seq([.literal("\\"), escapeTail]))
+            } else {
+                var shorts = ByteSet()
+                for (c, e) in shortEscapes where !childClass.contains(c) { shorts.insert(e.utf8.first!) }
+                var escapes: [GrammarExpr] = [nonASCIIUEscape]
+                if !shorts.isEmpty { escapes.append(.bytes(shorts)) }
+                if childClass.intersection(UnicodeClass([0...0x1F])).isEmpty { escapes.append(controlUEscape) }
+                alts.append(.seq([.literal("\\"), .alt(escapes), tail]))
+            }
+            for (c, child) in n.children {
+                alts.append(.seq([char(UnicodeClass(scalar: c)), rest(child)]))
             }
             return .alt(alts)
         }

@@ -38,7 +38,7 @@ extension JSONSchemaCompiler {
         if additional != .bool(false) {
             let value = try schema(additional, ptr + "/additionalProperties")
             if !(value == .nothing) {
-                let key = props.isEmpty ? JSONLexemes.anyString : JSONLexemes.stringExcluding(props.map(\.0))
+                let key = props.isEmpty ? GrammarExpr.ref(stringRule()) : JSONLexemes.stringExcluding(props.map(\.0), tail: .ref(lexeme("json_string_rest", .seq([.star(JSONLexemes.anyChar), .literal("\"")]))), escapeTail: .ref(lexeme("json_string_escape_rest", .seq([JSONLexemes.otherEscape, .star(JSONLexemes.anyChar), .literal("\"")]))))
                 extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
             }
         }

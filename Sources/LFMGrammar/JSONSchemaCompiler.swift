@@ -15,6 +15,11 @@ struct JSONSchemaCompiler {
     var anyRule: Int?
     var nesting = 0
     var totalSize = 0
+    /// Python literal spelling (`True`, `False`, `None`) for LFM2's pythonic tool calls.
+    var pythonic = false
+
+    var nullLiteral: GrammarExpr { .literal(pythonic ? "None" : "null") }
+    var boolLiteral: GrammarExpr { pythonic ? .alt([.literal("True"), .literal("False")]) : .alt([.literal("true"), .literal("false")]) }
 
     static let maxNesting = 64
     static let maxSize = 3_000_000
@@ -35,14 +40,14 @@ struct JSONSchemaCompiler {
         var c = JSONSchemaCompiler(root: true, strict: false)
         let value = c.anyValueRule()
         _ = value
-        let start = c.g.add("root", .seq([JSONLexemes.ws, c.anyObject(), JSONLexemes.ws]))
+        let start = c.g.add("root", .seq([c.anyObject(), JSONLexemes.ws]))
         c.g.start = start
         return c.g
     }
 
     mutating func compile() throws(GrammarError) -> Grammar {
         let body = try schema(root, "")
-        let start = g.add("root", .seq([JSONLexemes.ws, body, JSONLexemes.ws]))
+        let start = g.add("root", .seq([body, JSONLexemes.ws]))
         g.start = start
         return g
     }
@@ -58,17 +63,34 @@ struct JSONSchemaCompiler {
         let value = g.declare("json_value")
         anyRule = value
         let ws = JSONLexemes.ws
-        let member = GrammarExpr.seq([JSONLexemes.anyString, ws, .literal(":"), ws, .ref(value)])
+        let str = stringRule()
+        let member = GrammarExpr.seq([.ref(str), ws, .literal(":"), ws, .ref(value)])
         let object = GrammarExpr.seq([.literal("{"), ws, .optional(.seq([member, .star(.seq([ws, .literal(","), ws, member])), ws])), .literal("}")])
         let array = GrammarExpr.seq([.literal("["), ws, .optional(.seq([.ref(value), .star(.seq([ws, .literal(","), ws, .ref(value)])), ws])), .literal("]")])
         let obj = g.add("json_object", object), arr = g.add("json_array", array)
-        g.define(value, .alt([.ref(obj), .ref(arr), JSONLexemes.anyString, JSONLexemes.anyNumber, .literal("true"), .literal("false"), .literal("null")]))
+        g.define(value, .alt([.ref(obj), .ref(arr), .ref(str), JSONLexemes.anyNumber, boolLiteral, nullLiteral]))
         return value
     }
 
     mutating func anyObject() -> GrammarExpr {
         let v = anyValueRule()
-        return .ref(v + 1)
+        return .ref(g.names.firstIndex(of: "json_object") ?? v)
+    }
+
+    /// A named lexeme rule (created once, never inlined; masks shared across grammars).
+    mutating func lexeme(_ name: String, _ body: GrammarExpr) -> Int {
+        if let r = g.names.firstIndex(of: name) { return r }
+        let r = g.add(name, body)
+        g.noInline.insert(r)
+        return r
+    }
+
+    /// The shared rule of an unconstrained JSON string (a lexeme: masks shared across grammars).
+    mutating func stringRule() -> Int {
+        if let r = g.names.firstIndex(of: "json_string") { return r }
+        let r = g.add("json_string", JSONLexemes.anyString)
+        g.noInline.insert(r)
+        return r
     }
 
     // MARK: schemas
@@ -145,13 +167,14 @@ struct JSONSchemaCompiler {
             let key = o["enum"] != nil ? "enum" : "const"
             let ok = vs.filter { v in types.contains { SchemaMerger.valueHasType(v, $0) } }
             if ok.isEmpty { throw fail(key, ptr + "/" + key, "no value satisfies the schema") }
-            return .alt(ok.map(JSONLexemes.literal))
+            let py = pythonic
+            return .alt(ok.map { JSONLexemes.literal($0, pythonic: py) })
         }
         var alts: [GrammarExpr] = []
         for t in types {
             switch t {
-            case "null": alts.append(.literal("null"))
-            case "boolean": alts.append(.alt([.literal("true"), .literal("false")]))
+            case "null": alts.append(nullLiteral)
+            case "boolean": alts.append(boolLiteral)
             case "string": alts.append(try stringExpr(o, ptr))
             case "integer": alts.append(try NumberGrammar.expr(o, integer: true, ptr: ptr))
             case "number": alts.append(try NumberGrammar.expr(o, integer: false, ptr: ptr))
@@ -204,7 +227,7 @@ struct JSONSchemaCompiler {
         if maxLen ?? 0 > Self.maxRepetition || minLen > Self.maxRepetition {
             throw fail(maxLen ?? 0 > Self.maxRepetition ? "maxLength" : "minLength", ptr, "above the supported \(Self.maxRepetition)")
         }
-        if !hasLength { return JSONLexemes.anyString }
+        if !hasLength { return .ref(stringRule()) }
         var char = JSONLexemes.anyChar
         if (maxLen ?? minLen) > 64 {
             let r = charRule()
@@ -227,7 +250,8 @@ struct JSONSchemaCompiler {
     /// Regular expressions of the supported `format` values (RFC 3339 date/time, RFC 5322
     /// dot-atom email, RFC 4122 UUID, RFC 3986 absolute URI, dotted-quad IPv4).
     static let formats: [String: String] = {
-        let date = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        let leap = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+        let date = "([0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|" + leap + "-02-29)"
         let time = "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([zZ]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
         let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
         let atom = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -235,7 +259,7 @@ struct JSONSchemaCompiler {
             "date": date,
             "time": time,
             "date-time": date + "[Tt ]" + time,
-            "email": atom + "(\\." + atom + ")*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*",
+            "email": "(" + atom + "(\\." + atom + ")*|\"([^\"\\\\]|\\\\.)*\")@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[" + octet + "(\\." + octet + "){3}\\]|\\[IPv6:[0-9A-Fa-f:.]+\\])",
             "uuid": "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
             "uri": "[A-Za-z][A-Za-z0-9+.-]*:[^\\s\"<>\\\\^`{|}]*",
             "ipv4": octet + "\\." + octet + "\\." + octet + "\\." + octet,

@@ -56,6 +56,21 @@ final class MaskWalker {
     /// Reads every child byte of `node` from the top state (which can read bytes).
     func descend(_ node: Int) {
         let top = stack[depth - 1]
+        // Fast path: every byte below `node` keeps the (non-accepting, call-free) state where
+        // it is, so every token of the subtree is readable.
+        if flags[Int(top)] & (Automaton.hasCalls | Automaton.accepting) == 0 {
+            let loop = a.selfLoop + Int(top) * 4, sub = v.subtreeBytes + node * 4
+            if sub[0] & ~loop[0] == 0 && sub[1] & ~loop[1] == 0 && sub[2] & ~loop[2] == 0 && sub[3] & ~loop[3] == 0 {
+                var i = Int(v.tokenStart[node + 1])
+                let end = Int(v.tokenStart[Int(v.subtreeEnd[node])])
+                while i < end {
+                    let id = Int(v.tokenIDs[i])
+                    out[id >> 6] |= UInt64(1) << UInt64(id & 63)
+                    i += 1
+                }
+                return
+            }
+        }
         let row = trans + Int(top) * classCount
         var e = Int(v.edgeStart[node])
         let end = Int(v.edgeStart[node + 1])

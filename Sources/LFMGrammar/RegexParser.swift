@@ -69,7 +69,7 @@ struct RegexParser {
 
     mutating func parse() throws(GrammarError) -> RegexNode {
         let n = try parseAlt()
-        if pos < chars.count { throw fail("unexpected '\(chars[pos])'") }
+        if pos < chars.count { throw fail(chars[pos] == ")" ? "unbalanced )" : "unexpected '\(chars[pos])'") }
         return n
     }
 

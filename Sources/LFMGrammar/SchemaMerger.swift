@@ -34,6 +34,14 @@ struct SchemaMerger {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The positional item schemas and the schema of the items after them.
+    static func arrayForm(_ o: JSONObject) -> (prefix: [JSONValue], rest: JSONValue)? {
+        if let p = o["prefixItems"]?.arrayValue { return (p, o["items"] ?? true) }
+        if let ia = o["items"]?.arrayValue { return (ia, o["additionalItems"] ?? true) }
+        if let i = o["items"] { return ([], i) }
+        return nil
+    }
+
     static func valueHasType(_ v: JSONValue, _ t: String) -> Bool {
         switch (v, t) {
         case (.null, "null"), (.bool, "boolean"), (.string, "string"), (.array, "array"), (.object, "object"): return true
@@ -73,6 +81,26 @@ struct SchemaMerger {
         }
         var out = x
         func fail(_ k: String) -> GrammarError { GrammarError("schema keyword 'allOf' at \(ptr): cannot merge '\(k)'") }
+        // Array items: merge position by position (prefixItems / items arrays with their rest).
+        let arrayKeys: Set<String> = ["items", "prefixItems", "additionalItems"]
+        let fx = Self.arrayForm(x), fy = Self.arrayForm(y)
+        if let fx, let fy {
+            let n = max(fx.prefix.count, fy.prefix.count)
+            func at(_ f: (prefix: [JSONValue], rest: JSONValue), _ i: Int) -> JSONValue { i < f.prefix.count ? f.prefix[i] : f.rest }
+            let prefix: [JSONValue] = (0..<n).map { i in .object(["allOf": .array([at(fx, i), at(fy, i)])]) }
+            for k in arrayKeys { _ = out.removeValue(forKey: k) }
+            if !prefix.isEmpty { out["prefixItems"] = .array(prefix) }
+            out["items"] = .object(["allOf": .array([fx.rest, fy.rest])])
+            for k in arrayKeys { _ = y.removeValue(forKey: k) }
+        } else if let fy {
+            for k in arrayKeys { _ = y.removeValue(forKey: k) }
+            if !fy.prefix.isEmpty { out["prefixItems"] = .array(fy.prefix) }
+            out["items"] = fy.rest
+        } else if let fx {
+            for k in arrayKeys { _ = out.removeValue(forKey: k) }
+            if !fx.prefix.isEmpty { out["prefixItems"] = .array(fx.prefix) }
+            out["items"] = fx.rest
+        }
         let px = x["properties"]?.objectValue, py = y["properties"]?.objectValue
         for (k, vy) in y {
             guard let vx = x[k] else {
@@ -122,7 +150,7 @@ struct SchemaMerger {
             case "maximum", "exclusiveMaximum", "maxLength", "maxItems":
                 if vx.boolValue != nil || vy.boolValue != nil { throw fail(k) }
                 out[k] = (vx.doubleValue ?? 0) <= (vy.doubleValue ?? 0) ? vx : vy
-            case "additionalProperties", "items", "additionalItems", "not":
+            case "additionalProperties", "not":
                 out[k] = .object(["allOf": .array([vx, vy])])
             case "anyOf", "oneOf":
                 let ax = vx.arrayValue ?? [], ay = vy.arrayValue ?? []

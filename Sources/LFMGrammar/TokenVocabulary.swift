@@ -24,6 +24,11 @@ public final class TokenVocabulary: @unchecked Sendable {
     /// Tokens whose bytes end at node n: `tokenIDs[tokenStart[n] ..< tokenStart[n+1]]`.
     let tokenStart: UnsafeMutablePointer<Int32>
     let tokenIDs: UnsafeMutablePointer<Int32>
+    /// One past the last node of n's subtree (preorder), so its tokens are
+    /// `tokenIDs[tokenStart[n] ..< tokenStart[subtreeEnd[n]]]`.
+    let subtreeEnd: UnsafeMutablePointer<Int32>
+    /// The bytes on the edges below node n (4 words per node).
+    let subtreeBytes: UnsafeMutablePointer<UInt64>
 
     /// A vocabulary from the byte strings of every id.
     /// - Parameters:
@@ -81,6 +86,17 @@ public final class TokenVocabulary: @unchecked Sendable {
         acc = 0
         for n in 0..<parent.count { tokenStart[n] = acc; acc += tc[n] }
         tokenStart[parent.count] = acc
+        let subtreeEnd = UnsafeMutablePointer<Int32>.allocate(capacity: parent.count)
+        let subtreeBytes = UnsafeMutablePointer<UInt64>.allocate(capacity: parent.count * 4)
+        subtreeBytes.initialize(repeating: 0, count: parent.count * 4)
+        for n in 0..<parent.count { subtreeEnd[n] = Int32(n + 1) }
+        for n in stride(from: parent.count - 1, through: 1, by: -1) {
+            let p = Int(parent[n])
+            subtreeEnd[p] = max(subtreeEnd[p], subtreeEnd[n])
+            for w in 0..<4 { subtreeBytes[p * 4 + w] |= subtreeBytes[n * 4 + w] }
+            subtreeBytes[p * 4 + Int(byte[n] >> 6)] |= UInt64(1) << UInt64(byte[n] & 63)
+        }
+        self.subtreeEnd = subtreeEnd; self.subtreeBytes = subtreeBytes
         var h = Hasher()
         h.combine(size)
         h.combine(self.eosIDs)
@@ -92,7 +108,7 @@ public final class TokenVocabulary: @unchecked Sendable {
 
     deinit {
         edgeStart.deallocate(); edgeByte.deallocate(); edgeChild.deallocate()
-        tokenStart.deallocate(); tokenIDs.deallocate()
+        tokenStart.deallocate(); tokenIDs.deallocate(); subtreeEnd.deallocate(); subtreeBytes.deallocate()
     }
 
     /// A fingerprint of the vocabulary (part of the compiled-grammar cache key).
