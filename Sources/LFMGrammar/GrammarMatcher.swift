@@ -128,7 +128,7 @@ public struct GrammarMatcher: Sendable {
             walker = w
             for node in sm.pops {
                 w.load(s[0..<(s.count - 1)])
-                w.guardStacks.removeAll(keepingCapacity: true); w.guardBase = 0
+                w.epsilonSteps = 0
                 w.expand(Int(node))
             }
         }

@@ -16,8 +16,38 @@ final class MaskWalker {
     /// When true, a pop of the bottom frame records the trie node in ``pops``.
     var record = false
     var pops: [Int32] = []
-    var guardStacks: [[Int32]] = []
-    var guardBase = 0
+    /// Calls and returns taken since the last byte; bounds loops through nullable rules
+    /// (left recursion is refused at compile time, so only such loops can repeat).
+    var epsilonSteps = 0
+    static let maxEpsilonSteps = 48
+    /// Per state: whether it reads any plain string content (valid UTF-8 without `"`, `\\`,
+    /// controls) and returns to itself at every character boundary, never accepting or calling
+    /// in between. Subtrees of plain content are then accepted whole (``TokenVocabulary/plainBelow``).
+    var plainLoop: [Int32: Bool] = [:]
+
+    func isPlainLoop(_ t: Int32) -> Bool {
+        if let k = plainLoop[t] { return k }
+        var ok = flags[Int(t)] & (Automaton.hasCalls | Automaton.accepting) == 0
+        var seen = Set<Int64>()
+        var work: [(Int32, Int)] = [(t, 0)]
+        seen.insert(Int64(t) << 3)
+        outer: while ok, let (d, u) = work.popLast() {
+            for b in 0..<256 {
+                let nu = UTF8Walk.next(u, UInt8(b))
+                if nu < 0 { continue }
+                let nd = trans[Int(d) * classCount + Int(classOf[b])]
+                if nd < 0 { ok = false; break outer }
+                if nu == 0 {
+                    if nd != t { ok = false; break outer }
+                    continue
+                }
+                if flags[Int(nd)] & (Automaton.hasCalls | Automaton.accepting) != 0 { ok = false; break outer }
+                if seen.insert(Int64(nd) << 3 | Int64(nu)).inserted { work.append((nd, nu)) }
+            }
+        }
+        plainLoop[t] = ok
+        return ok
+    }
 
     init(_ a: Automaton, _ v: TokenVocabulary, out: UnsafeMutablePointer<UInt64>) {
         self.a = a; self.v = v
@@ -70,11 +100,21 @@ final class MaskWalker {
                 }
                 return
             }
+            if v.plainBelow[node] && isPlainLoop(top) {
+                var i = Int(v.tokenStart[node + 1])
+                let end = Int(v.tokenStart[Int(v.subtreeEnd[node])])
+                while i < end {
+                    let id = Int(v.tokenIDs[i])
+                    out[id >> 6] |= UInt64(1) << UInt64(id & 63)
+                    i += 1
+                }
+                return
+            }
         }
         let row = trans + Int(top) * classCount
         var e = Int(v.edgeStart[node])
         let end = Int(v.edgeStart[node + 1])
-        let savedBase = guardBase
+        let savedSteps = epsilonSteps
         while e < end {
             let t = row[Int(classOf[Int(v.edgeByte[e])])]
             if t >= 0 {
@@ -86,10 +126,9 @@ final class MaskWalker {
                     if f & (Automaton.hasCalls | Automaton.accepting) == 0 {
                         if f & Automaton.hasBytes != 0 { descend(child) }
                     } else {
-                        guardBase = guardStacks.count
+                        epsilonSteps = 0
                         expand(child)
-                        guardStacks.removeLast(guardStacks.count - guardBase)
-                        guardBase = savedBase
+                        epsilonSteps = savedSteps
                     }
                 }
             }
@@ -100,9 +139,9 @@ final class MaskWalker {
 
     /// The top state was just entered at `node`: follow its byte edges, calls and pops.
     func expand(_ node: Int) {
-        let cur = Array(UnsafeBufferPointer(start: stack, count: depth))
-        for i in guardBase..<guardStacks.count where guardStacks[i] == cur { return }
-        guardStacks.append(cur)
+        if epsilonSteps > Self.maxEpsilonSteps { return }
+        epsilonSteps += 1
+        defer { epsilonSteps -= 1 }
         let top = stack[depth - 1]
         let f = flags[Int(top)]
         if f & Automaton.hasBytes != 0 { descend(node) }

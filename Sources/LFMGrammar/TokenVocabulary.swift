@@ -27,6 +27,9 @@ public final class TokenVocabulary: @unchecked Sendable {
     /// One past the last node of n's subtree (preorder), so its tokens are
     /// `tokenIDs[tokenStart[n] ..< tokenStart[subtreeEnd[n]]]`.
     let subtreeEnd: UnsafeMutablePointer<Int32>
+    /// Whether every byte path below node n, read from a character boundary, is a prefix of
+    /// valid UTF-8 text without `"`, `\\` or control characters (plain JSON string content).
+    let plainBelow: [Bool]
     /// The bytes on the edges below node n (4 words per node).
     let subtreeBytes: UnsafeMutablePointer<UInt64>
 
@@ -97,6 +100,16 @@ public final class TokenVocabulary: @unchecked Sendable {
             subtreeBytes[p * 4 + Int(byte[n] >> 6)] |= UInt64(1) << UInt64(byte[n] & 63)
         }
         self.subtreeEnd = subtreeEnd; self.subtreeBytes = subtreeBytes
+        // okBelow[n * 8 + u]: every path below n is fine starting in UTF-8 state u.
+        var okBelow = [Bool](repeating: true, count: parent.count * 8)
+        for n in stride(from: parent.count - 1, through: 1, by: -1) {
+            let p = Int(parent[n])
+            for u in 0..<8 {
+                let next = UTF8Walk.next(u, byte[n])
+                if next < 0 || !okBelow[n * 8 + next] { okBelow[p * 8 + u] = false }
+            }
+        }
+        plainBelow = (0..<parent.count).map { okBelow[$0 * 8] }
         var h = Hasher()
         h.combine(size)
         h.combine(self.eosIDs)
@@ -113,4 +126,33 @@ public final class TokenVocabulary: @unchecked Sendable {
 
     /// A fingerprint of the vocabulary (part of the compiled-grammar cache key).
     public let fingerprint: Int
+}
+
+/// The UTF-8 structure as a small automaton (state 0: at a character boundary), with the
+/// ASCII characters JSON strings cannot hold literally (`"`, `\\`, controls) rejected.
+enum UTF8Walk {
+    /// The next state, or -1 when the byte cannot come next.
+    static func next(_ u: Int, _ b: UInt8) -> Int {
+        switch u {
+        case 0:
+            switch b {
+            case 0x20...0x7F: return b == 0x22 || b == 0x5C ? -1 : 0
+            case 0xC2...0xDF: return 1
+            case 0xE0: return 3
+            case 0xE1...0xEC, 0xEE...0xEF: return 2
+            case 0xED: return 4
+            case 0xF0: return 6
+            case 0xF1...0xF3: return 5
+            case 0xF4: return 7
+            default: return -1
+            }
+        case 1: return (0x80...0xBF).contains(b) ? 0 : -1
+        case 2: return (0x80...0xBF).contains(b) ? 1 : -1
+        case 3: return (0xA0...0xBF).contains(b) ? 1 : -1
+        case 4: return (0x80...0x9F).contains(b) ? 1 : -1
+        case 5: return (0x80...0xBF).contains(b) ? 2 : -1
+        case 6: return (0x90...0xBF).contains(b) ? 2 : -1
+        default: return (0x80...0x8F).contains(b) ? 2 : -1
+        }
+    }
 }
