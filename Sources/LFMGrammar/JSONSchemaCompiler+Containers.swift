@@ -65,6 +65,17 @@ extension JSONSchemaCompiler {
                 rest = i
             }
         }
+        if let c = o["contains"] {
+            guard prefix.isEmpty, o["maxItems"] == nil, (try count(o, "minItems", ptr) ?? 0) <= 1 else {
+                throw fail("contains", ptr + "/contains", "contains together with prefixItems, maxItems or minItems above 1 is not supported")
+            }
+            // Some element satisfies both items and contains; the others satisfy items.
+            let x = shared(try schema(rest, restPtr), "\(restPtr)")
+            let both = try schema(try SchemaMerger(root: root).merge(rest, c, ptr + "/contains"), ptr + "/contains")
+            if both == .nothing { return .nothing }
+            let sep = GrammarExpr.seq([ws, .literal(","), ws])
+            return .seq([.literal("["), ws, .star(.seq([x, sep])), both, .star(.seq([sep, x])), ws, .literal("]")])
+        }
         let minItems = try count(o, "minItems", ptr) ?? 0
         var maxItems = try count(o, "maxItems", ptr)
         if maxItems ?? 0 > Self.maxRepetition || minItems > Self.maxRepetition {

@@ -27,7 +27,7 @@ struct JSONSchemaCompiler {
 
     /// Keywords refused because they cannot be enforced while generating.
     static let unsupported: Set<String> = ["not", "if", "then", "else", "dependentSchemas", "dependencies", "dependentRequired",
-        "patternProperties", "propertyNames", "minProperties", "maxProperties", "contains", "minContains", "maxContains",
+        "patternProperties", "propertyNames", "minProperties", "maxProperties", "minContains", "maxContains",
         "unevaluatedProperties", "unevaluatedItems", "multipleOf", "$dynamicRef", "$recursiveRef"]
 
     init(root: JSONValue, strict: Bool) {
@@ -113,6 +113,16 @@ struct JSONSchemaCompiler {
         default: throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) must be an object or a boolean")
         }
         var o = s.objectValue!
+        // Without subschemas that could evaluate members, unevaluated* act like additional*.
+        let combinators = ["allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "if", "dependentSchemas", "patternProperties", "not", "contains"]
+        if !combinators.contains(where: { o[$0] != nil }) {
+            if let u = o.removeValue(forKey: "unevaluatedProperties"), o["additionalProperties"] == nil { o["additionalProperties"] = u }
+            if let u = o.removeValue(forKey: "unevaluatedItems") {
+                if o["prefixItems"] != nil { if o["items"] == nil { o["items"] = u } }
+                else if o["items"]?.arrayValue != nil { if o["additionalItems"] == nil { o["additionalItems"] = u } }
+                else if o["items"] == nil { o["items"] = u }
+            }
+        }
         for k in o.keys where Self.unsupported.contains(k) {
             if k == "if" && o["then"] == nil && o["else"] == nil { continue }
             if k == "then" || k == "else", o["if"] == nil { continue }

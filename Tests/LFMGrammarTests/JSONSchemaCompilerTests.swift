@@ -153,3 +153,24 @@ import Testing
         #expect(message(#"{"type":"string","maxLength":100000000}"#)?.contains("maxLength") == true)
     }
 }
+
+@Suite struct JSONSchemaApplicatorTests {
+    @Test func containsNeedsOneMatchingElement() throws {
+        let s = schema(#"{"type":"array","items":{"type":"integer"},"contains":{"minimum":5}}"#)
+        #expect(try accepts(s, "[1, 7, 2]"))
+        #expect(try accepts(s, "[5]"))
+        #expect(try !accepts(s, "[1, 2]"))
+        #expect(try !accepts(s, "[]"))
+        #expect(try !accepts(s, #"[7, "a"]"#))
+    }
+
+    @Test func unevaluatedWithoutApplicatorsActsAsAdditional() throws {
+        let p = schema(#"{"type":"object","properties":{"a":{"type":"integer"}},"unevaluatedProperties":false}"#)
+        #expect(try accepts(p, #"{"a":1}"#))
+        #expect(try !accepts(p, #"{"a":1,"b":2}"#))
+        let i = schema(#"{"prefixItems":[{"type":"string"}],"unevaluatedItems":false}"#)
+        #expect(try accepts(i, #"["x"]"#))
+        #expect(try !accepts(i, #"["x", 1]"#))
+        #expect(throws: GrammarError.self) { try accepts(schema(#"{"allOf":[{"type":"object"}],"unevaluatedProperties":false}"#), "{}") }
+    }
+}
