@@ -8,7 +8,7 @@ extension JSONSchemaCompiler {
     }
 
     mutating func objectExpr(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> GrammarExpr {
-        let ws = JSONLexemes.ws
+        let ws = wsRef()
         var props: [(String, JSONValue)] = []
         if let p = o["properties"] {
             guard let po = p.objectValue else { throw fail("properties", ptr + "/properties", "must be an object") }
@@ -48,7 +48,7 @@ extension JSONSchemaCompiler {
     }
 
     mutating func arrayExpr(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> GrammarExpr {
-        let ws = JSONLexemes.ws
+        let ws = wsRef()
         var prefix: [JSONValue] = []
         var rest: JSONValue = true
         var restPtr = ptr + "/items"

@@ -40,14 +40,14 @@ struct JSONSchemaCompiler {
         var c = JSONSchemaCompiler(root: true, strict: false)
         let value = c.anyValueRule()
         _ = value
-        let start = c.g.add("root", .seq([c.anyObject(), JSONLexemes.ws]))
+        let start = c.g.add("root", .seq([c.anyObject(), c.wsRef()]))
         c.g.start = start
         return c.g
     }
 
     mutating func compile() throws(GrammarError) -> Grammar {
         let body = try schema(root, "")
-        let start = g.add("root", .seq([body, JSONLexemes.ws]))
+        let start = g.add("root", .seq([body, wsRef()]))
         g.start = start
         return g
     }
@@ -62,7 +62,7 @@ struct JSONSchemaCompiler {
         if let r = anyRule { return r }
         let value = g.declare("json_value")
         anyRule = value
-        let ws = JSONLexemes.ws
+        let ws = wsRef()
         let str = stringRule()
         let member = GrammarExpr.seq([.ref(str), ws, .literal(":"), ws, .ref(value)])
         let object = GrammarExpr.seq([.literal("{"), ws, .optional(.seq([member, .star(.seq([ws, .literal(","), ws, member])), ws])), .literal("}")])
@@ -76,6 +76,10 @@ struct JSONSchemaCompiler {
         let v = anyValueRule()
         return .ref(g.names.firstIndex(of: "json_object") ?? v)
     }
+
+    /// Bounded whitespace as a shared lexeme rule (one call edge per position instead of the
+    /// indentation counter's states; its masks are computed once per process).
+    mutating func wsRef() -> GrammarExpr { .ref(lexeme("ws", JSONLexemes.ws)) }
 
     /// A named lexeme rule (created once, never inlined; masks shared across grammars).
     mutating func lexeme(_ name: String, _ body: GrammarExpr) -> Int {
