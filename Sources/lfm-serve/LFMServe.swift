@@ -8,7 +8,7 @@ struct LFMServe: ParsableCommand {
         commandName: "lfm-serve",
         abstract: "Serve and run Liquid AI LFM2 / LFM2.5 models on the CPU.",
         version: LFMServeVersion.string,
-        subcommands: [Serve.self, Complete.self, Tokenize.self, Render.self, Bench.self, Download.self],
+        subcommands: [Serve.self, Complete.self, Tokenize.self, Render.self, Bench.self, Download.self, GrammarCheck.self],
         defaultSubcommand: Serve.self)
 
     /// `lfm-serve --help` shows the server's flags (the default command) and then the other

@@ -1,0 +1,123 @@
+/// The compiled form of a ``Grammar``: every rule as a deterministic automaton over byte
+/// classes, special tokens and rule calls, numbered in one global state space. A matcher
+/// runs it as a pushdown automaton (a stack of states; a call pushes the callee's start
+/// state, an accepting state may pop).
+final class Automaton: @unchecked Sendable {
+    /// Number of states.
+    let stateCount: Int
+    /// Number of byte classes.
+    let classCount: Int
+    /// Byte → class.
+    let classOf: UnsafeMutablePointer<UInt8>
+    /// `trans[state * classCount + class]` = next state or -1.
+    let trans: UnsafeMutablePointer<Int32>
+    /// Bit 0: accepting; bit 1: has a byte edge; bit 2: has a call; bit 3: has a token edge.
+    let flags: UnsafeMutablePointer<UInt8>
+    /// Call edges of state s: `callEdges[callStart[s] ..< callStart[s+1]]` = (callee start, return state).
+    let callStart: [Int32]
+    let callEdges: [(callee: Int32, ret: Int32)]
+    /// Token edges of state s: `tokenEdges[tokenStart[s] ..< tokenStart[s+1]]`.
+    let tokenStart: [Int32]
+    let tokenEdges: [(token: Int32, target: Int32)]
+    /// Bytes that lead from each state back to itself (4 words per state).
+    let selfLoop: UnsafeMutablePointer<UInt64>
+    /// The start state of the start rule.
+    let start: Int32
+    /// Rule of each state (for diagnostics).
+    let ruleOf: [Int32]
+    /// For states of lexeme rules (``Grammar/noInline`` rules without calls or tokens): a key
+    /// that identifies the state across grammars (rule content + NFA subset).
+    let sharedKeys: [SharedStateKey?]
+
+    static let accepting: UInt8 = 1, hasBytes: UInt8 = 2, hasCalls: UInt8 = 4, hasTokens: UInt8 = 8
+
+    init(classOf: [UInt8], classCount: Int, trans: [Int32], accepting: [Bool], calls: [[(Int32, Int32)]],
+         tokens: [[(Int32, Int32)]], start: Int32, ruleOf: [Int32], sharedKeys: [SharedStateKey?]) {
+        self.sharedKeys = sharedKeys
+        stateCount = accepting.count
+        self.classCount = classCount
+        self.classOf = .allocate(capacity: 256)
+        self.classOf.initialize(from: classOf, count: 256)
+        self.trans = .allocate(capacity: max(1, trans.count))
+        self.trans.initialize(from: trans, count: trans.count)
+        flags = .allocate(capacity: max(1, stateCount))
+        selfLoop = .allocate(capacity: max(4, stateCount * 4))
+        selfLoop.initialize(repeating: 0, count: max(4, stateCount * 4))
+        var classBytes = [UInt64](repeating: 0, count: classCount * 4)
+        for b in 0..<256 { classBytes[Int(classOf[b]) * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63) }
+        for s in 0..<stateCount {
+            for c in 0..<classCount where trans[s * classCount + c] == Int32(s) {
+                for w in 0..<4 { selfLoop[s * 4 + w] |= classBytes[c * 4 + w] }
+            }
+        }
+        var cs: [Int32] = [0], ce: [(callee: Int32, ret: Int32)] = []
+        var ts: [Int32] = [0], te: [(token: Int32, target: Int32)] = []
+        for s in 0..<stateCount {
+            var f: UInt8 = accepting[s] ? Self.accepting : 0
+            for c in 0..<classCount where trans[s * classCount + c] >= 0 { f |= Self.hasBytes; break }
+            if !calls[s].isEmpty { f |= Self.hasCalls }
+            if !tokens[s].isEmpty { f |= Self.hasTokens }
+            flags[s] = f
+            ce.append(contentsOf: calls[s].map { (callee: $0.0, ret: $0.1) }); cs.append(Int32(ce.count))
+            te.append(contentsOf: tokens[s].map { (token: $0.0, target: $0.1) }); ts.append(Int32(te.count))
+        }
+        callStart = cs; callEdges = ce; tokenStart = ts; tokenEdges = te
+        self.start = start
+        self.ruleOf = ruleOf
+    }
+
+    deinit {
+        classOf.deallocate()
+        trans.deallocate()
+        flags.deallocate()
+        selfLoop.deallocate()
+    }
+
+    @inline(__always) func step(_ s: Int32, _ byte: UInt8) -> Int32 {
+        trans[Int(s) * classCount + Int(classOf[Int(byte)])]
+    }
+
+    /// Expands a stack whose top state was just entered into the stacks whose top can read a
+    /// byte or a token (calls pushed, accepting tops popped); `complete` is set when a pop
+    /// empties the stack (the input may end here).
+    func expand(_ stack: [Int32], into out: inout [[Int32]], complete: inout Bool) {
+        var work = stack
+        var guardList: [[Int32]] = []
+        expandRec(&work, &out, &complete, &guardList)
+    }
+
+    private func expandRec(_ st: inout [Int32], _ out: inout [[Int32]], _ complete: inout Bool, _ seen: inout [[Int32]]) {
+        let top = st[st.count - 1]
+        let depth = st.count
+        if seen.contains(st) { return }
+        seen.append(st)
+        defer { seen.removeLast() }
+        let f = flags[Int(top)]
+        if f & (Self.hasBytes | Self.hasTokens) != 0, !out.contains(st) { out.append(st) }
+        if f & Self.hasCalls != 0 {
+            for i in Int(callStart[Int(top)])..<Int(callStart[Int(top) + 1]) {
+                let e = callEdges[i]
+                st[depth - 1] = e.ret
+                st.append(e.callee)
+                expandRec(&st, &out, &complete, &seen)
+                st.removeLast()
+                st[depth - 1] = top
+            }
+        }
+        if f & Self.accepting != 0 {
+            if depth == 1 {
+                complete = true
+            } else {
+                st.removeLast()
+                expandRec(&st, &out, &complete, &seen)
+                st.append(top)
+            }
+        }
+    }
+}
+
+/// Identifies a state of a lexeme rule independently of the grammar it is in.
+struct SharedStateKey: Hashable, Sendable {
+    var rule: Int
+    var subset: [Int32]
+}

@@ -1,0 +1,149 @@
+import OrderedJSON
+
+extension JSONSchemaCompiler {
+    /// Large member/item expressions become rules of their own so they are not copied.
+    mutating func shared(_ e: GrammarExpr, _ name: String) -> GrammarExpr {
+        if e.size <= 400 { return e }
+        return .ref(g.add(name, e))
+    }
+
+    mutating func objectExpr(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        let ws = wsRef()
+        var props: [(String, JSONValue)] = []
+        if let p = o["properties"] {
+            guard let po = p.objectValue else { throw fail("properties", ptr + "/properties", "must be an object") }
+            for (k, v) in po { props.append((k, v)) }
+        }
+        var required = Set<String>()
+        if let r = o["required"] {
+            guard let ra = r.arrayValue else { throw fail("required", ptr + "/required", "must be an array of strings") }
+            for x in ra { guard let s = x.stringValue else { throw fail("required", ptr + "/required", "must be an array of strings") }; required.insert(s) }
+        }
+        let additional: JSONValue = o["additionalProperties"] ?? (strict ? false : true)
+        for name in (o["required"]?.arrayValue ?? []).compactMap(\.stringValue) where !props.contains(where: { $0.0 == name }) {
+            props.append((name, additional))
+        }
+        var items: [GrammarExpr] = [], optional: [Bool] = []
+        for (k, v) in props {
+            let valuePtr = ptr + "/properties/" + Self.escapePointer(k)
+            let value = try schema(v, valuePtr)
+            if case .alt(let xs) = value, xs.isEmpty {
+                if required.contains(k) { throw fail("required", ptr + "/required", "required property '\(k)' cannot have any value") }
+                continue
+            }
+            items.append(shared(.seq([JSONLexemes.literalString(k), ws, .literal(":"), ws, value]), "\(ptr)/properties/\(k)"))
+            optional.append(!required.contains(k))
+        }
+        var extra: GrammarExpr?
+        if additional != .bool(false) {
+            let value = try schema(additional, ptr + "/additionalProperties")
+            if !(value == .nothing) {
+                let key = props.isEmpty ? GrammarExpr.ref(stringRule()) : JSONLexemes.stringExcluding(props.map(\.0), tail: .ref(lexeme("json_string_rest", .seq([.star(JSONLexemes.anyChar), .literal("\"")]))), escapeTail: .ref(lexeme("json_string_escape_rest", .seq([JSONLexemes.otherEscape, .star(JSONLexemes.anyChar), .literal("\"")]))))
+                extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
+            }
+        }
+        if items.isEmpty && extra == nil { return .seq([.literal("{"), ws, .literal("}")]) }
+        let body = GrammarExpr.members(items, optional: optional, extra: extra, separator: .seq([ws, .literal(","), ws]))
+        return .seq([.literal("{"), ws, body, ws, .literal("}")])
+    }
+
+    mutating func arrayExpr(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        let ws = wsRef()
+        var prefix: [JSONValue] = []
+        var rest: JSONValue = true
+        var restPtr = ptr + "/items"
+        if let p = o["prefixItems"] {
+            guard let pa = p.arrayValue else { throw fail("prefixItems", ptr + "/prefixItems", "must be an array") }
+            prefix = pa
+            if let i = o["items"] { rest = i }
+        } else if let i = o["items"] {
+            if let ia = i.arrayValue {
+                prefix = ia
+                rest = o["additionalItems"] ?? true
+                restPtr = ptr + "/additionalItems"
+            } else {
+                rest = i
+            }
+        }
+        if let c = o["contains"] {
+            guard prefix.isEmpty, o["maxItems"] == nil, (try count(o, "minItems", ptr) ?? 0) <= 1 else {
+                throw fail("contains", ptr + "/contains", "contains together with prefixItems, maxItems or minItems above 1 is not supported")
+            }
+            // Some element satisfies both items and contains; the others satisfy items.
+            let x = shared(try schema(rest, restPtr), "\(restPtr)")
+            let both = try schema(try SchemaMerger(root: root).merge(rest, c, ptr + "/contains"), ptr + "/contains")
+            if both == .nothing { return .nothing }
+            let sep = GrammarExpr.seq([ws, .literal(","), ws])
+            return .seq([.literal("["), ws, .star(.seq([x, sep])), both, .star(.seq([sep, x])), ws, .literal("]")])
+        }
+        let minItems = try count(o, "minItems", ptr) ?? 0
+        var maxItems = try count(o, "maxItems", ptr)
+        if maxItems ?? 0 > Self.maxRepetition || minItems > Self.maxRepetition {
+            throw fail(minItems > Self.maxRepetition ? "minItems" : "maxItems", ptr, "above the supported \(Self.maxRepetition)")
+        }
+        var prefixExprs: [GrammarExpr] = []
+        for (i, p) in prefix.enumerated() {
+            let e = try schema(p, ptr + (o["prefixItems"] != nil ? "/prefixItems/\(i)" : "/items/\(i)"))
+            if e == .nothing { maxItems = min(maxItems ?? i, i); break }
+            prefixExprs.append(e)
+        }
+        var restExpr = try schema(rest, restPtr)
+        if restExpr == .nothing { maxItems = min(maxItems ?? prefixExprs.count, prefixExprs.count) }
+        if let m = maxItems, m < minItems { return .nothing }
+        if let m = maxItems, m <= prefixExprs.count { prefixExprs = Array(prefixExprs.prefix(m)) }
+        let sep = GrammarExpr.seq([ws, .literal(","), ws])
+        let lp = prefixExprs.count
+        let restCount = maxItems.map { $0 - lp } ?? nil
+        if (restCount ?? 2) > 1 && (restExpr.size > 200 || (restCount ?? 0) * restExpr.size > 20_000) {
+            restExpr = .ref(g.add("\(restPtr)", restExpr))
+        }
+        // Elements from position `pos` on, each preceded by a separator.
+        func tail(_ pos: Int) -> GrammarExpr {
+            if pos >= lp {
+                if restCount == 0 || maxItems.map({ pos >= $0 }) == true { return .empty }
+                return .rep(.seq([sep, restExpr]), min: max(0, minItems - pos), max: maxItems.map { $0 - pos })
+            }
+            let e = GrammarExpr.seq([sep, prefixExprs[pos], tail(pos + 1)])
+            return pos >= minItems ? .optional(e) : e
+        }
+        var first: GrammarExpr
+        if lp > 0 {
+            first = .seq([prefixExprs[0], tail(1)])
+        } else if maxItems == 0 {
+            first = .nothing
+        } else {
+            first = .seq([restExpr, tail(1)])
+        }
+        if minItems == 0 { first = .optional(first) }
+        return .seq([.literal("["), ws, first, ws, .literal("]")])
+    }
+
+    static func escapePointer(_ s: String) -> String {
+        s.replacingOccurrencesOf("~", "~0").replacingOccurrencesOf("/", "~1")
+    }
+}
+
+extension String {
+    func replacingOccurrencesOf(_ a: String, _ b: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.range(of: a) {
+            out += rest[..<r.lowerBound] + b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
+
+extension Substring {
+    func range(of needle: String) -> Range<Substring.Index>? {
+        let n = Array(needle.utf8)
+        guard !n.isEmpty else { return nil }
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].utf8.starts(with: n) { return i..<utf8.index(i, offsetBy: n.count) }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

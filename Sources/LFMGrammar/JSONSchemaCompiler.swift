@@ -1,0 +1,282 @@
+import OrderedJSON
+
+/// Translates a JSON Schema into a ``Grammar`` for its JSON texts.
+///
+/// Objects list their properties in schema order (optional ones may be left out; other keys,
+/// when allowed, may appear anywhere); whitespace is bounded (``JSONLexemes/ws``). Keywords that
+/// cannot be enforced while generating text (`not`, `if`, `patternProperties`, …) are refused
+/// with an error naming the keyword and its JSON pointer; `uniqueItems`, `oneOf`'s exclusivity
+/// and annotations are not enforced (documented in docs/architecture.md).
+struct JSONSchemaCompiler {
+    let root: JSONValue
+    let strict: Bool
+    var g = Grammar()
+    var refRules: [String: Int] = [:]
+    var anyRule: Int?
+    var nesting = 0
+    var totalSize = 0
+    /// Python literal spelling (`True`, `False`, `None`) for LFM2's pythonic tool calls.
+    var pythonic = false
+
+    var nullLiteral: GrammarExpr { .literal(pythonic ? "None" : "null") }
+    var boolLiteral: GrammarExpr { pythonic ? .alt([.literal("True"), .literal("False")]) : .alt([.literal("true"), .literal("false")]) }
+
+    static let maxNesting = 64
+    static let maxSize = 3_000_000
+    static let maxRepetition = 10_000
+
+    /// Keywords refused because they cannot be enforced while generating.
+    static let unsupported: Set<String> = ["not", "if", "then", "else", "dependentSchemas", "dependencies", "dependentRequired",
+        "patternProperties", "propertyNames", "minProperties", "maxProperties", "minContains", "maxContains",
+        "unevaluatedProperties", "unevaluatedItems", "multipleOf", "$dynamicRef", "$recursiveRef"]
+
+    init(root: JSONValue, strict: Bool) {
+        self.root = root
+        self.strict = strict
+    }
+
+    /// A grammar for any JSON object (JSON mode).
+    static func jsonObjectGrammar() -> Grammar {
+        var c = JSONSchemaCompiler(root: true, strict: false)
+        let value = c.anyValueRule()
+        _ = value
+        let start = c.g.add("root", .seq([c.anyObject(), c.wsRef()]))
+        c.g.start = start
+        return c.g
+    }
+
+    mutating func compile() throws(GrammarError) -> Grammar {
+        let body = try schema(root, "")
+        let start = g.add("root", .seq([body, wsRef()]))
+        g.start = start
+        return g
+    }
+
+    func fail(_ keyword: String, _ ptr: String, _ why: String) -> GrammarError {
+        GrammarError("schema keyword '\(keyword)' at \(ptr.isEmpty ? "/" : ptr): \(why)")
+    }
+
+    // MARK: any JSON value
+
+    mutating func anyValueRule() -> Int {
+        if let r = anyRule { return r }
+        let value = g.declare("json_value")
+        anyRule = value
+        let ws = wsRef()
+        let str = stringRule()
+        let member = GrammarExpr.seq([.ref(str), ws, .literal(":"), ws, .ref(value)])
+        let object = GrammarExpr.seq([.literal("{"), ws, .optional(.seq([member, .star(.seq([ws, .literal(","), ws, member])), ws])), .literal("}")])
+        let array = GrammarExpr.seq([.literal("["), ws, .optional(.seq([.ref(value), .star(.seq([ws, .literal(","), ws, .ref(value)])), ws])), .literal("]")])
+        let obj = g.add("json_object", object), arr = g.add("json_array", array)
+        g.define(value, .alt([.ref(obj), .ref(arr), .ref(str), JSONLexemes.anyNumber, boolLiteral, nullLiteral]))
+        return value
+    }
+
+    mutating func anyObject() -> GrammarExpr {
+        let v = anyValueRule()
+        return .ref(g.names.firstIndex(of: "json_object") ?? v)
+    }
+
+    /// Bounded whitespace as a shared lexeme rule (one call edge per position instead of the
+    /// indentation counter's states; its masks are computed once per process).
+    mutating func wsRef() -> GrammarExpr { .ref(lexeme("ws", JSONLexemes.ws)) }
+
+    /// A named lexeme rule (created once, never inlined; masks shared across grammars).
+    mutating func lexeme(_ name: String, _ body: GrammarExpr) -> Int {
+        if let r = g.names.firstIndex(of: name) { return r }
+        let r = g.add(name, body)
+        g.noInline.insert(r)
+        return r
+    }
+
+    /// The shared rule of an unconstrained JSON string (a lexeme: masks shared across grammars).
+    mutating func stringRule() -> Int {
+        if let r = g.names.firstIndex(of: "json_string") { return r }
+        let r = g.add("json_string", JSONLexemes.anyString)
+        g.noInline.insert(r)
+        return r
+    }
+
+    // MARK: schemas
+
+    mutating func schema(_ s: JSONValue, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        nesting += 1
+        defer { nesting -= 1 }
+        if nesting > Self.maxNesting { throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) nests deeper than \(Self.maxNesting) levels") }
+        let e = try schemaBody(s, ptr)
+        totalSize += e.size
+        if totalSize > Self.maxSize { throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) is too large to compile (grammar above \(Self.maxSize) nodes)") }
+        return e
+    }
+
+    mutating func schemaBody(_ s: JSONValue, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        switch s {
+        case .bool(true): return .ref(anyValueRule())
+        case .bool(false): return .nothing
+        case .object: break
+        default: throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) must be an object or a boolean")
+        }
+        var o = s.objectValue!
+        // Without subschemas that could evaluate members, unevaluated* act like additional*.
+        let combinators = ["allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "if", "dependentSchemas", "patternProperties", "not", "contains"]
+        if !combinators.contains(where: { o[$0] != nil }) {
+            if let u = o.removeValue(forKey: "unevaluatedProperties"), o["additionalProperties"] == nil { o["additionalProperties"] = u }
+            if let u = o.removeValue(forKey: "unevaluatedItems") {
+                if o["prefixItems"] != nil { if o["items"] == nil { o["items"] = u } }
+                else if o["items"]?.arrayValue != nil { if o["additionalItems"] == nil { o["additionalItems"] = u } }
+                else if o["items"] == nil { o["items"] = u }
+            }
+        }
+        for k in o.keys where Self.unsupported.contains(k) {
+            if k == "if" && o["then"] == nil && o["else"] == nil { continue }
+            if k == "then" || k == "else", o["if"] == nil { continue }
+            if (k == "minProperties" && o[k]?.intValue == 0) || (k == "dependencies" || k == "dependentRequired" || k == "dependentSchemas" || k == "patternProperties") && o[k]?.objectValue?.isEmpty == true { continue }
+            throw fail(k, ptr + "/" + k, "not supported for constrained decoding")
+        }
+        if let ref = o["$ref"] {
+            guard let r = ref.stringValue else { throw fail("$ref", ptr + "/$ref", "must be a string") }
+            let siblings = o.keys.filter { !Self.annotations.contains($0) && $0 != "$ref" && $0 != "$defs" && $0 != "definitions" }
+            if siblings.isEmpty { return try refExpr(r, ptr + "/$ref") }
+            _ = o.removeValue(forKey: "$ref")
+            o["allOf"] = .array([.object(["$ref": .string(r)])] + (o["allOf"]?.arrayValue ?? []))
+        }
+        if let all = o["allOf"] {
+            guard let parts = all.arrayValue else { throw fail("allOf", ptr + "/allOf", "must be an array") }
+            _ = o.removeValue(forKey: "allOf")
+            var merged = JSONValue.object(o)
+            for (i, p) in parts.enumerated() {
+                merged = try SchemaMerger(root: root).merge(merged, p, ptr + "/allOf/\(i)")
+            }
+            return try schema(merged, ptr)
+        }
+        for key in ["anyOf", "oneOf"] {
+            guard let any = o[key] else { continue }
+            guard let parts = any.arrayValue, !parts.isEmpty else { throw fail(key, ptr + "/" + key, "must be a non-empty array") }
+            _ = o.removeValue(forKey: key)
+            let rest = JSONValue.object(o)
+            let hasSiblings = o.keys.contains { !Self.annotations.contains($0) && $0 != "$defs" && $0 != "definitions" }
+            var alts: [GrammarExpr] = []
+            for (i, p) in parts.enumerated() {
+                let branch = hasSiblings ? try SchemaMerger(root: root).merge(rest, p, ptr + "/\(key)/\(i)") : p
+                alts.append(try schema(branch, hasSiblings ? ptr : ptr + "/\(key)/\(i)"))
+            }
+            return .alt(alts)
+        }
+        var types: [String]
+        switch o["type"] {
+        case nil: types = ["null", "boolean", "object", "array", "number", "string"]
+        case .string(let t)?: types = [t]
+        case .array(let ts)?:
+            types = []
+            for t in ts { guard let t = t.stringValue else { throw fail("type", ptr + "/type", "must list type names") }; types.append(t) }
+        default: throw fail("type", ptr + "/type", "must be a string or an array of strings")
+        }
+        for t in types where !["null", "boolean", "object", "array", "number", "string", "integer"].contains(t) {
+            throw fail("type", ptr + "/type", "unknown type '\(t)'")
+        }
+        if o["nullable"]?.boolValue == true && !types.contains("null") { types.append("null") }
+        if types.contains("number") { types.removeAll { $0 == "integer" } }
+        if let values = o["enum"] ?? o["const"].map({ .array([$0]) }) {
+            guard let vs = values.arrayValue else { throw fail("enum", ptr + "/enum", "must be an array") }
+            let key = o["enum"] != nil ? "enum" : "const"
+            let ok = vs.filter { v in types.contains { SchemaMerger.valueHasType(v, $0) } }
+            if ok.isEmpty { throw fail(key, ptr + "/" + key, "no value satisfies the schema") }
+            let py = pythonic
+            return .alt(ok.map { JSONLexemes.literal($0, pythonic: py) })
+        }
+        var alts: [GrammarExpr] = []
+        for t in types {
+            switch t {
+            case "null": alts.append(nullLiteral)
+            case "boolean": alts.append(boolLiteral)
+            case "string": alts.append(try stringExpr(o, ptr))
+            case "integer": alts.append(try NumberGrammar.expr(o, integer: true, ptr: ptr))
+            case "number": alts.append(try NumberGrammar.expr(o, integer: false, ptr: ptr))
+            case "object": alts.append(try objectExpr(o, ptr))
+            case "array": alts.append(try arrayExpr(o, ptr))
+            default: break
+            }
+        }
+        return alts.count == 1 ? alts[0] : .alt(alts)
+    }
+
+    static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "id", "$comment",
+        "deprecated", "readOnly", "writeOnly", "$anchor", "markdownDescription", "format_hint", "x-order"]
+
+    mutating func refExpr(_ r: String, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        if let rule = refRules[r] { return .ref(rule) }
+        let target = try SchemaMerger(root: root).resolve(r, ptr)
+        let rule = g.declare(r)
+        refRules[r] = rule
+        let body = try schema(target, String(r.dropFirst()))
+        g.define(rule, body)
+        return .ref(rule)
+    }
+
+    // MARK: strings
+
+    mutating func stringExpr(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        let minLen = try count(o, "minLength", ptr) ?? 0
+        let maxLen = try count(o, "maxLength", ptr)
+        if let maxLen, maxLen < minLen { return .nothing }
+        let quote = GrammarExpr.literal("\"")
+        let hasLength = minLen > 0 || maxLen != nil
+        if let p = o["pattern"] {
+            guard let pattern = p.stringValue else { throw fail("pattern", ptr + "/pattern", "must be a string") }
+            if hasLength { throw fail("pattern", ptr + "/pattern", "pattern together with minLength/maxLength is not supported") }
+            var parser = RegexParser(pattern)
+            let node: RegexNode
+            do { node = try parser.parse() } catch { throw fail("pattern", ptr + "/pattern", error.message) }
+            do {
+                let body = try node.anchoredExpr(render: JSONLexemes.char, search: true, any: .any)
+                return .seq([quote, body, quote])
+            } catch { throw fail("pattern", ptr + "/pattern", error.message) }
+        }
+        if let f = o["format"]?.stringValue, let regex = Self.formats[f] {
+            if hasLength { throw fail("format", ptr + "/format", "format together with minLength/maxLength is not supported") }
+            var parser = RegexParser(regex)
+            let node = try parser.parse()
+            return .seq([quote, try node.anchoredExpr(render: JSONLexemes.char, search: false, any: .any), quote])
+        }
+        if maxLen ?? 0 > Self.maxRepetition || minLen > Self.maxRepetition {
+            throw fail(maxLen ?? 0 > Self.maxRepetition ? "maxLength" : "minLength", ptr, "above the supported \(Self.maxRepetition)")
+        }
+        if !hasLength { return .ref(stringRule()) }
+        var char = JSONLexemes.anyChar
+        if (maxLen ?? minLen) > 64 {
+            let r = charRule()
+            char = .ref(r)
+        }
+        return .seq([quote, .rep(char, min: minLen, max: maxLen), quote])
+    }
+
+    mutating func charRule() -> Int {
+        if let r = g.names.firstIndex(of: "json_char") { return r }
+        return g.add("json_char", JSONLexemes.anyChar)
+    }
+
+    func count(_ o: JSONObject, _ key: String, _ ptr: String) throws(GrammarError) -> Int? {
+        guard let v = o[key] else { return nil }
+        guard let d = v.doubleValue, d >= 0, d == d.rounded() else { throw fail(key, ptr + "/" + key, "must be a non-negative integer") }
+        return d > 1e9 ? 1_000_000_000 : Int(d)
+    }
+
+    /// Regular expressions of the supported `format` values (RFC 3339 date/time, RFC 5322
+    /// dot-atom email, RFC 4122 UUID, RFC 3986 absolute URI, dotted-quad IPv4).
+    static let formats: [String: String] = {
+        let leap = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+        let date = "([0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|" + leap + "-02-29)"
+        let time = "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([zZ]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+        let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+        let atom = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+        return [
+            "date": date,
+            "time": time,
+            "date-time": date + "[Tt ]" + time,
+            "email": "(" + atom + "(\\." + atom + ")*|\"([^\"\\\\]|\\\\.)*\")@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[" + octet + "(\\." + octet + "){3}\\]|\\[IPv6:[0-9A-Fa-f:.]+\\])",
+            "uuid": "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+            "uri": "[A-Za-z][A-Za-z0-9+.-]*:[^\\s\"<>\\\\^`{|}]*",
+            "ipv4": octet + "\\." + octet + "\\." + octet + "\\." + octet,
+        ]
+    }()
+}

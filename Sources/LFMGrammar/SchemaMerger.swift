@@ -1,0 +1,170 @@
+import OrderedJSON
+
+/// Resolves local `$ref`s and merges `allOf` parts into one schema where the keywords allow
+/// it (intersecting types, enums and bounds; uniting properties and required).
+struct SchemaMerger {
+    let root: JSONValue
+
+    /// The schema a local reference (`#`, `#/$defs/x`, `#/definitions/x`, any JSON pointer) names.
+    func resolve(_ ref: String, _ ptr: String) throws(GrammarError) -> JSONValue {
+        guard ref.hasPrefix("#") else { throw GrammarError("schema keyword '$ref' at \(ptr): only local references (#/…) are supported, got '\(ref)'") }
+        var cur = root
+        let path = ref.dropFirst()
+        if path.isEmpty { return cur }
+        guard path.hasPrefix("/") else { throw GrammarError("schema keyword '$ref' at \(ptr): anchors are not supported, got '\(ref)'") }
+        for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let seg = Self.percentDecode(String(raw)).replacingOccurrencesOf("~1", "/").replacingOccurrencesOf("~0", "~")
+            if let o = cur.objectValue, let next = o[seg] { cur = next }
+            else if let a = cur.arrayValue, let i = Int(seg), a.indices.contains(i) { cur = a[i] }
+            else { throw GrammarError("schema keyword '$ref' at \(ptr): '\(ref)' does not resolve") }
+        }
+        return cur
+    }
+
+    static func percentDecode(_ s: String) -> String {
+        guard s.contains("%") else { return s }
+        var out: [UInt8] = []
+        let b = Array(s.utf8)
+        var i = 0
+        while i < b.count {
+            if b[i] == 0x25, i + 2 < b.count, let v = UInt8(String(decoding: b[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                out.append(v); i += 3
+            } else { out.append(b[i]); i += 1 }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The positional item schemas and the schema of the items after them.
+    static func arrayForm(_ o: JSONObject) -> (prefix: [JSONValue], rest: JSONValue)? {
+        if let p = o["prefixItems"]?.arrayValue { return (p, o["items"] ?? true) }
+        if let ia = o["items"]?.arrayValue { return (ia, o["additionalItems"] ?? true) }
+        if let i = o["items"] { return ([], i) }
+        return nil
+    }
+
+    static func valueHasType(_ v: JSONValue, _ t: String) -> Bool {
+        switch (v, t) {
+        case (.null, "null"), (.bool, "boolean"), (.string, "string"), (.array, "array"), (.object, "object"): return true
+        case (.integer, "integer"), (.integer, "number"), (.double, "number"): return true
+        case (.double(let d), "integer"): return d == d.rounded()
+        default: return false
+        }
+    }
+
+    /// Inlines `$ref` (non-recursively, bounded) so a part can be merged.
+    func deref(_ s: JSONValue, _ ptr: String, depth: Int = 0) throws(GrammarError) -> JSONValue {
+        guard case .object(var o) = s, let r = o["$ref"]?.stringValue else { return s }
+        if depth > 16 { throw GrammarError("schema keyword 'allOf' at \(ptr): recursive $ref inside allOf is not supported") }
+        _ = o.removeValue(forKey: "$ref")
+        let target = try deref(try resolve(r, ptr), ptr, depth: depth + 1)
+        if o.keys.allSatisfy({ JSONSchemaCompiler.annotations.contains($0) }) { return target }
+        return try merge(.object(o), target, ptr)
+    }
+
+    /// The schema equivalent to `allOf: [a, b]` (or an error naming the keyword that cannot be merged).
+    func merge(_ a: JSONValue, _ b: JSONValue, _ ptr: String) throws(GrammarError) -> JSONValue {
+        let a = try deref(a, ptr), b = try deref(b, ptr)
+        if a == .bool(true) { return b }
+        if b == .bool(true) { return a }
+        if a == .bool(false) || b == .bool(false) { return false }
+        guard var x = a.objectValue, var y = b.objectValue else { throw GrammarError("schema at \(ptr) must be an object or a boolean") }
+        // Flatten nested allOf first.
+        for (name, part) in [("a", x), ("b", y)] {
+            if let all = part["allOf"]?.arrayValue {
+                var p = part
+                _ = p.removeValue(forKey: "allOf")
+                var m = JSONValue.object(p)
+                for s in all { m = try merge(m, s, ptr) }
+                guard let mo = m.objectValue else { return m }
+                if name == "a" { x = mo } else { y = mo }
+            }
+        }
+        var out = x
+        func fail(_ k: String) -> GrammarError { GrammarError("schema keyword 'allOf' at \(ptr): cannot merge '\(k)'") }
+        // Array items: merge position by position (prefixItems / items arrays with their rest).
+        let arrayKeys: Set<String> = ["items", "prefixItems", "additionalItems"]
+        let fx = Self.arrayForm(x), fy = Self.arrayForm(y)
+        if let fx, let fy {
+            let n = max(fx.prefix.count, fy.prefix.count)
+            func at(_ f: (prefix: [JSONValue], rest: JSONValue), _ i: Int) -> JSONValue { i < f.prefix.count ? f.prefix[i] : f.rest }
+            let prefix: [JSONValue] = (0..<n).map { i in .object(["allOf": .array([at(fx, i), at(fy, i)])]) }
+            for k in arrayKeys { _ = out.removeValue(forKey: k) }
+            if !prefix.isEmpty { out["prefixItems"] = .array(prefix) }
+            out["items"] = .object(["allOf": .array([fx.rest, fy.rest])])
+            for k in arrayKeys { _ = y.removeValue(forKey: k) }
+        } else if let fy {
+            for k in arrayKeys { _ = y.removeValue(forKey: k) }
+            if !fy.prefix.isEmpty { out["prefixItems"] = .array(fy.prefix) }
+            out["items"] = fy.rest
+        } else if let fx {
+            for k in arrayKeys { _ = out.removeValue(forKey: k) }
+            if !fx.prefix.isEmpty { out["prefixItems"] = .array(fx.prefix) }
+            out["items"] = fx.rest
+        }
+        let px = x["properties"]?.objectValue, py = y["properties"]?.objectValue
+        for (k, vy) in y {
+            guard let vx = x[k] else {
+                if k == "properties", let py {
+                    // b's new properties are also subject to a's additionalProperties.
+                    var props = px ?? [:]
+                    for (name, s) in py where props[name] == nil {
+                        if let ap = x["additionalProperties"] { props[name] = .object(["allOf": .array([s, ap])]) } else { props[name] = s }
+                    }
+                    out["properties"] = .object(props)
+                } else {
+                    out[k] = vy
+                }
+                continue
+            }
+            if vx == vy { continue }
+            switch k {
+            case "type":
+                let tx = Set(vx.arrayValue?.compactMap(\.stringValue) ?? [vx.stringValue ?? ""])
+                let ty = Set(vy.arrayValue?.compactMap(\.stringValue) ?? [vy.stringValue ?? ""])
+                var t = tx.intersection(ty)
+                if tx.contains("number") && ty.contains("integer") || ty.contains("number") && tx.contains("integer") { t.insert("integer") }
+                if t.contains("integer") && t.contains("number") && !(tx.contains("number") && ty.contains("number")) { t.remove("number") }
+                out["type"] = .array(t.sorted().map { .string($0) })
+            case "properties":
+                var props = px ?? [:]
+                for (name, s) in py ?? [:] {
+                    if let e = props[name] { props[name] = .object(["allOf": .array([e, s])]) }
+                    else if let ap = x["additionalProperties"] { props[name] = .object(["allOf": .array([s, ap])]) }
+                    else { props[name] = s }
+                }
+                for (name, s) in px ?? [:] where py?[name] == nil {
+                    if let ap = y["additionalProperties"] { props[name] = .object(["allOf": .array([s, ap])]) }
+                }
+                out["properties"] = .object(props)
+            case "required":
+                var r = vx.arrayValue ?? []
+                for v in vy.arrayValue ?? [] where !r.contains(v) { r.append(v) }
+                out["required"] = .array(r)
+            case "enum", "const":
+                let ex = k == "enum" ? (vx.arrayValue ?? []) : [vx], ey = k == "enum" ? (vy.arrayValue ?? []) : [vy]
+                out[k] = k == "enum" ? .array(ex.filter { ey.contains($0) }) : (ex == ey ? vx : .null)
+                if k == "const" && ex != ey { return false }
+            case "minimum", "exclusiveMinimum", "minLength", "minItems":
+                if vx.boolValue != nil || vy.boolValue != nil { throw fail(k) }
+                out[k] = (vx.doubleValue ?? 0) >= (vy.doubleValue ?? 0) ? vx : vy
+            case "maximum", "exclusiveMaximum", "maxLength", "maxItems":
+                if vx.boolValue != nil || vy.boolValue != nil { throw fail(k) }
+                out[k] = (vx.doubleValue ?? 0) <= (vy.doubleValue ?? 0) ? vx : vy
+            case "additionalProperties", "not":
+                out[k] = .object(["allOf": .array([vx, vy])])
+            case "anyOf", "oneOf":
+                let ax = vx.arrayValue ?? [], ay = vy.arrayValue ?? []
+                guard ax.count * ay.count <= 64 else { throw fail(k) }
+                var alts: [JSONValue] = []
+                for p in ax { for q in ay { alts.append(.object(["allOf": .array([p, q])])) } }
+                out[k] = .array(alts)
+            case "$defs", "definitions", "uniqueItems", "nullable":
+                if k == "nullable" { out[k] = .bool(vx.boolValue == true && vy.boolValue == true) }
+            default:
+                if JSONSchemaCompiler.annotations.contains(k) { continue }
+                throw fail(k)
+            }
+        }
+        return .object(out)
+    }
+}

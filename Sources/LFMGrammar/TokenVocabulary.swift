@@ -1,0 +1,158 @@
+/// The byte strings of a tokenizer's vocabulary, arranged as a trie for mask computation.
+///
+/// Build it once per tokenizer (e.g. from `LFMTokenizer.Tokenizer`: `bytes(of:)`,
+/// `isSpecial(_:)`, `vocabularySize`) and share it between compiled grammars. Special tokens
+/// never match text in a grammar; they only match ``GrammarExpr/token(_:)`` terminals.
+public final class TokenVocabulary: @unchecked Sendable {
+    /// Number of token ids (mask bits).
+    public let size: Int
+    /// Number of 64-bit words of a mask.
+    public let maskWords: Int
+    /// The end-of-output token(s), allowed exactly when the grammar may end.
+    public let eosIDs: [Int]
+    /// Bytes of each id (nil for undefined ids).
+    public let tokenBytes: [[UInt8]?]
+    /// Whether an id is special.
+    public let isSpecial: [Bool]
+
+    /// Trie nodes in preorder; node 0 is the root (empty prefix).
+    let nodeCount: Int
+    /// Children of node n: `edgeByte/edgeChild[edgeStart[n] ..< edgeStart[n+1]]`, sorted by byte.
+    let edgeStart: UnsafeMutablePointer<Int32>
+    let edgeByte: UnsafeMutablePointer<UInt8>
+    let edgeChild: UnsafeMutablePointer<Int32>
+    /// Tokens whose bytes end at node n: `tokenIDs[tokenStart[n] ..< tokenStart[n+1]]`.
+    let tokenStart: UnsafeMutablePointer<Int32>
+    let tokenIDs: UnsafeMutablePointer<Int32>
+    /// One past the last node of n's subtree (preorder), so its tokens are
+    /// `tokenIDs[tokenStart[n] ..< tokenStart[subtreeEnd[n]]]`.
+    let subtreeEnd: UnsafeMutablePointer<Int32>
+    /// Whether every byte path below node n, read from a character boundary, is a prefix of
+    /// valid UTF-8 text without `"`, `\\` or control characters (plain JSON string content).
+    let plainBelow: [Bool]
+    /// The bytes on the edges below node n (4 words per node).
+    let subtreeBytes: UnsafeMutablePointer<UInt64>
+
+    /// A vocabulary from the byte strings of every id.
+    /// - Parameters:
+    ///   - tokenBytes: bytes of each id (index = id); nil for ids without a token.
+    ///   - specialIDs: ids of special (control) tokens; they never match text.
+    ///   - eosIDs: ids that end the output (EOS, `<|im_end|>`), allowed when the grammar may end.
+    public init(tokenBytes: [[UInt8]?], specialIDs: Set<Int>, eosIDs: [Int]) {
+        size = tokenBytes.count
+        maskWords = (tokenBytes.count + 63) / 64
+        self.eosIDs = eosIDs.filter { $0 >= 0 && $0 < tokenBytes.count }
+        self.tokenBytes = tokenBytes
+        var special = [Bool](repeating: false, count: tokenBytes.count)
+        for s in specialIDs where s >= 0 && s < special.count { special[s] = true }
+        for e in self.eosIDs { special[e] = true }
+        isSpecial = special
+        // Sort the ordinary tokens by bytes, then build the trie in preorder.
+        var ids = (0..<tokenBytes.count).filter { !special[$0] && (tokenBytes[$0]?.isEmpty == false) }
+        ids.sort { tokenBytes[$0]!.lexicographicallyPrecedes(tokenBytes[$1]!) }
+        var parent: [Int32] = [-1], byte: [UInt8] = [0]
+        var nodeOfToken: [(Int32, Int32)] = []
+        var path: [Int32] = [0]
+        var prev: [UInt8] = []
+        for id in ids {
+            let b = tokenBytes[id]!
+            var lcp = 0
+            while lcp < min(b.count, prev.count) && b[lcp] == prev[lcp] { lcp += 1 }
+            path.removeLast(path.count - 1 - lcp)
+            for k in lcp..<b.count {
+                parent.append(path[path.count - 1]); byte.append(b[k])
+                path.append(Int32(parent.count - 1))
+            }
+            nodeOfToken.append((path[path.count - 1], Int32(id)))
+            prev = b
+        }
+        nodeCount = parent.count
+        let edgeStart = UnsafeMutablePointer<Int32>.allocate(capacity: nodeCount + 1)
+        let edgeByte = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, nodeCount))
+        let edgeChild = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, nodeCount))
+        self.edgeStart = edgeStart; self.edgeByte = edgeByte; self.edgeChild = edgeChild
+        var counts = [Int32](repeating: 0, count: parent.count + 1)
+        for n in 1..<parent.count { counts[Int(parent[n])] += 1 }
+        var acc: Int32 = 0
+        for n in 0..<parent.count { edgeStart[n] = acc; acc += counts[n] }
+        edgeStart[parent.count] = acc
+        var fill = (0..<parent.count).map { edgeStart[$0] }
+        for n in 1..<parent.count {
+            let p = Int(parent[n])
+            edgeByte[Int(fill[p])] = byte[n]; edgeChild[Int(fill[p])] = Int32(n); fill[p] += 1
+        }
+        let tokenStart = UnsafeMutablePointer<Int32>.allocate(capacity: nodeCount + 1)
+        let tokenIDs = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, nodeOfToken.count))
+        self.tokenStart = tokenStart; self.tokenIDs = tokenIDs
+        var tc = [Int32](repeating: 0, count: parent.count)
+        for (n, _) in nodeOfToken { tc[Int(n)] += 1 }
+        acc = 0
+        for n in 0..<parent.count { tokenStart[n] = acc; acc += tc[n] }
+        tokenStart[parent.count] = acc
+        let subtreeEnd = UnsafeMutablePointer<Int32>.allocate(capacity: parent.count)
+        let subtreeBytes = UnsafeMutablePointer<UInt64>.allocate(capacity: parent.count * 4)
+        subtreeBytes.initialize(repeating: 0, count: parent.count * 4)
+        for n in 0..<parent.count { subtreeEnd[n] = Int32(n + 1) }
+        for n in stride(from: parent.count - 1, through: 1, by: -1) {
+            let p = Int(parent[n])
+            subtreeEnd[p] = max(subtreeEnd[p], subtreeEnd[n])
+            for w in 0..<4 { subtreeBytes[p * 4 + w] |= subtreeBytes[n * 4 + w] }
+            subtreeBytes[p * 4 + Int(byte[n] >> 6)] |= UInt64(1) << UInt64(byte[n] & 63)
+        }
+        self.subtreeEnd = subtreeEnd; self.subtreeBytes = subtreeBytes
+        // okBelow[n * 8 + u]: every path below n is fine starting in UTF-8 state u.
+        var okBelow = [Bool](repeating: true, count: parent.count * 8)
+        for n in stride(from: parent.count - 1, through: 1, by: -1) {
+            let p = Int(parent[n])
+            for u in 0..<8 {
+                let next = UTF8Walk.next(u, byte[n])
+                if next < 0 || !okBelow[n * 8 + next] { okBelow[p * 8 + u] = false }
+            }
+        }
+        plainBelow = (0..<parent.count).map { okBelow[$0 * 8] }
+        var h = Hasher()
+        h.combine(size)
+        h.combine(self.eosIDs)
+        for (i, b) in tokenBytes.enumerated() { h.combine(b); h.combine(special[i]) }
+        fingerprint = h.finalize()
+        var tf = (0..<parent.count).map { tokenStart[$0] }
+        for (n, id) in nodeOfToken { tokenIDs[Int(tf[Int(n)])] = id; tf[Int(n)] += 1 }
+    }
+
+    deinit {
+        edgeStart.deallocate(); edgeByte.deallocate(); edgeChild.deallocate()
+        tokenStart.deallocate(); tokenIDs.deallocate(); subtreeEnd.deallocate(); subtreeBytes.deallocate()
+    }
+
+    /// A fingerprint of the vocabulary (part of the compiled-grammar cache key).
+    public let fingerprint: Int
+}
+
+/// The UTF-8 structure as a small automaton (state 0: at a character boundary), with the
+/// ASCII characters JSON strings cannot hold literally (`"`, `\\`, controls) rejected.
+enum UTF8Walk {
+    /// The next state, or -1 when the byte cannot come next.
+    static func next(_ u: Int, _ b: UInt8) -> Int {
+        switch u {
+        case 0:
+            switch b {
+            case 0x20...0x7F: return b == 0x22 || b == 0x5C ? -1 : 0
+            case 0xC2...0xDF: return 1
+            case 0xE0: return 3
+            case 0xE1...0xEC, 0xEE...0xEF: return 2
+            case 0xED: return 4
+            case 0xF0: return 6
+            case 0xF1...0xF3: return 5
+            case 0xF4: return 7
+            default: return -1
+            }
+        case 1: return (0x80...0xBF).contains(b) ? 0 : -1
+        case 2: return (0x80...0xBF).contains(b) ? 1 : -1
+        case 3: return (0xA0...0xBF).contains(b) ? 1 : -1
+        case 4: return (0x80...0x9F).contains(b) ? 1 : -1
+        case 5: return (0x80...0xBF).contains(b) ? 2 : -1
+        case 6: return (0x90...0xBF).contains(b) ? 2 : -1
+        default: return (0x80...0x8F).contains(b) ? 2 : -1
+        }
+    }
+}
