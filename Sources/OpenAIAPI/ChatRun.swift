@@ -100,11 +100,7 @@ final class ChatRun: Sendable {
                 if s.choices.allSatisfy({ $0.finish != nil }) { respond = complete(&s) }
             case .failed(let message):
                 s.done = true
-                let e = OpenAIError.generationFailed(message)
-                s.out.send(SSEEvent(data: e.json.serialized()))
-                s.out.send(SSEEvent(data: "[DONE]"))
-                s.out.finishStream(usage: nil)
-                respond = s.out.complete(e.json, status: e.status)
+                respond = s.out.fail(.generationFailed(message))
             }
         }
         if let (body, value, status) = respond { body(value, status) }

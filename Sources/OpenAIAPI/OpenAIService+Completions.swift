@@ -144,11 +144,7 @@ final class CompletionRun: Sendable {
                 }
             case .failed(let m):
                 s.done = true
-                let e = OpenAIError.generationFailed(m)
-                s.out.send(SSEEvent(data: e.json.serialized()))
-                s.out.send(SSEEvent(data: "[DONE]"))
-                s.out.finishStream(usage: nil)
-                respond = s.out.complete(e.json, status: e.status)
+                respond = s.out.fail(.generationFailed(m))
             }
         }
         if let (b, v, st) = respond { b(v, st) }

@@ -59,6 +59,15 @@ struct RunOutput {
         return nil
     }
 
+    /// Ends the run with `e`: an error event and `[DONE]` on a stream, else the error as the
+    /// answer with its status. Returns the callback to call (outside the lock).
+    mutating func fail(_ e: OpenAIError) -> (Completion, JSONValue, Int)? {
+        send(SSEEvent(data: e.json.serialized()))
+        send(SSEEvent(data: "[DONE]"))
+        finishStream(usage: nil)
+        return complete(e.json, status: e.status)
+    }
+
     /// Records the answer of a non-streamed run; returns the callback to call (outside the lock).
     mutating func complete(_ value: JSONValue, status: Int) -> (Completion, JSONValue, Int)? {
         guard !streaming, result == nil else { return nil }

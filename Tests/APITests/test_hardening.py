@@ -98,21 +98,26 @@ def test_anthropic_style_key_header_with_the_openai_sdk_error_shape():
 
 
 # 2. SIGTERM: a stream whose first chunk was sent finishes; shutdown-timeout ends streams with an error event.
+def stream_through_sigterm(s, max_tokens):
+    """Starts a stream, sends SIGTERM once its first bytes arrived, and returns the whole body."""
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=60)
+    sock.sendall(post("/v1/chat/completions", {**CHAT, "max_tokens": max_tokens, "stream": True, "ignore_eos": True}))
+    body = sock.recv(4096)
+    assert b"200 OK" in body
+    s.proc.send_signal(signal.SIGTERM)
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    sock.close()
+    return body
+
+
 def test_sigterm_after_first_chunk_finishes_the_stream():
     s = Server()
     try:
-        sock = socket.create_connection(("127.0.0.1", s.port), timeout=60)
-        sock.sendall(post("/v1/chat/completions", {**CHAT, "max_tokens": 400, "stream": True, "ignore_eos": True}))
-        first = sock.recv(4096)
-        assert b"200 OK" in first
-        s.proc.send_signal(signal.SIGTERM)
-        body = first
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        sock.close()
+        body = stream_through_sigterm(s, 400)
         assert b"data: [DONE]" in body
         assert b'"finish_reason":"length"' in body
         assert s.proc.wait(timeout=60) == 0
@@ -123,18 +128,7 @@ def test_sigterm_after_first_chunk_finishes_the_stream():
 def test_shutdown_timeout_ends_streams_with_an_error_event_and_a_log_line():
     s = Server("--shutdown-timeout", "0.3", "--max-num-seqs", "1")
     try:
-        sock = socket.create_connection(("127.0.0.1", s.port), timeout=60)
-        sock.sendall(post("/v1/chat/completions", {**CHAT, "max_tokens": 4000, "stream": True, "ignore_eos": True}))
-        first = sock.recv(4096)
-        assert b"200 OK" in first
-        s.proc.send_signal(signal.SIGTERM)
-        body = first
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        sock.close()
+        body = stream_through_sigterm(s, 4000)
         assert b'"error"' in body and b"shutting down" in body
         assert body.rstrip().endswith(b"data: [DONE]") or b"data: [DONE]" in body
         assert s.proc.wait(timeout=60) == 0
