@@ -123,7 +123,7 @@ public enum FuzzDriver {
                 let t = watch.started.load(ordering: .acquiring)
                 if t != 0, DispatchTime.now().uptimeNanoseconds - t > timeoutNanos {
                     let input = watch.input.withLock { $0 }
-                    FileManager.default.createFile(atPath: hangPath, contents: Data(input))
+                    _ = FileManager.default.createFile(atPath: hangPath, contents: Data(input))
                     log("lfm-fuzz: an input ran longer than \(config.timeoutSeconds) s; saved to \(hangPath)")
                     abort()
                 }

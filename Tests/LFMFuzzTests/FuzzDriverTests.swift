@@ -10,9 +10,9 @@ import Testing
     /// Executions per target: a few seconds in a debug build.
     static func executions(_ target: FuzzTarget) -> Int {
         switch target {
-        case .jinja: 3_000
+        case .jinja, .pyliteral: 2_000
         case .safetensors: 4_000
-        case .json, .gguf, .pyliteral: 8_000
+        case .json, .gguf: 8_000
         }
     }
 
