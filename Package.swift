@@ -76,6 +76,14 @@ let package = Package(
                                          .product(name: "Logging", package: "swift-log")],
                           swiftSettings: swiftSettings),
 
+        // Fuzzing (docs/reliability.md): mutator + targets as a library, used by lfm-fuzz and its test.
+        // Always checked (-O at most): the harness itself must trap on overflow.
+        .target(name: "LFMFuzz", dependencies: ["LFMJinja", "LFMModel", "OpenAIAPI", "OrderedJSON"],
+                swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
+        .executableTarget(name: "lfm-fuzz",
+                          dependencies: ["LFMFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
+
         .executableTarget(name: "kernel-bench", dependencies: ["LFMKernels"], swiftSettings: swiftSettings),
         .executableTarget(name: "http-echo",
                           dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")],
@@ -98,6 +106,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "LFMHubTests", dependencies: ["LFMHub", "LFMTestSupport", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "LFMFuzzTests", dependencies: ["LFMFuzz", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "OrderedJSON", "LFMRuntime", "LFMTestSupport"],
                     swiftSettings: swiftSettings),
     ],

@@ -4,6 +4,14 @@ import OrderedJSON
 /// Expression evaluation with Python semantics.
 extension JinjaInterpreter {
     func evaluate(_ expr: JinjaExpr, in scope: JinjaScope) throws(TemplateError) -> JinjaValue {
+        try enter()
+        defer { depth -= 1 }
+        let value = try evaluateExpression(expr, in: scope)
+        try checkSize(value)
+        return value
+    }
+
+    private func evaluateExpression(_ expr: JinjaExpr, in scope: JinjaScope) throws(TemplateError) -> JinjaValue {
         switch expr {
         case .literal(let v):
             return v
@@ -53,7 +61,7 @@ extension JinjaInterpreter {
             case "not": return .bool(!v.isTruthy)
             case "-":
                 switch v.number {
-                case .int(let i)?: return .int(-i)
+                case .int(let i)?: return try checked(Int(0).subtractingReportingOverflow(i))
                 case .float(let d)?: return .float(-d)
                 case nil: throw operandError("unary -", v, nil)
                 }
@@ -117,7 +125,15 @@ extension JinjaInterpreter {
     }
 
     func binary(_ op: String, _ a: JinjaValue, _ b: JinjaValue) throws(TemplateError) -> JinjaValue {
+        let result = try binaryValue(op, a, b)
+        try chargeShallow(result)   // the copy it made
+        return result
+    }
+
+    private func binaryValue(_ op: String, _ a: JinjaValue, _ b: JinjaValue) throws(TemplateError) -> JinjaValue {
         if op == "~" {
+            if case .string = a {} else { try chargeDeep(a) }
+            if case .string = b {} else { try chargeDeep(b) }
             return .string(a.pythonString(namespaces) + b.pythonString(namespaces))
         }
         if let x = a.number, let y = b.number {
@@ -129,9 +145,11 @@ extension JinjaInterpreter {
         case ("+", .tuple(let x), .tuple(let y)): return .tuple(x + y)
         case ("*", .string(let s), _), ("*", _, .string(let s)):
             guard case .int(let n)? = (a.number != nil ? a.number : b.number) else { throw operandError(op, a, b) }
+            try checkRepeat(s.utf8.count, n, string: true)
             return .string(n > 0 ? String(repeating: s, count: n) : "")
         case ("*", .list(let l), _), ("*", _, .list(let l)):
             guard case .int(let n)? = (a.number != nil ? a.number : b.number) else { throw operandError(op, a, b) }
+            try checkRepeat(l.count, n, string: false)
             return .list(n > 0 ? Array([[JinjaValue]](repeating: l, count: n).joined()) : [])
         default:
             throw operandError(op, a, b)
@@ -149,22 +167,25 @@ extension JinjaInterpreter {
                 return .float(Double(i) / Double(j))
             case "//":
                 guard j != 0 else { throw TemplateError(.runtime, "integer division or modulo by zero") }
+                if j == -1 { return try checked(Int(0).subtractingReportingOverflow(i)) }   // Int.min / -1 overflows
                 let q = i / j
                 return .int((i % j != 0 && ((i < 0) != (j < 0))) ? q - 1 : q)
             case "%":
                 guard j != 0 else { throw TemplateError(.runtime, "integer division or modulo by zero") }
+                if j == -1 { return .int(0) }   // Int.min % -1 would trap
                 let r = i % j
                 return .int((r != 0 && ((r < 0) != (j < 0))) ? r + j : r)
             case "**":
                 if j < 0 { return .float(pow(Double(i), Double(j))) }
+                // Exponentiation by squaring: O(log j) steps even for `1 ** 10**18`.
                 var result = 1
-                var overflow = false
-                for _ in 0..<j {
-                    let (r, o) = result.multipliedReportingOverflow(by: i)
-                    if o { overflow = true; break }
-                    result = r
+                var base = i
+                var e = j
+                while e > 0 {
+                    if e & 1 == 1 { result = try checkedInt(result.multipliedReportingOverflow(by: base)) }
+                    e >>= 1
+                    if e > 0 { base = try checkedInt(base.multipliedReportingOverflow(by: base)) }
                 }
-                if overflow { throw TemplateError(.runtime, "integer overflow") }
                 return .int(result)
             default: break
             }
@@ -190,12 +211,19 @@ extension JinjaInterpreter {
         }
     }
 
+    private func checkedInt(_ r: (partialValue: Int, overflow: Bool)) throws(TemplateError) -> Int {
+        if r.overflow { throw TemplateError(.runtime, "integer overflow") }
+        return r.partialValue
+    }
+
     private func checked(_ r: (partialValue: Int, overflow: Bool)) throws(TemplateError) -> JinjaValue {
         if r.overflow { throw TemplateError(.runtime, "integer overflow") }
         return .int(r.partialValue)
     }
 
     func compare(_ op: String, _ a: JinjaValue, _ b: JinjaValue) throws(TemplateError) -> Bool {
+        if a.isContainer { try chargeDeep(a) } else { try chargeShallow(a) }
+        if b.isContainer { try chargeDeep(b) } else { try chargeShallow(b) }
         switch op {
         case "==": return a.pythonEquals(b)
         case "!=": return !a.pythonEquals(b)

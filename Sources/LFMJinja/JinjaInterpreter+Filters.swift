@@ -6,6 +6,11 @@ import OrderedJSON
 /// its first positional parameter is `ensure_ascii`, so `tojson(2)` does not indent.
 extension JinjaInterpreter {
     func applyFilter(_ name: String, to value: JinjaValue, arguments args: JinjaArguments) throws(TemplateError) -> JinjaValue {
+        if Self.deepFilters.contains(name), value.isContainer {
+            try chargeDeep(value)
+        } else if !Self.cheapFilters.contains(name) {
+            try chargeShallow(value)
+        }
         switch name {
         case "tojson": return try toJSONFilter(value, args)
         case "string": return .string(value.pythonString(namespaces))
@@ -24,7 +29,9 @@ extension JinjaInterpreter {
             let new = args.value(1, "new")?.pythonString(namespaces) ?? ""
             var count = -1
             if case .int(let c)? = args.value(2, "count") { count = c }
-            return .string(PythonString.replace(value.pythonString(namespaces), old, new, count: count))
+            let text = value.pythonString(namespaces)
+            try checkReplace(text, old, new, count: count)
+            return .string(PythonString.replace(text, old, new, count: count))
         case "default", "d":
             let fallback = args.value(0, "default_value") ?? .string("")
             let boolean = args.value(1, "boolean")?.isTruthy ?? false
@@ -52,7 +59,9 @@ extension JinjaInterpreter {
             if let attribute = args.value(1, "attribute") {
                 items = try items.map { (x) throws(TemplateError) in try attributePath(x, attribute) }
             }
-            return .string(items.map { $0.pythonString(namespaces) }.joined(separator: separator))
+            let parts = items.map { $0.pythonString(namespaces) }
+            try checkJoin(parts, separator)
+            return .string(parts.joined(separator: separator))
         case "sort": return .list(try sortFilter(try iterate(value), args))
         case "unique": return .list(try uniqueFilter(try iterate(value), args))
         case "min", "max":
@@ -78,12 +87,14 @@ extension JinjaInterpreter {
         case "float": return floatFilter(value, args)
         case "abs":
             switch value.number {
-            case .int(let i)?: return .int(abs(i))
+            case .int(let i)?:
+                guard i != .min else { throw TemplateError(.runtime, "integer overflow") }
+                return .int(abs(i))
             case .float(let d)?: return .float(abs(d))
             case nil: throw TemplateError(.type, "bad operand type for abs(): '\(value.typeName)'")
             }
         case "round": return try roundFilter(value, args)
-        case "indent": return .string(indentFilter(value.pythonString(namespaces), args))
+        case "indent": return .string(try indentFilter(value.pythonString(namespaces), args))
         case "wordcount":
             var count = 0
             var inWord = false
@@ -149,7 +160,9 @@ extension JinjaInterpreter {
         options.ensureASCII = args.value(0, "ensure_ascii")?.isTruthy ?? false
         switch args.value(1, "indent") ?? .none {
         case .none: break
-        case .int(let n): options.indent = String(repeating: " ", count: max(0, n))
+        case .int(let n):
+            try checkStringBytes(n)
+            options.indent = String(repeating: " ", count: max(0, n))
         case .string(let s): options.indent = s
         case let other: throw TemplateError(.type, "indent must be an int or a string, not \(other.typeName)")
         }
@@ -162,6 +175,11 @@ extension JinjaInterpreter {
             options.keySeparator = key
         }
         options.sortKeys = args.value(3, "sort_keys")?.isTruthy ?? false
+        // Indentation repeats per nesting level on every line: bound the serialised size first.
+        let stats = try chargeDeep(value)
+        let perValue = 4 + stats.depth * (options.indent?.utf8.count ?? 0)
+            + (options.itemSeparator?.utf8.count ?? 2) + (options.keySeparator?.utf8.count ?? 2)
+        try checkRepeat(perValue, stats.values, string: true)
         return .string(try value.toJSON().serialized(options: options))
     }
 
@@ -260,11 +278,11 @@ extension JinjaInterpreter {
         switch value {
         case .int: return value
         case .bool(let b): return .int(b ? 1 : 0)
-        case .float(let d): return d.isFinite ? .int(Int(d)) : fallback
+        case .float(let d): return Int(exactly: d.rounded(.towardZero)).map { .int($0) } ?? fallback
         case .string(let s):
             let t = PythonString.strip(s, nil).replacingOccurrences(of: "_", with: "")
             if let i = Int(t) { return .int(i) }
-            if let d = Double(t), d.isFinite { return .int(Int(d)) }
+            if let d = Double(t), let i = Int(exactly: d.rounded(.towardZero)) { return .int(i) }
             return fallback
         default: return fallback
         }
@@ -306,16 +324,20 @@ extension JinjaInterpreter {
     }
 
     /// Jinja 3.1 `indent(width=4, first=False, blank=False)`.
-    func indentFilter(_ text: String, _ args: JinjaArguments) -> String {
+    func indentFilter(_ text: String, _ args: JinjaArguments) throws(TemplateError) -> String {
         var indentation = "    "
         switch args.value(0, "width") {
-        case .int(let n)?: indentation = String(repeating: " ", count: max(0, n))
+        case .int(let n)?:
+            try checkStringBytes(n)
+            indentation = String(repeating: " ", count: max(0, n))
         case .string(let s)?: indentation = s
         default: break
         }
         let first = args.value(1, "first")?.isTruthy ?? false
         let blank = args.value(2, "blank")?.isTruthy ?? false
         let lines = PythonString.splitLines(text + "\n")
+        try checkRepeat(indentation.utf8.count, lines.count + 1, string: true)
+        try checkStringBytes(text.utf8.count + lines.count * indentation.utf8.count)
         var rv: String
         if blank {
             rv = lines.joined(separator: "\n" + indentation)

@@ -4,6 +4,7 @@ import OrderedJSON
 /// Mutating list/dict methods are refused, as in Jinja's `ImmutableSandboxedEnvironment`.
 extension JinjaInterpreter {
     func callMethod(_ receiver: JinjaValue, _ name: String, _ args: JinjaArguments) throws(TemplateError) -> JinjaValue {
+        try chargeShallow(receiver)
         switch receiver {
         case .string(let s): return try stringMethod(s, name, args)
         case .dict(let d):
@@ -89,7 +90,9 @@ extension JinjaInterpreter {
             guard let old = try stringArgument(args, 0, "old"), let new = try stringArgument(args, 1, "new") else {
                 throw TemplateError(.type, "replace expected at least 2 arguments")
             }
-            return .string(PythonString.replace(s, old, new, count: try intArgument(args, 2, "count", -1)))
+            let count = try intArgument(args, 2, "count", -1)
+            try checkReplace(s, old, new, count: count)
+            return .string(PythonString.replace(s, old, new, count: count))
         case "find", "index", "rfind", "rindex", "count":
             guard let needle = try stringArgument(args, 0, "sub") else { throw TemplateError(.type, "\(name) expected a string") }
             let hay = Array(s.unicodeScalars)
@@ -116,6 +119,7 @@ extension JinjaInterpreter {
                 guard case .string(let p) = item else { throw TemplateError(.type, "sequence item \(parts.count): expected str instance, \(item.typeName) found") }
                 parts.append(p)
             }
+            try checkJoin(parts, s)
             return .string(parts.joined(separator: s))
         case "format": return .string(try pythonFormat(s, args))
         case "isdigit", "isnumeric", "isdecimal":
@@ -142,6 +146,7 @@ extension JinjaInterpreter {
             let n = s.unicodeScalars.count
             guard width > n else { return .string(s) }
             let pad = width - n
+            try checkRepeat(fill.utf8.count, pad, string: true)
             switch name {
             case "ljust": return .string(s + String(repeating: fill, count: pad))
             case "rjust", "zfill": return .string(String(repeating: fill, count: pad) + s)
@@ -185,7 +190,9 @@ extension JinjaInterpreter {
                     value = args.keywords.first { $0.name == field }?.value
                 }
                 guard let value else { throw TemplateError(.type, "Replacement index \(field) out of range for positional args tuple") }
+                if value.isContainer { try chargeDeep(value) }
                 out += value.pythonString(namespaces)
+                try checkStringBytes(out.utf8.count)
                 i = close + 1
             } else if c == "}" {
                 if i + 1 < scalars.count && scalars[i + 1] == "}" { out += "}"; i += 2; continue }

@@ -46,9 +46,15 @@ final class JinjaInterpreter {
     var macros: [JinjaMacroClosure] = []
     let globals: [String: JinjaValue]
     var cycleCounters: [Int: Int] = [:]
+    /// Resource limits and the counters they bound (JinjaLimits.swift).
+    let limits: JinjaLimits
+    var steps = 0
+    var depth = 0
+    var callDepth = 0
 
-    init(globals: [String: JinjaValue]) {
+    init(globals: [String: JinjaValue], limits: JinjaLimits = .default) {
         self.globals = globals
+        self.limits = limits
         output.reserveCapacity(4096)
     }
 
@@ -69,12 +75,19 @@ final class JinjaInterpreter {
     }
 
     func execute(_ node: JinjaNode, in scope: JinjaScope) throws(TemplateError) -> JinjaFlow {
+        try enter()
+        defer { depth -= 1 }
+        return try executeNode(node, in: scope)
+    }
+
+    private func executeNode(_ node: JinjaNode, in scope: JinjaScope) throws(TemplateError) -> JinjaFlow {
         switch node {
         case .text(let s):
             output += s
+            try checkStringBytes(output.utf8.count)
         case .output(let expr, let line):
             let value = try withLine(line) { () throws(TemplateError) in try evaluate(expr, in: scope) }
-            appendOutput(value)
+            try appendOutput(value)
         case .ifChain(let branches, let otherwise, let line):
             for (condition, body) in branches {
                 let test = try withLine(line) { () throws(TemplateError) in try evaluate(condition, in: scope) }
@@ -106,7 +119,7 @@ final class JinjaInterpreter {
                 let function = try evaluate(callee, in: scope)
                 var arguments = try evaluateArguments(args, in: scope)
                 arguments.keywords.append((name: "caller", value: caller))
-                appendOutput(try call(function, arguments))
+                try appendOutput(try call(function, arguments))
             }
         case .filterBlock(let filters, let body, let line):
             var value = JinjaValue.string(try capture { () throws(TemplateError) in _ = try execute(body, in: scope) })
@@ -115,7 +128,7 @@ final class JinjaInterpreter {
                     value = try applyFilter(name, to: value, arguments: try evaluateArguments(args, in: scope))
                 }
             }
-            appendOutput(value)
+            try appendOutput(value)
         case .with(let assignments, let body, let line):
             let inner = JinjaScope(parent: scope)
             try withLine(line) { () throws(TemplateError) in
@@ -134,12 +147,15 @@ final class JinjaInterpreter {
         return .normal
     }
 
-    func appendOutput(_ value: JinjaValue) {
+    func appendOutput(_ value: JinjaValue) throws(TemplateError) {
         switch value {
         case .string(let s): output += s
         case .undefined: break
-        default: value.appendRepr(to: &output, namespaces)
+        default:
+            try chargeDeep(value)
+            value.appendRepr(to: &output, namespaces)
         }
+        try checkStringBytes(output.utf8.count)
     }
 
     /// Runs `body` with output redirected, returning what it wrote.
@@ -172,6 +188,7 @@ final class JinjaInterpreter {
         if let filter {
             var kept: [JinjaValue] = []
             for item in items {
+                try tick()
                 let probe = JinjaScope(parent: scope)
                 try assign(target, item, in: probe)
                 if try evaluate(filter, in: probe).isTruthy { kept.append(item) }
@@ -185,6 +202,7 @@ final class JinjaInterpreter {
         // `loop.depth` only grows in recursive loops, which are not supported: always 1.
         var state = LoopState(items: items, index0: 0, depth0: 0)
         for (i, item) in items.enumerated() {
+            try tick()
             state.index0 = i
             let inner = JinjaScope(parent: scope)
             try assign(target, item, in: inner)
@@ -244,6 +262,11 @@ final class JinjaInterpreter {
 
     /// Calls a macro: binds parameters (missing ones without default are Undefined, as in Jinja).
     func callMacro(_ id: Int, _ arguments: JinjaArguments) throws(TemplateError) -> JinjaValue {
+        guard callDepth < limits.maxCallDepth else {
+            throw TemplateError(.runtime, "macro calls nested more than \(limits.maxCallDepth) deep (unbounded recursion?)")
+        }
+        callDepth += 1
+        defer { callDepth -= 1 }
         let closure = macros[id]
         let macro = closure.macro
         let scope = JinjaScope(parent: closure.scope)

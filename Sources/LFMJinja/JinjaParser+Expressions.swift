@@ -30,6 +30,8 @@ extension JinjaParser {
 
     /// A full expression including `a if c else b`.
     mutating func parseExpression() throws(TemplateError) -> JinjaExpr {
+        try nest()
+        defer { nesting -= 1 }
         var expr = try parseOr()
         while current.isName("if") {
             advance()
@@ -63,6 +65,8 @@ extension JinjaParser {
     }
 
     mutating func parseNot() throws(TemplateError) -> JinjaExpr {
+        try nest()
+        defer { nesting -= 1 }
         if current.isName("not") {
             advance()
             return .unary("not", try parseNot())
@@ -128,6 +132,8 @@ extension JinjaParser {
     }
 
     mutating func parseUnary(withFilter: Bool = true) throws(TemplateError) -> JinjaExpr {
+        try nest()
+        defer { nesting -= 1 }
         var node: JinjaExpr
         if current.isOp("-") {
             advance()

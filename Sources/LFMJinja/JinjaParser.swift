@@ -8,14 +8,19 @@ struct JinjaParser {
     var index = 0
     /// Nesting depth of for loops in the current macro (for break/continue checks).
     var loopDepth = 0
+    /// Current nesting of statements and sub-expressions, bounded by `maxNesting`
+    /// (``JinjaLimits/maxNesting``) so hostile input cannot exhaust the stack.
+    var nesting = 0
+    var maxNesting = JinjaLimits.default.maxNesting
 
     init(tokens: [JinjaToken]) {
         self.tokens = tokens
     }
 
     /// Parses a whole template.
-    static func parse(_ source: String) throws(TemplateError) -> [JinjaNode] {
+    static func parse(_ source: String, limits: JinjaLimits = .default) throws(TemplateError) -> [JinjaNode] {
         var parser = JinjaParser(tokens: try JinjaLexer.tokenize(source))
+        parser.maxNesting = limits.maxNesting
         let (nodes, end) = try parser.parseStatements(until: [])
         if let end { throw TemplateError(.syntax, "Encountered unknown tag '\(end)'.", line: parser.current.line) }
         return nodes
@@ -99,7 +104,15 @@ struct JinjaParser {
         return (body, end)
     }
 
+    /// Enters one level of nesting; pair with `defer { nesting -= 1 }`.
+    mutating func nest() throws(TemplateError) {
+        nesting += 1
+        guard nesting <= maxNesting else { throw fail("template nesting is deeper than \(maxNesting) levels") }
+    }
+
     mutating func parseStatement(_ tag: String) throws(TemplateError) -> JinjaNode {
+        try nest()
+        defer { nesting -= 1 }
         let line = current.line
         advance()
         switch tag {

@@ -14,20 +14,25 @@ import OrderedJSON
 /// filters or tests) with a ``TemplateError`` rather than rendering something different.
 public struct JinjaTemplate: Sendable {
     let nodes: [JinjaNode]
+    /// The resource limits for compiling and rendering (``JinjaLimits``).
+    public let limits: JinjaLimits
 
     /// Compiles `source`.
+    /// - Parameter limits: nesting, recursion, step and size limits (docs/api.md, "Chat templates").
     /// - Throws: ``TemplateError`` of kind `.syntax` with the line of the problem.
-    public init(_ source: String) throws(TemplateError) {
-        nodes = try JinjaParser.parse(source)
+    public init(_ source: String, limits: JinjaLimits = .default) throws(TemplateError) {
+        self.limits = limits
+        nodes = try JinjaParser.parse(source, limits: limits)
     }
 
     /// Renders with `context` as the template's variables.
     /// - Parameters:
     ///   - context: top-level variables (e.g. `messages`, `add_generation_prompt`).
     ///   - globals: extra or replacement globals; see ``defaultGlobals(now:timeZone:)``.
-    /// - Throws: ``TemplateError``; `raise_exception(msg)` gives kind `.raised` with `msg`.
+    /// - Throws: ``TemplateError``; `raise_exception(msg)` gives kind `.raised` with `msg`; a
+    ///   render that passes one of ``limits`` fails with kind `.runtime` naming the limit.
     public func render(_ context: [String: JinjaValue], globals: [String: JinjaValue]? = nil) throws(TemplateError) -> String {
-        let interpreter = JinjaInterpreter(globals: globals ?? Self.defaultGlobals())
+        let interpreter = JinjaInterpreter(globals: globals ?? Self.defaultGlobals(), limits: limits)
         let root = JinjaScope(parent: nil, vars: context)
         _ = try interpreter.execute(nodes, in: root)
         return interpreter.output

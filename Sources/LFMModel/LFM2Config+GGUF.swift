@@ -28,6 +28,9 @@ extension LFM2Config {
             return i != 0
         }
         let layers = try int("block_count")
+        guard (1...100_000).contains(layers) else {   // untrusted: bounds the per-layer arrays below
+            throw ModelError.invalidConfig(path, "lfm2.block_count", "\(layers) is not a plausible layer count")
+        }
         let heads = try int("attention.head_count")
         let hidden = try int("embedding_length")
         let kvHeads: [Int]

@@ -38,6 +38,18 @@ public final class MappedFile: @unchecked Sendable {
         isMapped = true
     }
 
+    /// A private copy of `bytes` presented like a mapped file (no file is opened). Used to
+    /// parse headers held in memory, e.g. by the fuzzer (docs/reliability.md); `path` only
+    /// names the data in error messages.
+    public init(copying bytes: [UInt8], path: String) {
+        self.path = path
+        count = bytes.count
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytes.count), alignment: 64)
+        bytes.withUnsafeBytes { if let src = $0.baseAddress { p.copyMemory(from: src, byteCount: bytes.count) } }
+        base = UnsafeRawPointer(p)
+        isMapped = false
+    }
+
     private let isMapped: Bool
 
     deinit {
@@ -58,7 +70,7 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Reads a little-endian integer at `offset`, or throws if the file is too short.
     func read<T: FixedWidthInteger>(_: T.Type, at offset: Int) throws -> T {
-        guard offset >= 0, offset + MemoryLayout<T>.size <= count else {
+        guard offset >= 0, offset <= count - MemoryLayout<T>.size else {
             throw ModelError.corrupt(path, "unexpected end of file at byte \(offset)")
         }
         return T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
