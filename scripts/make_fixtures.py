@@ -16,7 +16,7 @@ Writes Tests/Fixtures/models/:
                  template, BF16 weights (small hidden size), for tokenizer + engine + CLI tests.
   tiny-a-f16/    tiny-a's weights stored as F16 safetensors (original key style kept).
   tiny-a-f32.gguf, tiny-a-q8_0.gguf, tiny-a-q4_0.gguf   tiny-a written as llama.cpp's converter
-                 writes arch `lfm2` (names and keys of lfm2-spec §4.2/4.3); no tokenizer.
+                 writes arch `lfm2` (names and keys of docs/lfm2.md §4.2/4.3); no tokenizer.
   tiny-chat-q8_0.gguf   tiny-chat with the tokenizer and chat template embedded.
   tiny-c/, tiny-d/   untied lm_head + explicit head_dim + attention only; conv only.
   tiny-k-q4_k_m.gguf   Q4_K matrices with Q6_K token_embd / ffn_down (hidden 256).
@@ -130,7 +130,7 @@ def gguf_write(path, cfg, tensors, qtype, tokenizer_dir=None, chat_template=None
 
 
 def quantize_k(x, kind):
-    """A simple, valid Q4_K / Q6_K encoder (lfm2-spec §6.3 layouts; per-sub-block min/max
+    """A simple, valid Q4_K / Q6_K encoder (docs/lfm2.md §6.3 layouts; per-sub-block min/max
     scales, not ggml's iterative search). gguf-py can dequantize K-quants but not write them.
     Returns uint8 [rows, row_bytes]."""
     x = np.asarray(x, np.float32)

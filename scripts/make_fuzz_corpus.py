@@ -2,7 +2,7 @@
 """Writes the small seed corpora of lfm-fuzz to Tests/Fixtures/fuzz/<target>/ (docs/reliability.md).
 
 GGUF and safetensors seeds are complete, valid files (a few hundred bytes) written byte by byte
-after the GGUF spec (lfm2-spec §6.1) and the safetensors format, so mutations start from real
+after the GGUF spec (docs/lfm2.md §6.1) and the safetensors format, so mutations start from real
 structure. Regression inputs found by fuzzing are added next to them as crash-*.bin /
 timeout-*.bin / regress-*.bin and are never rewritten by this script.
 Usage: python3 scripts/make_fuzz_corpus.py

@@ -1,7 +1,7 @@
 /*
  * lfm_gemm_portable.c — portable C matrix products for every weight type. Used on CPUs
  * without AVX2 (and arm64), and as the readable statement of what the SIMD kernels compute.
- * Quantised products use the integer formulation of lfm2-spec.md §6.4 with the activation
+ * Quantised products use the integer formulation of docs/lfm2.md §6.4 with the activation
  * formats of lfm_kernels.h; per-block float accumulation matches ggml's scalar code.
  * Loops over a block are simple enough for the compiler to vectorise.
  */

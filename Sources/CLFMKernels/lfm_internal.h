@@ -1,7 +1,7 @@
 /*
  * lfm_internal.h — shared definitions for the kernel implementation files (not public).
  *
- * Block layouts (lfm2-spec.md §6.3) are accessed through byte offsets rather than packed
+ * Block layouts (docs/lfm2.md §6.3) are accessed through byte offsets rather than packed
  * structs: Q8_0 (34 B) and Q4_0 (18 B) blocks are not 4-byte aligned inside a row.
  */
 #ifndef LFM_INTERNAL_H

@@ -1,6 +1,6 @@
 /*
  * lfm_quant_ref.c — block geometry, scalar dequantisers and reference quantisers for the
- * supported ggml formats (lfm2-spec.md §6.3). Everything here is plain scalar C and is the
+ * supported ggml formats (docs/lfm2.md §6.3). Everything here is plain scalar C and is the
  * ground truth the SIMD kernels are tested against.
  */
 #include "lfm_internal.h"

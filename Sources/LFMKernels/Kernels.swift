@@ -2,7 +2,7 @@ import CLFMKernels
 
 /// Entry points to the CPU kernels, dispatched to the active `KernelISA`.
 ///
-/// Matrix products work in two steps (lfm2-spec.md §6.4): `prepareActivations` converts the
+/// Matrix products work in two steps (docs/lfm2.md §6.4): `prepareActivations` converts the
 /// f32 activation rows once per matmul into the format the weight type needs (f32, bf16,
 /// Q8_0 or Q8_K blocks), then `gemm` multiplies any row range of the weights with them.
 /// Both are safe to call concurrently on disjoint output ranges; neither allocates.
@@ -113,7 +113,7 @@ public enum Kernels {
         lfm_scale_f32(a, x, Int64(n))
     }
 
-    /// y = w · x / sqrt(mean(x²) + eps) (LFM2 RMSNorm, lfm2-spec.md §2.2: weight is w, not
+    /// y = w · x / sqrt(mean(x²) + eps) (LFM2 RMSNorm, docs/lfm2.md §2.2: weight is w, not
     /// 1 + w). `y` may alias `x`.
     @inlinable
     public static func rmsNorm(

@@ -1,7 +1,7 @@
 import CLFMKernels
 
 /// Storage format of a weight matrix, with the ggml type ids used in GGUF files
-/// (lfm2-spec.md §6.1). Block layouts are in §6.3.
+/// (docs/lfm2.md §6.1). Block layouts are in §6.3.
 public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// IEEE binary32, one element per 4 bytes.
     case f32 = 0

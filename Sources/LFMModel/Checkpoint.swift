@@ -73,7 +73,7 @@ public struct Checkpoint: Sendable {
                           typeCounts: Dictionary(g.tensors.values.map { ($0.type.name, 1) }, uniquingKeysWith: +))
     }
 
-    /// llama.cpp's `lfm2` / `lfm2moe` tensor names → Hugging Face names (lfm2-spec §4.2; the
+    /// llama.cpp's `lfm2` / `lfm2moe` tensor names → Hugging Face names (docs/lfm2.md §4.2; the
     /// stacked expert tensors keep their stacking under the converter's merged name, docs/lfm2.md).
     static func hfName(forGGUF name: String) -> String? {
         switch name {

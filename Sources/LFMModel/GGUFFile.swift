@@ -1,6 +1,6 @@
 import LFMKernels
 
-/// A GGUF v2/v3 file (lfm2-spec §6.1): metadata key/values, tensor infos and the aligned
+/// A GGUF v2/v3 file (docs/lfm2.md §6.1): metadata key/values, tensor infos and the aligned
 /// data blob, memory-mapped. Quantized tensors stay in their block format.
 ///
 /// The header is untrusted input: every count, length, dimension and offset is checked

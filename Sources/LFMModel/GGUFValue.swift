@@ -1,4 +1,4 @@
-/// A GGUF metadata value (lfm2-spec §6.1: value types 0–12).
+/// A GGUF metadata value (docs/lfm2.md §6.1: value types 0–12).
 public enum GGUFValue: Sendable, Equatable {
     case uint(UInt64)
     case int(Int64)

@@ -1,6 +1,6 @@
 import LFMKernels
 
-/// A global pool of fixed-size KV pages shared by all sequences (design.md "Paged cache").
+/// A global pool of fixed-size KV pages shared by all sequences (docs/architecture.md, KV cache).
 ///
 /// A page holds `pageSize` consecutive token positions of K and V for every attention
 /// layer: layout `[page][attention layer][K | V][slot][kvDim]` in `type` (f32, f16 or bf16). Sequences own

@@ -1,5 +1,5 @@
 extension LFM2Config {
-    /// Reads the `lfm2.*` metadata llama.cpp's converter writes (lfm2-spec §4.3), or the
+    /// Reads the `lfm2.*` metadata llama.cpp's converter writes (docs/lfm2.md §4.3), or the
     /// `lfm2moe.*` metadata of its mixture-of-experts arch (docs/lfm2.md). The layer type comes
     /// from `<arch>.attention.head_count_kv[i]` (0 = conv layer).
     /// - Throws: `ModelError` naming the file and metadata key.

@@ -53,7 +53,7 @@ public struct MoEConfig: Sendable, Equatable {
 }
 
 /// An LFM2 model configuration, read from `config.json` in either key style found in real
-/// checkpoints (lfm2-spec §1.1) or from GGUF metadata, with derived values worked out once.
+/// checkpoints (docs/lfm2.md §1.1) or from GGUF metadata, with derived values worked out once.
 /// LFM2 mixture-of-experts models (`Lfm2MoeForCausalLM`, GGUF `lfm2moe`) also set `moe`.
 public struct LFM2Config: Sendable, Equatable {
     public var vocabSize: Int
@@ -93,7 +93,7 @@ public struct LFM2Config: Sendable, Equatable {
     /// Width of one token's K (or V) across all KV heads.
     public var kvDim: Int { numKVHeads * headDim }
 
-    /// The FFN width rule of transformers' `Lfm2MLP` (lfm2-spec §1.2).
+    /// The FFN width rule of transformers' `Lfm2MLP` (docs/lfm2.md §1.2).
     public static func derivedFFNSize(nominal: Int, autoAdjust: Bool, multiplier: Double?, multipleOf: Int) -> Int {
         guard autoAdjust else { return nominal }
         var f = Int((2.0 * Double(nominal)) / 3.0)

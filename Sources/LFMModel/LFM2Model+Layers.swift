@@ -2,7 +2,7 @@ import CLFMKernels
 import LFMKernels
 
 extension LFM2Model {
-    /// Double-gated short conv (lfm2-spec §2.4) for every entry; result in `ws.out`.
+    /// Double-gated short conv (docs/lfm2.md §2.4) for every entry; result in `ws.out`.
     func shortConv(_ l: LayerWeights, convIndex ci: Int, batch: [BatchEntry], starts: [Int], tokens T: Int) {
         let c = config
         let D = c.hiddenSize, K = c.convKernel, rows = K - 1
@@ -63,7 +63,7 @@ extension LFM2Model {
         if let b = l.outProjBias { let o = ws.out.floats(); for t in 0..<T { lfm_axpy_f32(1, b, o + t * D, Int64(D)) } }
     }
 
-    /// GQA attention with per-head q/k RMSNorm and NeoX RoPE (lfm2-spec §2.5); result in `ws.out`.
+    /// GQA attention with per-head q/k RMSNorm and NeoX RoPE (docs/lfm2.md §2.5); result in `ws.out`.
     func attention(_ l: LayerWeights, attentionIndex ai: Int, batch: [BatchEntry], starts: [Int], tokens T: Int, kv: KVCachePool) {
         let c = config
         let d = c.headDim, half = d / 2, Hq = c.numHeads, Hkv = c.numKVHeads, kvDim = c.kvDim
@@ -151,7 +151,7 @@ extension LFM2Model {
         linear(l.o!, o, T, ws.out.floats())
     }
 
-    /// SwiGLU FFN (lfm2-spec §2.6) on `rms(h, ffn_norm)`; result in `ws.out`.
+    /// SwiGLU FFN (docs/lfm2.md §2.6) on `rms(h, ffn_norm)`; result in `ws.out`.
     func feedForward(_ l: LayerWeights, tokens T: Int) {
         let c = config
         let D = c.hiddenSize, F = c.ffnSize

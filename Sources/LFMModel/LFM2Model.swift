@@ -40,7 +40,7 @@ public struct StepLogits: Sendable {
     public func last(of e: Int) -> ArraySlice<Float>? { rowRanges[e].isEmpty ? nil : row(rowRanges[e].upperBound - 1) }
 }
 
-/// The LFM2 forward pass (lfm2-spec §2) over a batch of sequences.
+/// The LFM2 forward pass (docs/lfm2.md §2) over a batch of sequences.
 ///
 /// All tokens of a step go through each linear layer as one matrix product, so weights are
 /// read once per step however many sequences take part; the conv runs per sequence over its
@@ -117,7 +117,7 @@ public final class LFM2Model: @unchecked Sendable {
 
         prepareWorkspace(tokens: T, batch: batch)
         let h = ws.hidden.floats()
-        // Embedding (no scaling, lfm2-spec §2.1).
+        // Embedding (no scaling, docs/lfm2.md §2.1).
         var flatTokens: [Int] = []
         flatTokens.reserveCapacity(T)
         for e in batch { flatTokens += e.tokens }

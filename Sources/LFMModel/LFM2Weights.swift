@@ -29,7 +29,7 @@ public struct LayerWeights: Sendable {
 public struct LFM2Weights: Sendable {
     /// Token embedding `[V, D]` (also the LM head when tied).
     public var embedding: Tensor
-    /// The final norm (`model.embedding_norm`, despite its name — lfm2-spec §2.7).
+    /// The final norm (`model.embedding_norm`, despite its name — docs/lfm2.md §2.7).
     public var finalNorm: [Float]
     /// Untied LM head `[V, D]`, if the checkpoint has one.
     public var lmHead: Tensor?
@@ -39,7 +39,7 @@ public struct LFM2Weights: Sendable {
     public var outputMatrix: Tensor { lmHead ?? embedding }
 
     /// Picks and checks every tensor by its Hugging Face name (GGUF names are mapped to these
-    /// first by `Checkpoint`). The FFN width is taken from `w1`'s shape, as lfm2-spec §1.2 advises.
+    /// first by `Checkpoint`). The FFN width is taken from `w1`'s shape, as docs/lfm2.md §1.2 advises.
     /// - Throws: `ModelError.missingTensor` / `.shapeMismatch` naming the tensor.
     static func build(_ t: [String: Tensor], config c: inout LFM2Config, source: String) throws -> LFM2Weights {
         func get(_ name: String) throws -> Tensor {

@@ -1,4 +1,4 @@
-/// The per-sequence state of incremental decoding (lfm2-spec §3): a block table of KV pages
+/// The per-sequence state of incremental decoding (docs/lfm2.md §3): a block table of KV pages
 /// for the attention layers and, for each conv layer, the last K−1 inputs of the depthwise
 /// conv (`u = B⊙x`), which cannot be rewound and so is snapshotted by the prefix cache.
 public final class SequenceState: @unchecked Sendable {

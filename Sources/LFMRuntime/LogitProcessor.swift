@@ -1,4 +1,4 @@
-/// Logit adjustments applied before sampling, each a small pure function (style.md).
+/// Logit adjustments applied before sampling, each a small pure function.
 public enum LogitProcessor {
     /// Hugging Face repetition penalty: for every id seen in prompt or output, positive
     /// logits are divided by `penalty` and negative ones multiplied.

@@ -1,7 +1,7 @@
 import Testing
 @testable import LFMKernels
 
-/// Dequantisation test vectors of lfm2-spec.md §7.3 (checked there against gguf-py).
+/// Dequantisation test vectors of docs/lfm2.md §7.3 (checked there against gguf-py).
 @Suite("Spec §7.3 quant block vectors")
 struct QuantVectorTests {
     /// b[i] = (i*37 + 11) mod 256 with fp16 fields overwritten (0x3800 = 0.5, 0x3400 = 0.25).

@@ -3,7 +3,7 @@ import LFMTestSupport
 import Testing
 @testable import LFMModel
 
-/// Builds small GGUF files byte by byte (lfm2-spec §6.1 layout), so each test can corrupt
+/// Builds small GGUF files byte by byte (docs/lfm2.md §6.1 layout), so each test can corrupt
 /// exactly one field.
 struct GGUFBuilder {
     var bytes: [UInt8] = []

@@ -1,7 +1,7 @@
 /*
  * lfm_kernels.h — CPU compute kernels for LFMServe (public C API).
  *
- * Weight formats follow ggml/GGUF block layouts (lfm2-spec.md §6.3). Matrix products take
+ * Weight formats follow ggml/GGUF block layouts (docs/lfm2.md §6.3). Matrix products take
  * weights as stored (no dequantised copy) and activations prepared once per matmul by
  * lfm_prepare_act() in a format that suits the weight type (§6.4):
  *
@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-/* ggml type ids (lfm2-spec.md §6.1). */
+/* ggml type ids (docs/lfm2.md §6.1). */
 enum {
     LFM_TYPE_F32 = 0,
     LFM_TYPE_F16 = 1,
