@@ -171,3 +171,6 @@ public struct GrammarError: Error, Sendable, Equatable, CustomStringConvertible 
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// A JSON pointer as error messages show it: the root (`""`) is written `/`.
+func displayPointer(_ ptr: String) -> String { ptr.isEmpty ? "/" : ptr }

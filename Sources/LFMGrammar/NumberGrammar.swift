@@ -25,7 +25,7 @@ enum NumberGrammar {
             return JSONLexemes.anyNumber
         }
         for (k, b) in [("minimum", lo), ("maximum", hi)] {
-            if let b, abs(b.0) > 1e17 { throw GrammarError("schema keyword '\(k)' at \(ptr): bounds beyond ±1e17 are not supported") }
+            if let b, abs(b.0) > 1e17 { throw GrammarError("schema keyword '\(k)' at \(displayPointer(ptr)): bounds beyond ±1e17 are not supported") }
         }
         // Integral bounds on the value: x >= L (or > L), x <= H (or < H).
         let zeroFrac = GrammarExpr.optional(.seq([.literal("."), .plus(.literal("0"))]))
@@ -34,11 +34,11 @@ enum NumberGrammar {
             var l: Int64? = nil, h: Int64? = nil
             if let (b, ex) = lo { l = ex ? Int64(b.rounded(.down)) + 1 : Int64(b.rounded(.up)) }
             if let (b, ex) = hi { h = ex ? Int64(b.rounded(.up)) - 1 : Int64(b.rounded(.down)) }
-            if let l, let h, l > h { throw GrammarError("schema keyword 'minimum' at \(ptr): no integer lies within the bounds") }
+            if let l, let h, l > h { throw GrammarError("schema keyword 'minimum' at \(displayPointer(ptr)): no integer lies within the bounds") }
             return .alt(pieces(l, h).map { .seq([$0, zeroFrac]) })
         }
         for (k, b) in [("minimum", lo), ("maximum", hi)] {
-            if let b, b.0 != b.0.rounded() { throw GrammarError("schema keyword '\(k)' at \(ptr): non-integral bounds on numbers are not supported") }
+            if let b, b.0 != b.0.rounded() { throw GrammarError("schema keyword '\(k)' at \(displayPointer(ptr)): non-integral bounds on numbers are not supported") }
         }
         // Fraction zero: integer value v in [L', H'] (exclusive bounds shift by one).
         let l0 = lo.map { Int64($0.0) + ($0.1 ? 1 : 0) }, h0 = hi.map { Int64($0.0) - ($0.1 ? 1 : 0) }

@@ -7,16 +7,16 @@ struct SchemaMerger {
 
     /// The schema a local reference (`#`, `#/$defs/x`, `#/definitions/x`, any JSON pointer) names.
     func resolve(_ ref: String, _ ptr: String) throws(GrammarError) -> JSONValue {
-        guard ref.hasPrefix("#") else { throw GrammarError("schema keyword '$ref' at \(ptr): only local references (#/…) are supported, got '\(ref)'") }
+        guard ref.hasPrefix("#") else { throw GrammarError("schema keyword '$ref' at \(displayPointer(ptr)): only local references (#/…) are supported, got '\(ref)'") }
         var cur = root
         let path = ref.dropFirst()
         if path.isEmpty { return cur }
-        guard path.hasPrefix("/") else { throw GrammarError("schema keyword '$ref' at \(ptr): anchors are not supported, got '\(ref)'") }
+        guard path.hasPrefix("/") else { throw GrammarError("schema keyword '$ref' at \(displayPointer(ptr)): anchors are not supported, got '\(ref)'") }
         for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
             let seg = Self.percentDecode(String(raw)).replacingOccurrencesOf("~1", "/").replacingOccurrencesOf("~0", "~")
             if let o = cur.objectValue, let next = o[seg] { cur = next }
             else if let a = cur.arrayValue, let i = Int(seg), a.indices.contains(i) { cur = a[i] }
-            else { throw GrammarError("schema keyword '$ref' at \(ptr): '\(ref)' does not resolve") }
+            else { throw GrammarError("schema keyword '$ref' at \(displayPointer(ptr)): '\(ref)' does not resolve") }
         }
         return cur
     }
@@ -54,7 +54,7 @@ struct SchemaMerger {
     /// Inlines `$ref` (non-recursively, bounded) so a part can be merged.
     func deref(_ s: JSONValue, _ ptr: String, depth: Int = 0) throws(GrammarError) -> JSONValue {
         guard case .object(var o) = s, let r = o["$ref"]?.stringValue else { return s }
-        if depth > 16 { throw GrammarError("schema keyword 'allOf' at \(ptr): recursive $ref inside allOf is not supported") }
+        if depth > 16 { throw GrammarError("schema keyword 'allOf' at \(displayPointer(ptr)): recursive $ref inside allOf is not supported") }
         _ = o.removeValue(forKey: "$ref")
         let target = try deref(try resolve(r, ptr), ptr, depth: depth + 1)
         if o.keys.allSatisfy({ JSONSchemaCompiler.annotations.contains($0) }) { return target }
@@ -67,7 +67,7 @@ struct SchemaMerger {
         if a == .bool(true) { return b }
         if b == .bool(true) { return a }
         if a == .bool(false) || b == .bool(false) { return false }
-        guard var x = a.objectValue, var y = b.objectValue else { throw GrammarError("schema at \(ptr) must be an object or a boolean") }
+        guard var x = a.objectValue, var y = b.objectValue else { throw GrammarError("schema at \(displayPointer(ptr)) must be an object or a boolean") }
         // Flatten nested allOf first.
         for (name, part) in [("a", x), ("b", y)] {
             if let all = part["allOf"]?.arrayValue {
@@ -80,7 +80,7 @@ struct SchemaMerger {
             }
         }
         var out = x
-        func fail(_ k: String) -> GrammarError { GrammarError("schema keyword 'allOf' at \(ptr): cannot merge '\(k)'") }
+        func fail(_ k: String) -> GrammarError { GrammarError("schema keyword 'allOf' at \(displayPointer(ptr)): cannot merge '\(k)'") }
         // Array items: merge position by position (prefixItems / items arrays with their rest).
         let arrayKeys: Set<String> = ["items", "prefixItems", "additionalItems"]
         let fx = Self.arrayForm(x), fy = Self.arrayForm(y)

@@ -16,6 +16,8 @@ final class ActiveSequence {
     var counts: [Int: Int] = [:]
     var detokenizer: StreamingDetokenizer
     var stopMatcher: StopStringMatcher
+    /// Structured-output progress (nil when the output is free).
+    var constraint: ConstraintState?
     /// Arrival order, for FCFS admission and newest-first preemption.
     let order: Int
     var preemptions = 0
@@ -39,10 +41,14 @@ final class ActiveSequence {
         seen = Set(request.promptTokens)
         detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: request.skipSpecialTokens)
         stopMatcher = StopStringMatcher(request.stopStrings)
+        constraint = request.constraint.map(ConstraintState.init)
     }
 
     /// Whether the whole prompt has been processed (the sequence is decoding).
     var isDecoding: Bool { generated > 0 && pending == 1 }
+
+    /// Whether a step that processes `n` more tokens reaches the newest one (the sequence samples next).
+    func samples(after n: Int) -> Bool { state.length + n == tokens.count }
 }
 
 extension ActiveSequence: ScheduledSequence {

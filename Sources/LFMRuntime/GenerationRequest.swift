@@ -19,10 +19,12 @@ public struct GenerationRequest: Sendable {
     public var topLogprobs: Int
     /// Drop special tokens from the text deltas.
     public var skipSpecialTokens: Bool
+    /// A grammar the output must follow (structured outputs), or nil.
+    public var constraint: OutputConstraint?
 
     public init(id: String, promptTokens: [Int], sampling: SamplingParameters = .greedy, maxTokens: Int = 256,
                 stopStrings: [String] = [], stopTokenIDs: Set<Int> = [], ignoreEOS: Bool = false, logprobs: Bool = false,
-                topLogprobs: Int = 0, skipSpecialTokens: Bool = false) {
+                topLogprobs: Int = 0, skipSpecialTokens: Bool = false, constraint: OutputConstraint? = nil) {
         self.id = id
         self.promptTokens = promptTokens
         self.sampling = sampling
@@ -33,6 +35,7 @@ public struct GenerationRequest: Sendable {
         self.logprobs = logprobs || topLogprobs > 0
         self.topLogprobs = topLogprobs
         self.skipSpecialTokens = skipSpecialTokens
+        self.constraint = constraint
     }
 }
 
@@ -52,8 +55,9 @@ public struct TokenOutput: Sendable, Equatable {
     /// Text that became final with this token (may be empty while a character or a
     /// possible stop string is incomplete).
     public var text: String
-    /// Natural-log probability under the model's unmodified distribution (0 unless the
-    /// request asked for logprobs).
+    /// Natural-log probability under the model's distribution — restricted to the allowed
+    /// tokens when the request has an ``OutputConstraint`` — before penalties and biases (0
+    /// unless the request asked for logprobs).
     public var logprob: Float
     /// The most likely alternatives `(id, logprob)`, best first, when requested.
     public var topLogprobs: [TokenLogprob]

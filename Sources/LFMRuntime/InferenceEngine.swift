@@ -51,7 +51,10 @@ public final class InferenceEngine: @unchecked Sendable {
                             prefixCaching: configuration.prefixCaching)
         scheduler = Scheduler(tokenBudget: configuration.maxBatchedTokens, maxSequences: configuration.maxNumSequences)
         executor = StepExecutor(model: lfm, kv: kv)
-        output = OutputStage(stopTokenIDs: model.stopTokenIDs, contextLength: contextLength)
+        let tokenizer = model.tokenizer
+        output = OutputStage(stopTokenIDs: model.stopTokenIDs, contextLength: contextLength,
+                             tags: TagTokens(tokenBytes: (0..<tokenizer.vocabularySize).map { tokenizer.bytes(of: $0) },
+                                             isSpecial: { tokenizer.isSpecial($0) }))
         statsBox.withLock { $0.totalPages = pages; $0.freePages = pages }
         let t = Thread { [unowned self] in self.run() }
         t.name = "lfm-engine"
@@ -208,8 +211,13 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         for (s, reason) in plan.failed { fail(s, "\(reason) (\(kv.pageCount) pages of \(kv.pageSize) tokens)") }
         guard !plan.entries.isEmpty else { return }
+        // Structured-output masks depend only on tokens already sampled: compute them while
+        // the forward pass runs.
+        let masks = MaskPrefetch(plan.entries.map { $0.sequence.samples(after: $0.tokens) ? $0.sequence.constraint : nil },
+                                 tags: output.tags)
         let rows: [ArraySlice<Float>?]
         do {
+            defer { masks.wait() }
             rows = try executor.run(plan.entries)
         } catch {
             for (s, _) in plan.entries { fail(s, "\(error)") }
@@ -219,7 +227,7 @@ public final class InferenceEngine: @unchecked Sendable {
         var done: [ActiveSequence] = []
         for (e, (s, _)) in plan.entries.enumerated() {
             guard let row = rows[e] else { continue }
-            if case .finished(let reason, let flush) = output.emitNextToken(s, logits: row) {
+            if case .finished(let reason, let flush) = output.emitNextToken(s, logits: row, mask: masks.mask(e)) {
                 finish(s, reason, flushText: flush)
                 done.append(s)
             }

@@ -1,15 +1,18 @@
 import LFMTokenizer
 
 /// The sampler and output stage: from one sequence's next-token logits to its next token and
-/// events. Logit processors (repetition, presence/frequency penalties, logit_bias; constraint
-/// masks plug in here) act on a copy of the logits, the sampler draws with the sequence's own
-/// generator, log-probabilities are of the model's unmodified distribution, and the token's
-/// text goes through the streaming detokenizer and the stop-string matcher before it is sent.
+/// events. A structured-output mask (``ConstraintState``) is applied first; then the logit
+/// processors (repetition, presence/frequency penalties, logit_bias) act on the masked logits,
+/// the sampler draws with the sequence's own generator, log-probabilities are of the masked
+/// distribution before penalties, and the token's text goes through the streaming
+/// detokenizer and the stop-string matcher before it is sent.
 struct OutputStage {
     /// Ids that end generation (the model's EOS and end-of-turn tokens).
     let stopTokenIDs: Set<Int>
     /// Context length: a sequence that fills it ends with `length`.
     let contextLength: Int
+    /// Tokens that can spell think-block tags (for constraints that keep the block free).
+    let tags: TagTokens
 
     /// What became of the sequence after its token.
     enum Outcome: Equatable {
@@ -19,10 +22,22 @@ struct OutputStage {
         case finished(FinishReason, flushText: Bool)
     }
 
-    /// Samples and emits the next token of `s` from `raw` logits.
-    func emitNextToken(_ s: ActiveSequence, logits row: ArraySlice<Float>) -> Outcome {
+    /// The allowed-token mask of `s`'s next token, or nil when its next token is free.
+    func mask(of s: ActiveSequence) -> [UInt64]? {
+        guard let c = s.constraint else { return nil }
+        var mask: [UInt64] = []
+        return c.fillMask(into: &mask, tags: tags) ? mask : nil
+    }
+
+    /// Samples and emits the next token of `s` from `raw` logits. `mask` is the sequence's
+    /// constraint mask when already computed (``mask(of:)``, e.g. overlapped with the forward pass).
+    func emitNextToken(_ s: ActiveSequence, logits row: ArraySlice<Float>, mask precomputed: [UInt64]?? = nil) -> Outcome {
         let p = s.request.sampling
-        let raw = Array(row)
+        var raw = Array(row)
+        if let mask = precomputed ?? mask(of: s) {
+            // No allowed token cannot happen with a consistent grammar; end rather than emit a wrong one.
+            guard Self.apply(mask, to: &raw) else { return .finished(.stop, flushText: true) }
+        }
         var logits = raw
         LogitProcessor.applyRepetitionPenalty(&logits, seen: s.seen, penalty: p.repetitionPenalty)
         LogitProcessor.applyPresenceFrequency(&logits, counts: s.counts, presence: p.presencePenalty, frequency: p.frequencyPenalty)
@@ -33,8 +48,10 @@ struct OutputStage {
         var top: [TokenLogprob] = []
         if s.request.topLogprobs > 0 {
             top = LogitProcessor.topIndices(raw, count: s.request.topLogprobs)
+                .filter { raw[$0] > -.infinity }
                 .map { TokenLogprob(id: $0, logprob: raw[$0] - m - logSum) }
         }
+        if s.constraint != nil, s.constraint?.accept(id, tags: tags) == false { return .finished(.stop, flushText: true) }
         s.tokens.append(id)
         s.generated += 1
         s.seen.insert(id)
@@ -42,6 +59,7 @@ struct OutputStage {
         if !s.request.ignoreEOS && (stopTokenIDs.contains(id) || s.request.stopTokenIDs.contains(id)) {
             return .finished(.stop, flushText: true)
         }
+        if s.constraint?.isFinished == true { return .finished(.stop, flushText: true) }
         var text = s.detokenizer.push(id)
         var stopped = false
         switch s.stopMatcher.feed(text) {
@@ -52,6 +70,32 @@ struct OutputStage {
         if stopped { return .finished(.stop, flushText: false) }
         if s.generated >= s.request.maxTokens || s.tokens.count >= contextLength { return .finished(.length, flushText: true) }
         return .running
+    }
+
+    /// Sets the logits of tokens the mask does not allow (and of ids past the mask) to −∞.
+    /// Returns false when no token is allowed.
+    static func apply(_ mask: [UInt64], to logits: inout [Float]) -> Bool {
+        var any = false
+        logits.withUnsafeMutableBufferPointer { p in
+            let n = p.count
+            var base = 0, w = 0
+            while base < n {
+                let width = min(64, n - base)
+                let valid: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+                let m = (w < mask.count ? mask[w] : 0) & valid
+                if m == valid {
+                    any = true
+                } else if m == 0 {
+                    for i in base..<(base + width) { p[i] = -.infinity }
+                } else {
+                    any = true
+                    for i in 0..<width where m & (1 << UInt64(i)) == 0 { p[base + i] = -.infinity }
+                }
+                base += 64
+                w += 1
+            }
+        }
+        return any
     }
 
     /// The final event of `s`: the text held back (unless a stop string cut it) and usage.

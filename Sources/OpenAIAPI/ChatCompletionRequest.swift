@@ -13,6 +13,8 @@ struct ChatCompletionRequest: Sendable {
     var options: GenerationOptions
     var templateKwargs: [String: JSONValue] = [:]
     var reasoning: ReasoningFormat?
+    /// The answer's required format (structured outputs), if any.
+    var structured: StructuredOutputRequest?
 
     /// `tool_choice`.
     enum ToolChoice: Sendable, Equatable {
@@ -60,13 +62,7 @@ struct ChatCompletionRequest: Sendable {
             }
         }
         parallelToolCalls = try r.bool("parallel_tool_calls") ?? true
-        if let rf = r.value("response_format") {
-            let o = try RequestReader(rf, prefix: "response_format")
-            let type = try o.string("type") ?? "text"
-            guard type == "text" else {
-                throw .invalidRequest("response_format type '\(type)' is not supported yet (only \"text\")", param: "response_format")
-            }
-        }
+        structured = try StructuredOutputRequest.read(r)
         options = try GenerationOptions(r, maxTokensKeys: ["max_completion_tokens", "max_tokens"], logprobsAsInt: false)
         if let kw = try r.object("chat_template_kwargs") {
             for (k, v) in kw { templateKwargs[k] = v }

@@ -20,28 +20,38 @@ extension OpenAIService {
         } catch {
             throw .invalidRequest("the chat template rejected the conversation: \(error)", param: "messages")
         }
-        // Forced tool choice: open the call in the assistant turn so the model writes it.
+        let mode = chat.reasoning ?? configuration.reasoning
+        let startsInReasoning = Self.promptOpensThinking(text)
+        // A think block stays free under a constraint when reasoning is parsed and the template knows it.
+        let reasoning: OutputConstraint.Reasoning = mode == .none ? .none
+            : startsInReasoning ? .open : (template.source.contains("</think>") ? .optional : .none)
+        let constraint = try structuredOutputs.constraint(structured: chat.structured, tools: StructuredOutputs.tools(tools),
+                                                          choice: chat.toolChoice, parallel: chat.parallelToolCalls, reasoning: reasoning)
+        // Forced tool choice without the tool-call tokens in the vocabulary: open the call in the
+        // assistant turn so the model writes it.
         var prefill = ""
-        switch chat.toolChoice {
-        case .required: prefill = "<|tool_call_start|>["
-        case .function(let name): prefill = "<|tool_call_start|>[\(name)("
-        case .none, .auto: break
+        if structuredOutputs.toolCallTokens == nil {
+            switch chat.toolChoice {
+            case .required: prefill = "<|tool_call_start|>["
+            case .function(let name): prefill = "<|tool_call_start|>[\(name)("
+            case .none, .auto: break
+            }
         }
         let promptIDs = tokenizer.encode(text + prefill, addSpecialTokens: false)   // the template emits BOS itself
         let maxTokens = try resolveMaxTokens(chat.options.maxTokens, promptTokens: promptIDs.count)
         let options = chat.options
         try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
-        let mode = chat.reasoning ?? configuration.reasoning
         let id = "chatcmpl-" + randomID()
         let run = ChatRun(id: id, model: configuration.modelID, created: Int(Date().timeIntervalSince1970),
                           choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
-                          startsInReasoning: Self.promptOpensThinking(text + prefill), tokenizer: tokenizer, metrics: metrics)
+                          startsInReasoning: startsInReasoning, tokenizer: tokenizer, metrics: metrics)
         let requests = (0..<options.n).map { i in
             var sampling = options.sampling
             if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
             return GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
                                      stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
-                                     topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false)
+                                     topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false,
+                                     constraint: constraint)
         }
         try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
                   sink: { i, event in run.handle(choice: i, event: event) })

@@ -38,6 +38,8 @@ extension OpenAIService {
         let options = try GenerationOptions(r, maxTokensKeys: ["max_tokens"], logprobsAsInt: true)
         try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
         let echo = try r.bool("echo") ?? false
+        let structured = try StructuredOutputRequest.read(r)
+        let constraint = try structuredOutputs.constraint(structured: structured, tools: [], choice: .none, parallel: false, reasoning: .none)
         let maxTokensAsked = options.maxTokens ?? 16   // OpenAI's default for completions
         let maxTokens = try prompts.map { (ids: [Int]) throws(OpenAIError) -> Int in try resolveMaxTokens(maxTokensAsked, promptTokens: ids.count, promptField: "prompt") }
         let id = "cmpl-" + randomID()
@@ -51,7 +53,8 @@ extension OpenAIService {
                 if let s = sampling.seed { sampling.seed = s &+ UInt64(j) }
                 requests.append(GenerationRequest(id: "\(id)-\(pi * options.n + j)", promptTokens: prompt, sampling: sampling,
                                                   maxTokens: maxTokens[pi], stopStrings: options.stop, ignoreEOS: options.ignoreEOS,
-                                                  logprobs: options.logprobs, topLogprobs: options.topLogprobs, skipSpecialTokens: true))
+                                                  logprobs: options.logprobs, topLogprobs: options.topLogprobs, skipSpecialTokens: true,
+                                                  constraint: constraint))
             }
         }
         let tokenizer = self.tokenizer

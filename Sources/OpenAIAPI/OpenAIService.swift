@@ -36,6 +36,8 @@ public final class OpenAIService: Sendable {
     let health: HealthState
     /// Prometheus metrics (served at /metrics).
     public let metrics: ServiceMetrics
+    /// Grammar compilation and constraint planning (structured outputs).
+    let structuredOutputs: StructuredOutputs
 
     public init(engine: InferenceEngine, configuration: Configuration, health: HealthState = HealthState(),
                 metrics: ServiceMetrics = ServiceMetrics(), logger: Logger) throws {
@@ -45,6 +47,7 @@ public final class OpenAIService: Sendable {
         self.logger = logger
         self.health = health
         tokenizer = engine.model.tokenizer
+        structuredOutputs = StructuredOutputs(tokenizer: tokenizer, endIDs: engine.model.stopTokenIDs)
         if let source = engine.model.chatTemplateSource {
             template = try ChatTemplate(source: source, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
         } else {

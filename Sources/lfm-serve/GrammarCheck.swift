@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LFMGrammar
+import LFMRuntime
 import LFMTokenizer
 import OrderedJSON
 
@@ -42,10 +43,7 @@ struct GrammarCheck: ParsableCommand {
 
     /// The vocabulary of a tokenizer (special tokens and EOS flagged).
     static func vocabulary(of tokenizer: Tokenizer) -> TokenVocabulary {
-        let size = tokenizer.vocabularySize
-        let bytes = (0..<size).map { tokenizer.bytes(of: $0) }
-        let special = Set((0..<size).filter { tokenizer.isSpecial($0) })
-        return TokenVocabulary(tokenBytes: bytes, specialIDs: special, eosIDs: tokenizer.eosTokenID.map { [$0] } ?? [])
+        TokenVocabulary(tokenizer: tokenizer, eosIDs: tokenizer.eosTokenID.map { [$0] } ?? [])
     }
 
     static func spec(_ v: JSONValue, where location: String) throws -> GrammarSpec {

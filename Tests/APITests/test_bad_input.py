@@ -38,7 +38,7 @@ BAD = [
     ("tool without function", {**OK, "tools": [{"type": "function"}]}),
     ("tool_choice bad", {**OK, "tool_choice": "sometimes"}),
     ("tool_choice required without tools", {**OK, "tool_choice": "required"}),
-    ("response_format json", {**OK, "response_format": {"type": "json_object"}}),
+    ("response_format without its schema", {**OK, "response_format": {"type": "json_schema"}}),
     ("stream_options type", {**OK, "stream_options": 3}),
     ("top_k type", {**OK, "top_k": "many"}),
     ("min_p range", {**OK, "min_p": 2}),
