@@ -6,7 +6,9 @@
 #   scripts/bench-serving.sh [MODELS_DIR] [THREADS]     (defaults: /work/bench-models, 2)
 #
 # Workloads: 16 streams x 128 tokens (short prompts); 16 requests sharing a 600-word system
-# prompt, 32 tokens each; 1 stream x 128 tokens. Prints a Markdown table; JSON in bench-out/.
+# prompt, 32 tokens each; 1 stream x 128 tokens; 16 streams x 128 tokens each constrained by a
+# JSON Schema (response_format json_schema; the structured-output cost, issue 15). Prints a
+# Markdown table; JSON in bench-out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -25,6 +27,7 @@ run_all() {  # $1 = label, $2 = url
   python3 scripts/loadgen.py --url "$2" --concurrency 16 --requests 16 --max-tokens 128 --label "$1 16x128" --json "$out/serve-$1-16x128.json" >/dev/null
   python3 scripts/loadgen.py --url "$2" --concurrency 16 --requests 16 --max-tokens 32 --shared-prefix-words 600 --label "$1 shared" --json "$out/serve-$1-shared.json" >/dev/null
   python3 scripts/loadgen.py --url "$2" --concurrency 1 --requests 2 --max-tokens 128 --label "$1 single" --json "$out/serve-$1-single.json" >/dev/null
+  python3 scripts/loadgen.py --url "$2" --concurrency 16 --requests 16 --max-tokens 128 --json-schema builtin --label "$1 schema" --json "$out/serve-$1-schema.json" >/dev/null
 }
 
 .build/release/lfm-serve serve --model "$model" --port 18090 --threads "$threads" --max-num-seqs 16 --no-access-log >"$out/lfm-serve.out" 2>"$out/lfm-serve.log" &
@@ -44,7 +47,7 @@ python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
 names = {"16x128": "16 streams × 128 tokens, short prompts", "shared": "16 requests sharing a 600-word system prompt, 32 tokens each",
-         "single": "1 stream × 128 tokens"}
+         "single": "1 stream × 128 tokens", "schema": "16 streams × 128 tokens, each with a json_schema"}
 print("| workload | server | aggregate tok/s | TTFT p50 / p95 | ITL p50 / p95 |")
 print("| --- | --- | ---: | --- | --- |")
 for w, name in names.items():
@@ -54,4 +57,7 @@ for w, name in names.items():
               f"{r['itl_p50_ms']:.1f} / {r['itl_p95_ms']:.1f} ms |")
     a = json.load(open(f"{out}/serve-lfm-serve-{w}.json")); b = json.load(open(f"{out}/serve-llama-server-{w}.json"))
     print(f"|  | ratio | {a['aggregate_tok_s'] / b['aggregate_tok_s']:.2f}× | TTFT p50 {a['ttft_p50_s'] / b['ttft_p50_s']:.2f}× | |")
+for s in ("lfm-serve", "llama-server"):
+    c = json.load(open(f"{out}/serve-{s}-schema.json")); u = json.load(open(f"{out}/serve-{s}-16x128.json"))
+    print(f"\n{s}: constrained / unconstrained aggregate tok/s (16 streams) = {c['aggregate_tok_s'] / u['aggregate_tok_s']:.1%}")
 PY

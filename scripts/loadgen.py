@@ -115,17 +115,29 @@ def prefix_hash(system):
     return hashlib.sha1((system or "").encode()).hexdigest()[:16]
 
 
-def make_bodies(model, count, max_tokens, system_prompts, seed=0, start=0):
+# The structured-output workload's schema (--json-schema builtin): open-ended string items, so
+# a random-weight model keeps generating under the constraint until max_tokens.
+BUILTIN_SCHEMA = {"type": "object", "properties": {
+    "title": {"type": "string"}, "count": {"type": "integer"},
+    "items": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "ok": {"type": "boolean"}},
+                                         "required": ["name", "ok"], "additionalProperties": False}}},
+    "required": ["title", "count", "items"], "additionalProperties": False}
+
+
+def make_bodies(model, count, max_tokens, system_prompts, seed=0, start=0, schema=None):
     """`count` request bodies, each with a system prompt drawn at random (seeded) from
-    `system_prompts` (none if empty) and a unique user question."""
+    `system_prompts` (none if empty) and a unique user question; with `schema`, each asks for
+    JSON following it (`response_format` json_schema)."""
     rng = random.Random(seed * 1_000_003 + start)
     bodies = []
     for i in range(start, start + count):
         system = rng.choice(system_prompts) if system_prompts else None
         q = f"Request {i}: " + " ".join(rng.choice(WORDS) for _ in range(8 if system else 12)) + "?"
         msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": q}]
-        bodies.append({"model": model, "messages": msgs, "max_tokens": max_tokens, "temperature": 0,
-                       "stream": True, "ignore_eos": True})
+        body = {"model": model, "messages": msgs, "max_tokens": max_tokens, "temperature": 0, "stream": True, "ignore_eos": True}
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        bodies.append(body)
     return bodies
 
 
@@ -203,7 +215,11 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--label", default="")
+    ap.add_argument("--json-schema", help="constrain every answer: 'builtin' or a JSON Schema file")
     a = ap.parse_args()
+    schema = None
+    if a.json_schema:
+        schema = BUILTIN_SCHEMA if a.json_schema == "builtin" else json.load(open(a.json_schema))
 
     prompts = system_prompts(a.system_prompts, a.shared_prefix_words, a.seed) if a.shared_prefix_words else []
     if prompts and a.system_prompts == 1:
@@ -216,7 +232,7 @@ def main():
         if not duration and issued[0] >= a.requests:
             return None
         issued[0] += 1
-        return make_bodies(a.model, 1, a.max_tokens, prompts, a.seed, issued[0] - 1)[0]
+        return make_bodies(a.model, 1, a.max_tokens, prompts, a.seed, issued[0] - 1, schema)[0]
 
     t0 = time.perf_counter()
     deadline = t0 + duration

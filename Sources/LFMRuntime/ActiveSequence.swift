@@ -18,6 +18,8 @@ final class ActiveSequence {
     var stopMatcher: StopStringMatcher
     /// Structured-output progress (nil when the output is free).
     var constraint: ConstraintState?
+    /// Think-block budget progress (nil without a limit).
+    var reasoningBudget: ReasoningBudget?
     /// Arrival order, for FCFS admission and newest-first preemption.
     let order: Int
     var preemptions = 0
@@ -42,6 +44,7 @@ final class ActiveSequence {
         detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: request.skipSpecialTokens)
         stopMatcher = StopStringMatcher(request.stopStrings)
         constraint = request.constraint.map(ConstraintState.init)
+        reasoningBudget = request.reasoningLimit.map { ReasoningBudget(limit: $0.budget, startsInside: $0.startsInside) }
     }
 
     /// Whether the whole prompt has been processed (the sequence is decoding).

@@ -141,7 +141,7 @@ struct ConstraintState: Sendable {
 
     private static func step(_ m: Int, _ c: UInt8) -> Int {
         // The tag has no proper border except via '<', so a mismatch restarts at 0 or 1.
-        if closeTag[m] == c { return m + 1 }
+        if m < closeTag.count && closeTag[m] == c { return m + 1 }
         return c == closeTag[0] ? 1 : 0
     }
 

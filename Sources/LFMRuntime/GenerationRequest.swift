@@ -21,10 +21,13 @@ public struct GenerationRequest: Sendable {
     public var skipSpecialTokens: Bool
     /// A grammar the output must follow (structured outputs), or nil.
     public var constraint: OutputConstraint?
+    /// A token budget for a `<think>` block, or nil for none.
+    public var reasoningLimit: ReasoningLimit?
 
     public init(id: String, promptTokens: [Int], sampling: SamplingParameters = .greedy, maxTokens: Int = 256,
                 stopStrings: [String] = [], stopTokenIDs: Set<Int> = [], ignoreEOS: Bool = false, logprobs: Bool = false,
-                topLogprobs: Int = 0, skipSpecialTokens: Bool = false, constraint: OutputConstraint? = nil) {
+                topLogprobs: Int = 0, skipSpecialTokens: Bool = false, constraint: OutputConstraint? = nil,
+                reasoningLimit: ReasoningLimit? = nil) {
         self.id = id
         self.promptTokens = promptTokens
         self.sampling = sampling
@@ -36,6 +39,22 @@ public struct GenerationRequest: Sendable {
         self.topLogprobs = topLogprobs
         self.skipSpecialTokens = skipSpecialTokens
         self.constraint = constraint
+        self.reasoningLimit = reasoningLimit
+    }
+}
+
+/// How long a `<think>` block may get: when it holds `budget` tokens, the engine appends
+/// `closeTokens` (the tokenized `</think>` and the blank line after it) and the model answers.
+public struct ReasoningLimit: Sendable, Equatable {
+    public var budget: Int
+    public var closeTokens: [Int]
+    /// The prompt already opened the block.
+    public var startsInside: Bool
+
+    public init(budget: Int, closeTokens: [Int], startsInside: Bool) {
+        self.budget = budget
+        self.closeTokens = closeTokens
+        self.startsInside = startsInside
     }
 }
 

@@ -51,6 +51,20 @@ struct OutputStage {
                 .filter { raw[$0] > -.infinity }
                 .map { TokenLogprob(id: $0, logprob: raw[$0] - m - logSum) }
         }
+        var outcome = emit(id, of: s, logprob: s.request.logprobs ? raw[id] - m - logSum : 0, top: top)
+        // Tokens the engine appends itself (a think block closed at its budget): probability 1 under the rules.
+        var forced: [Int] = []
+        if outcome == .running, s.reasoningBudget?.feed(tags.bytes(id) ?? []) == true, let limit = s.request.reasoningLimit {
+            forced = limit.closeTokens
+        }
+        for f in forced where outcome == .running {
+            outcome = emit(f, of: s, logprob: 0, top: [])
+        }
+        return outcome
+    }
+
+    /// Appends token `id` to `s` and sends it; says whether the sequence goes on.
+    private func emit(_ id: Int, of s: ActiveSequence, logprob: Float, top: [TokenLogprob]) -> Outcome {
         if s.constraint != nil, s.constraint?.accept(id, tags: tags) == false { return .finished(.stop, flushText: true) }
         s.tokens.append(id)
         s.generated += 1
@@ -66,7 +80,7 @@ struct OutputStage {
         case .text(let t): text = t
         case .stop(let t): text = t; stopped = true
         }
-        s.sink(.token(TokenOutput(id: id, text: text, logprob: s.request.logprobs ? raw[id] - m - logSum : 0, topLogprobs: top)))
+        s.sink(.token(TokenOutput(id: id, text: text, logprob: logprob, topLogprobs: top)))
         if stopped { return .finished(.stop, flushText: false) }
         if s.generated >= s.request.maxTokens || s.tokens.count >= contextLength { return .finished(.length, flushText: true) }
         return .running

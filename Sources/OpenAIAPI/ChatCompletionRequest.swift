@@ -15,6 +15,12 @@ struct ChatCompletionRequest: Sendable {
     var reasoning: ReasoningFormat?
     /// The answer's required format (structured outputs), if any.
     var structured: StructuredOutputRequest?
+    /// Think-block token budget asked for (`reasoning_budget`, or `reasoning_effort` mapped by
+    /// ``effortBudgets``); nil: the server default. A negative value means no limit.
+    var reasoningBudget: Int?
+
+    /// Token budgets of `reasoning_effort` values (docs/api.md); nil: no limit.
+    static let effortBudgets: [String: Int?] = ["none": 0, "minimal": 0, "low": 512, "medium": 2048, "high": nil]
 
     /// `tool_choice`.
     enum ToolChoice: Sendable, Equatable {
@@ -63,6 +69,13 @@ struct ChatCompletionRequest: Sendable {
         }
         parallelToolCalls = try r.bool("parallel_tool_calls") ?? true
         structured = try StructuredOutputRequest.read(r)
+        if let effort = try r.string("reasoning_effort") {
+            guard let budget = Self.effortBudgets[effort] else {
+                throw .invalidRequest("'reasoning_effort' must be one of none, minimal, low, medium, high; got '\(effort)'", param: "reasoning_effort")
+            }
+            reasoningBudget = budget ?? -1
+        }
+        if let b = try r.int("reasoning_budget", min: -1) { reasoningBudget = b }
         options = try GenerationOptions(r, maxTokensKeys: ["max_completion_tokens", "max_tokens"], logprobsAsInt: false)
         if let kw = try r.object("chat_template_kwargs") {
             for (k, v) in kw { templateKwargs[k] = v }

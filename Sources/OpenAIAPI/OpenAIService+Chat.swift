@@ -41,6 +41,7 @@ extension OpenAIService {
         let maxTokens = try resolveMaxTokens(chat.options.maxTokens, promptTokens: promptIDs.count)
         let options = chat.options
         try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
+        let reasoningLimit = self.reasoningLimit(asked: chat.reasoningBudget, startsInside: startsInReasoning)
         let id = "chatcmpl-" + randomID()
         let run = ChatRun(id: id, model: configuration.modelID, created: Int(Date().timeIntervalSince1970),
                           choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
@@ -51,10 +52,17 @@ extension OpenAIService {
             return GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
                                      stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
                                      topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false,
-                                     constraint: constraint)
+                                     constraint: constraint, reasoningLimit: reasoningLimit)
         }
         try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
                   sink: { i, event in run.handle(choice: i, event: event) })
+    }
+
+    /// The think-block limit of a request: its own budget (negative: none) or the server default.
+    func reasoningLimit(asked: Int?, startsInside: Bool) -> ReasoningLimit? {
+        guard let budget = asked ?? configuration.reasoningBudget, budget >= 0 else { return nil }
+        return ReasoningLimit(budget: budget, closeTokens: tokenizer.encode("\n</think>\n\n", addSpecialTokens: false),
+                              startsInside: startsInside)
     }
 
     /// Whether the rendered prompt ends inside an opened `<think>` block (templates that

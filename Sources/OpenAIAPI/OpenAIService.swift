@@ -17,6 +17,8 @@ public final class OpenAIService: Sendable {
         public var reasoning: ReasoningFormat = .auto
         /// Default max_tokens when a request gives none (bounded by the context).
         public var defaultMaxTokens: Int? = nil
+        /// Default think-block token budget (nil: no limit; per request `reasoning_budget` / `reasoning_effort`).
+        public var reasoningBudget: Int? = nil
         /// Reject requests whose `model` differs from `modelID` with 404.
         public var strictModelName = false
         /// Version string of `/version`.

@@ -28,6 +28,8 @@ public struct ServeSettings: Sendable, Equatable {
     /// nil: min(model maximum, 32768).
     public var contextSize: Int?
     public var reasoningFormat: String
+    /// Default think-block token budget; -1: no limit.
+    public var reasoningBudget: Int
     public var sslCertfile: String?
     public var sslKeyfile: String?
     public var maxBodyBytes: Int
@@ -74,6 +76,8 @@ public struct ServeSettings: Sendable, Equatable {
                     help: "Context length (prompt plus output)."),
         SettingSpec("reasoning-format", .choice(["none", "auto", "deepseek"]), default: "auto",
                     help: "Split <think> text into reasoning_content (auto, deepseek) or leave it in content (none)."),
+        SettingSpec("reasoning-budget", .int(-1...10_000_000), default: "-1",
+                    help: "Tokens a <think> block may hold before the server closes it and the model answers (-1: no limit, 0: no thinking); requests override it with reasoning_budget or reasoning_effort."),
         SettingSpec("ssl-certfile", .string, default: nil, help: "TLS certificate chain (PEM); serves HTTPS together with ssl-keyfile."),
         SettingSpec("ssl-keyfile", .string, default: nil, help: "TLS private key (PEM)."),
         SettingSpec("max-body-bytes", .bytes, default: "8M", help: "Largest request body accepted; larger ones get 413."),
@@ -107,7 +111,8 @@ public struct ServeSettings: Sendable, Equatable {
             maxBatchedTokens: r.int("max-batched-tokens") ?? 512, maxNumSeqs: r.int("max-num-seqs") ?? 64,
             maxWaiting: r.int("max-waiting") ?? 256, kvCacheBytes: r.int("kv-cache-memory") ?? 1 << 30,
             blockSize: r.int("block-size") ?? 16, kvCacheDType: r.string("kv-cache-dtype") ?? "f16", prefixCache: r.bool("prefix-cache") ?? true, contextSize: r.int("ctx-size"),
-            reasoningFormat: r.string("reasoning-format") ?? "auto", sslCertfile: r.string("ssl-certfile"),
+            reasoningFormat: r.string("reasoning-format") ?? "auto",
+            reasoningBudget: r.int("reasoning-budget") ?? -1, sslCertfile: r.string("ssl-certfile"),
             sslKeyfile: r.string("ssl-keyfile"), maxBodyBytes: r.int("max-body-bytes") ?? 8 << 20,
             idleTimeout: r.double("idle-timeout") ?? 30, shutdownTimeout: r.double("shutdown-timeout") ?? 30,
             allowedOrigins: r.list("allowed-origins") ?? ["*"], accessLog: r.bool("access-log") ?? true,

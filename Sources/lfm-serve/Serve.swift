@@ -43,6 +43,7 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("prefix-cache"), inversion: .prefixedNo, help: Self.help("prefix-cache")) var prefixCache: Bool?
     @Option(name: .customLong("ctx-size"), help: Self.help("ctx-size")) var contextSize: String?
     @Option(name: .customLong("reasoning-format"), help: Self.help("reasoning-format")) var reasoningFormat: String?
+    @Option(name: .customLong("reasoning-budget"), help: Self.help("reasoning-budget")) var reasoningBudget: String?
     @Option(name: .customLong("ssl-certfile"), help: Self.help("ssl-certfile")) var sslCertfile: String?
     @Option(name: .customLong("ssl-keyfile"), help: Self.help("ssl-keyfile")) var sslKeyfile: String?
     @Option(name: .customLong("max-body-bytes"), help: Self.help("max-body-bytes")) var maxBodyBytes: String?
@@ -65,7 +66,7 @@ struct Serve: ParsableCommand {
             ("model", model), ("host", host), ("port", port), ("threads", threads), ("served-model-name", servedModelName),
             ("api-key", apiKey.isEmpty ? nil : apiKey.joined(separator: "\n")), ("api-key-file", apiKeyFile), ("max-batched-tokens", maxBatchedTokens), ("max-num-seqs", maxNumSeqs), ("max-waiting", maxWaiting),
             ("kv-cache-memory", kvCacheMemory), ("block-size", blockSize), ("kv-cache-dtype", kvCacheDType), ("ctx-size", contextSize),
-            ("reasoning-format", reasoningFormat), ("ssl-certfile", sslCertfile), ("ssl-keyfile", sslKeyfile),
+            ("reasoning-format", reasoningFormat), ("reasoning-budget", reasoningBudget), ("ssl-certfile", sslCertfile), ("ssl-keyfile", sslKeyfile),
             ("max-body-bytes", maxBodyBytes), ("idle-timeout", idleTimeout), ("shutdown-timeout", shutdownTimeout),
             ("allowed-origins", allowedOrigins), ("log-level", logLevel), ("log-format", logFormat),
             ("metrics-compat", metricsCompat),
@@ -182,6 +183,7 @@ struct Serve: ParsableCommand {
         engineBox.engine = engine
         var api = OpenAIService.Configuration(modelID: settings.servedModelName ?? modelOptions.defaultServedModelName)
         api.reasoning = ReasoningFormat(rawValue: settings.reasoningFormat) ?? .auto
+        api.reasoningBudget = settings.reasoningBudget >= 0 ? settings.reasoningBudget : nil
         api.version = LFMServeVersion.string
         api.strictModelName = settings.strictModelName
         api.metricsCompat = MetricsCompat(rawValue: settings.metricsCompat) ?? .vllm

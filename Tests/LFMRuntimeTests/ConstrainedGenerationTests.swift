@@ -53,3 +53,27 @@ import Testing
         #expect(finish(events) == .stop)
     }
 }
+
+/// The reasoning budget through the engine on the scripted fixture, whose greedy output for
+/// " think" is a think block then an answer (scripts/make_scripted_model.py).
+@Suite(.serialized) struct ReasoningBudgetEngineTests {
+    @Test func theBlockIsClosedAtItsBudgetWithTheCloseTokens() throws {
+        let model = try LoadedModel.load(path: Fixtures.url("models/scripted-chat").path)
+        let engine = InferenceEngine(model: model, configuration: .init(threads: 2, kvCacheBytes: 4 << 20))
+        defer { engine.shutdown() }
+        let tok = model.tokenizer
+        let prompt = tok.encode("<|im_start|>user\nPlease think first: what is six times seven?<|im_end|>\n<|im_start|>assistant\n",
+                                addSpecialTokens: false)
+        let free = try engine.generate(GenerationRequest(id: "f", promptTokens: prompt, maxTokens: 60))
+        #expect(text(free).hasPrefix("<think>\nThe user wants a short answer.\n</think>"))
+        let close = tok.encode("\n</think>\n\n", addSpecialTokens: false)
+        let limited = try engine.generate(GenerationRequest(id: "l", promptTokens: prompt, maxTokens: 60,
+                                                            reasoningLimit: ReasoningLimit(budget: 2, closeTokens: close, startsInside: false)))
+        let out = ids(limited)
+        let opened = tok.encode("<think>", addSpecialTokens: false).count
+        // The tag, two tokens of reasoning, then exactly the close tokens.
+        #expect(Array(out.prefix(opened + 2)) == Array(ids(free).prefix(opened + 2)))
+        #expect(Array(out.dropFirst(opened + 2).prefix(close.count)) == close)
+        #expect(text(limited).components(separatedBy: "</think>").count == 2)
+    }
+}
