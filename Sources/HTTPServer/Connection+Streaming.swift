@@ -1,3 +1,4 @@
+import HTTP1
 /// Streamed responses (chunked bodies and Server-Sent Events) of a ``Connection``:
 /// the head, producer chunks with backpressure accounting, SSE pings, the last chunk.
 extension Connection {

@@ -1,3 +1,4 @@
+import HTTP1
 import Synchronization
 
 /// A response body produced piece by piece, from any thread (e.g. the engine thread).

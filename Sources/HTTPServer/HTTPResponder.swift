@@ -1,3 +1,4 @@
+import HTTP1
 /// The handle a handler uses to answer one request, from any thread, at any time.
 ///
 /// Exactly one of ``respond(_:)``, ``startStream(status:headers:)`` or

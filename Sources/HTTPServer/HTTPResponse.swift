@@ -1,3 +1,4 @@
+import HTTP1
 /// A complete (non-streaming) response: status, headers and body bytes.
 /// `Content-Length`, `Connection` and, when negotiated, `Content-Encoding` are set by
 /// the server when the response is written; a handler need not set them.

@@ -1,3 +1,4 @@
+import HTTP1
 extension HTTPServer {
     /// Everything the server can be told, with defaults suited to an LLM API server.
     public struct Configuration: Sendable {

@@ -1,3 +1,4 @@
+import HTTP1
 import Logging
 
 /// The hooks every request passes through on the loop thread, in order: request id,

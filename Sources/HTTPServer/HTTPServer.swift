@@ -1,8 +1,10 @@
+import HTTP1
 #if canImport(Glibc)
 import Glibc
 #endif
 import CEpoll
 import Logging
+import SocketIO
 import Synchronization
 
 /// An HTTP/1.1 server on epoll event loops (no SwiftNIO). Knows nothing of LLMs: it

@@ -1,3 +1,4 @@
+import HTTP1
 import Synchronization
 
 /// State shared between the loop thread and whichever threads hold a request's

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import COpenSSL
+import SocketIO
 
 /// Result of a transport read or write.
 package enum TransportResult: Equatable, Sendable {

@@ -1,48 +1,20 @@
 import COpenSSL
+import SocketIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The client-side OpenSSL context: TLS ≥ 1.2, peer verification against the system CA
-/// store (`SSL_CTX_set_default_verify_paths`, which also honours `SSL_CERT_FILE` and
-/// `SSL_CERT_DIR`), shared by every connection.
-final class TLSClientContext: @unchecked Sendable {
-    // @unchecked Sendable: configured once in init, then only used to create SSL objects,
-    // which OpenSSL documents as thread-safe.
-    let ctx: OpaquePointer
-
-    private init() throws(HubError) {
-        guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw .tls(Self.errorQueue("SSL_CTX_new failed")) }
-        self.ctx = ctx
-        _ = SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
-        // A server closing without close_notify after a delimited body is not an error here:
-        // body lengths are checked by the HTTP layer.
-        _ = SSL_CTX_set_options(ctx, UInt64(1) << 7)  // SSL_OP_IGNORE_UNEXPECTED_EOF (a macro Swift cannot import)
-        guard SSL_CTX_set_default_verify_paths(ctx) == 1 else { throw .tls(Self.errorQueue("cannot load the system CA certificates")) }
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
-    }
-
-    deinit { SSL_CTX_free(ctx) }
-
-    private static let sharedResult: Result<TLSClientContext, HubError> = {
-        do throws(HubError) { return .success(try TLSClientContext()) } catch { return .failure(error) }
+/// The process-wide client context (``TLSContext/client()``), created on first use.
+enum TLSClientContext {
+    private static let sharedResult: Result<TLSContext, HubError> = {
+        do throws(TLSError) { return .success(try TLSContext.client()) } catch { return .failure(.tls(error.description)) }
     }()
 
-    /// The process-wide context, created on first use.
-    static func shared() throws(HubError) -> TLSClientContext { try sharedResult.get() }
+    /// The shared context.
+    static func shared() throws(HubError) -> TLSContext { try sharedResult.get() }
 
     /// `what` followed by the reasons on OpenSSL's error queue (which is emptied).
-    static func errorQueue(_ what: String) -> String {
-        var reasons: [String] = []
-        while true {
-            let code = ERR_get_error()
-            if code == 0 { break }
-            var buf = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buf, buf.count)
-            reasons.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return reasons.isEmpty ? what : "\(what): \(reasons.joined(separator: "; "))"
-    }
+    static func errorQueue(_ what: String) -> String { TLSError.fromQueue(what).description }
 }
 
 /// TLS over a connected ``TCPStream``: SNI, certificate chain and host name (or IP address)
@@ -58,9 +30,8 @@ package final class TLSStream: ByteStream {
         self.tcp = tcp
         self.host = host
         let context = try TLSClientContext.shared()
-        guard let ssl = SSL_new(context.ctx) else { throw .tls(TLSClientContext.errorQueue("SSL_new failed")) }
+        guard let ssl = context.makeSession(fd: tcp.descriptor) else { throw .tls(TLSClientContext.errorQueue("SSL_new failed")) }
         self.ssl = ssl
-        SSL_set_fd(ssl, tcp.descriptor)
         if Self.isIPAddress(host) {
             // Certificates for addresses carry them as IP SANs; there is no SNI for an address (RFC 6066 §3).
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 else { throw .tls("cannot verify IP address \(host)") }

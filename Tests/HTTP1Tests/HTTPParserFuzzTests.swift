@@ -2,7 +2,7 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import HTTPServer
+@testable import HTTP1
 
 /// A small deterministic PRNG (SplitMix64) so failures reproduce from the seed.
 struct SplitMix64: RandomNumberGenerator {

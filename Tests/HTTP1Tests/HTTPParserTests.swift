@@ -1,5 +1,5 @@
 import Testing
-@testable import HTTPServer
+@testable import HTTP1
 
 /// Feeds `input` and collects events until the parser needs more data or fails.
 func parseAll(_ input: String, limits: HTTPParser.Limits = .init()) -> [HTTPParser.Event] {
@@ -223,14 +223,5 @@ func firstError(_ events: [HTTPParser.Event]) -> HTTPParserError? {
         #expect(firstError([p.next()]) != nil)
         p.feed(Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
         #expect(firstError([p.next()]) != nil)
-    }
-
-    @Test func queryAndPathDecoding() {
-        let req = HTTPRequest(head: HTTPRequestHead(method: "GET", target: "/v1/models/a%20b?x=1+2&y=%2F&z"))
-        #expect(req.path == "/v1/models/a b")
-        #expect(req.query("x") == "1 2")
-        #expect(req.query("y") == "/")
-        #expect(req.query("z") == "")
-        #expect(req.query("w") == nil)
     }
 }
