@@ -15,6 +15,9 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// Parameters captured by the route pattern, e.g. `id` for `/v1/models/{id}`.
     public var pathParameters: [String: String] = [:]
+    /// The route the request resolved to (or why none did), set before the middleware run;
+    /// nil until then.
+    public var routing: Result<Router.Resolution, Router.MatchFailure>?
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], trailers: HTTPHeaders = [:],
                 remoteAddress: String = "", requestID: String = "") {
