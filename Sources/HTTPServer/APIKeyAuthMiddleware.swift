@@ -16,14 +16,16 @@ extension HTTPServer {
         private var keys: [[UInt8]] = []
         /// Route patterns starting with this need a key. Default `/` (every route).
         public var pathPrefix = "/"
-        /// Route patterns that never need a key. Default `/health`, `/metrics`.
-        public var exemptPaths: Set<String> = ["/health", "/metrics"]
-        /// The message of a 401; `presented` tells whether a key was sent at all.
+        /// Route patterns that never need a key, besides routes registered public
+        /// (``Router/add(_:_:isPublic:_:)``). Default none.
+        public var exemptPaths: Set<String> = []
+        /// The message of a 401; `presented` tells whether a key was sent at all. An API
+        /// layer sets its own wording (lfm-serve: `OpenAIError.unauthorizedMessage`).
         public var message: @Sendable (_ presented: Bool) -> String = { presented in
-            presented ? "Incorrect API key provided." : "No API key provided."
+            presented ? "Invalid API key." : "Missing API key."
         }
         /// A policy accepting `tokens`.
-        public init(tokens: Set<String>, pathPrefix: String = "/", exemptPaths: Set<String> = ["/health", "/metrics"]) {
+        public init(tokens: Set<String>, pathPrefix: String = "/", exemptPaths: Set<String> = []) {
             self.tokens = tokens
             self.pathPrefix = pathPrefix
             self.exemptPaths = exemptPaths

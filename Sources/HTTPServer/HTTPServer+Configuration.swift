@@ -52,8 +52,8 @@ extension HTTPServer {
         /// bytes, duration, request id) at `info`. Default true.
         public var accessLog = true
         /// Builds the JSON body of the errors the server and middleware produce themselves
-        /// (parse errors, timeouts, 404, 405, 401, 415). Default OpenAI shape.
-        public var errorBody: HTTPErrorBody.Builder = HTTPErrorBody.openAI
+        /// (parse errors, timeouts, 404, 405, 401, 415). Default ``HTTPErrorBody/plain``.
+        public var errorBody: HTTPErrorBody.Builder = HTTPErrorBody.plain
 
         /// The defaults above.
         public init() {}

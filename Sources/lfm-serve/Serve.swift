@@ -118,6 +118,7 @@ struct Serve: ParsableCommand {
         http.idleTimeout = .milliseconds(Int64(settings.idleTimeout * 1000))
         http.tlsCertificatePath = settings.sslCertfile
         http.tlsKeyPath = settings.sslKeyfile
+        http.errorBody = OpenAIError.httpErrorBody
         let keys: [String]
         do { keys = try settings.apiKeys() } catch let e as ConfigurationError {
             FileHandle.standardError.write(Data("lfm-serve: configuration error: \(e.message)\n".utf8))
