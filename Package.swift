@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "LFMTokenizerTests", dependencies: ["LFMTokenizer", "OrderedJSON", "LFMJinja", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LFMModelTests", dependencies: ["LFMModel", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LFMRuntimeTests", dependencies: ["LFMRuntime", "LFMTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests",
                     dependencies: ["HTTPServer", "HTTP1", "SocketIO", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "ServeConfigurationTests",

@@ -19,6 +19,16 @@ func drain(_ p: inout HTTPParser) -> [HTTPParser.Event] {
     return events
 }
 
+/// Feeds `bytes` in two parts, split at `split`, and collects the events.
+func parseSplit(_ bytes: [UInt8], at split: Int) -> [HTTPParser.Event] {
+    var p = HTTPParser()
+    p.feed(bytes[0..<split])
+    var ev = drain(&p)
+    p.feed(bytes[split...])
+    ev += drain(&p)
+    return ev
+}
+
 func firstError(_ events: [HTTPParser.Event]) -> HTTPParserError? {
     for e in events { if case .error(let err) = e { return err } }
     return nil
@@ -63,11 +73,7 @@ func firstError(_ events: [HTTPParser.Event]) -> HTTPParserError? {
         let expectedBody = Array("helloabcdefghijklmnopqrstuvwxyz".utf8)
         // Every split point, and also byte-by-byte feeding.
         for split in 0...bytes.count {
-            var p = HTTPParser()
-            p.feed(bytes[0..<split])
-            var ev = drain(&p)
-            p.feed(bytes[split...])
-            ev += drain(&p)
+            let ev = parseSplit(bytes, at: split)
             #expect(ev.count == 4, "split \(split)")
             #expect(ev[1] == .end(body: expectedBody, trailers: ["X-Trailer": "t"]), "split \(split)")
         }
@@ -84,11 +90,7 @@ func firstError(_ events: [HTTPParser.Event]) -> HTTPParserError? {
     @Test func contentLengthSplitAtEveryByte() {
         let bytes = Array("POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world".utf8)
         for split in 0...bytes.count {
-            var p = HTTPParser()
-            p.feed(bytes[0..<split])
-            var ev = drain(&p)
-            p.feed(bytes[split...])
-            ev += drain(&p)
+            let ev = parseSplit(bytes, at: split)
             #expect(ev.last == .end(body: Array("hello world".utf8), trailers: [:]), "split \(split)")
         }
     }
