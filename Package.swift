@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "OrderedJSON", swiftSettings: swiftSettings),
         // HTTP/1.1 codec shared by the server and the Hub client: heads, fields, chunked coding.
         .target(name: "HTTP1", swiftSettings: swiftSettings),
-        // TLS contexts (server and client) and OpenSSL's error queue, shared likewise.
+        // TLS over sockets for both roles: OpenSSL contexts, sessions and the error queue, shared likewise.
         .target(name: "SocketIO", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         .target(name: "LFMKernels", dependencies: ["CLFMKernels"], swiftSettings: kernelSwiftSettings),
         .target(name: "LFMJinja", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
@@ -61,7 +61,7 @@ let package = Package(
                 dependencies: ["LFMModel", "LFMKernels", "LFMTokenizer", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "HTTPServer",
-                dependencies: ["HTTP1", "SocketIO", "CEpoll", "CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["HTTP1", "SocketIO", "CEpoll", "CZlib", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "ServeConfiguration",
                 dependencies: ["OrderedJSON", .product(name: "Logging", package: "swift-log")],

@@ -18,10 +18,10 @@ enum TLSClientContext {
 }
 
 /// TLS over a connected ``TCPStream``: SNI, certificate chain and host name (or IP address)
-/// verification, blocking reads and writes with the socket's timeouts.
+/// verification, blocking reads and writes with the socket's timeouts (a ``TLSSession``).
 package final class TLSStream: ByteStream {
     private let tcp: TCPStream
-    private var ssl: OpaquePointer?
+    private let session: TLSSession
     private let host: String
 
     /// Runs the handshake for `host` over `tcp`.
@@ -30,8 +30,10 @@ package final class TLSStream: ByteStream {
         self.tcp = tcp
         self.host = host
         let context = try TLSClientContext.shared()
-        guard let ssl = context.makeSession(fd: tcp.descriptor) else { throw .tls(TLSClientContext.errorQueue("SSL_new failed")) }
-        self.ssl = ssl
+        guard let session = TLSSession(context: context, fd: tcp.descriptor), let ssl = session.handle else {
+            throw .tls(TLSClientContext.errorQueue("SSL_new failed"))
+        }
+        self.session = session
         if Self.isIPAddress(host) {
             // Certificates for addresses carry them as IP SANs; there is no SNI for an address (RFC 6066 §3).
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 else { throw .tls("cannot verify IP address \(host)") }
@@ -39,18 +41,18 @@ package final class TLSStream: ByteStream {
             _ = host.withCString { SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0)) }
             guard SSL_set1_host(ssl, host) == 1 else { throw .tls("cannot set the host name to verify") }
         }
-        ERR_clear_error()
+        TLSSession.clearErrors()
         while true {
             let r = SSL_connect(ssl)
             if r == 1 { break }
-            let err = SSL_get_error(ssl, r)
-            if err == SSL_ERROR_SYSCALL && errno == EINTR { continue }
+            let result = session.result(of: r)
+            if case .syscall(errno: EINTR) = result { continue }
             let verify = SSL_get_verify_result(ssl)
             if verify != Int(X509_V_OK) {
                 let reason = String(cString: X509_verify_cert_error_string(verify))
                 throw .tls("certificate verification failed for \(host): \(reason) (the system CA store is used; SSL_CERT_FILE / SSL_CERT_DIR select another)")
             }
-            if err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if case .syscall(let e) = result, e == EAGAIN || e == EWOULDBLOCK {
                 throw .network("timed out during the TLS handshake with \(tcp.peer)")
             }
             throw .tls(TLSClientContext.errorQueue("handshake with \(tcp.peer) failed"))
@@ -60,53 +62,47 @@ package final class TLSStream: ByteStream {
     deinit { close() }
 
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(HubError) -> Int {
-        guard let ssl else { return 0 }
-        ERR_clear_error()
+        guard session.handle != nil else { return 0 }
+        TLSSession.clearErrors()
         while true {
-            let n = SSL_read(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
-            if n > 0 { return Int(n) }
-            let err = SSL_get_error(ssl, n)
-            switch err {
-            case SSL_ERROR_ZERO_RETURN:
+            switch session.read(into: buffer) {
+            case .bytes(let n):
+                return n
+            case .closed, .syscall(errno: 0):
                 return 0
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            case .wantRead, .wantWrite, .syscall(errno: EINTR):
                 continue
-            case SSL_ERROR_SYSCALL:
-                let e = errno
-                if e == EINTR { continue }
-                if e == 0 { return 0 }
+            case .syscall(let e):
                 if e == EAGAIN || e == EWOULDBLOCK { throw .network("timed out receiving from \(tcp.peer)") }
                 throw .network("error receiving from \(tcp.peer): \(String(cString: strerror(e)))")
-            default:
+            case .failed:
                 throw .tls(TLSClientContext.errorQueue("read from \(tcp.peer) failed"))
             }
         }
     }
 
     package func write(_ bytes: UnsafeRawBufferPointer) throws(HubError) {
-        guard let ssl else { throw .network("connection to \(tcp.peer) is closed") }
-        ERR_clear_error()
+        guard session.handle != nil else { throw .network("connection to \(tcp.peer) is closed") }
+        TLSSession.clearErrors()
         var offset = 0
         while offset < bytes.count {
-            let n = SSL_write(ssl, bytes.baseAddress! + offset, Int32(min(bytes.count - offset, 1 << 20)))
-            if n > 0 { offset += Int(n); continue }
-            let err = SSL_get_error(ssl, n)
-            if err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE { continue }
-            if err == SSL_ERROR_SYSCALL {
-                let e = errno
-                if e == EINTR { continue }
+            let part = UnsafeRawBufferPointer(rebasing: bytes[offset..<min(bytes.count, offset + (1 << 20))])
+            switch session.write(part) {
+            case .bytes(let n):
+                offset += n
+            case .wantRead, .wantWrite, .syscall(errno: EINTR):
+                continue
+            case .syscall(let e):
                 if e == EAGAIN || e == EWOULDBLOCK { throw .network("timed out sending to \(tcp.peer)") }
                 throw .network("error sending to \(tcp.peer): \(String(cString: strerror(e)))")
+            case .closed, .failed:
+                throw .tls(TLSClientContext.errorQueue("write to \(tcp.peer) failed"))
             }
-            throw .tls(TLSClientContext.errorQueue("write to \(tcp.peer) failed"))
         }
     }
 
     package func close() {
-        if let ssl {
-            SSL_free(ssl)
-            self.ssl = nil
-        }
+        session.release()
         tcp.close()
     }
 
