@@ -46,7 +46,7 @@ public struct HTTPParser: Sendable {
     public let limits: Limits
     private var buffer: [UInt8] = []
     private var readIndex = 0
-    /// Where the LF scan of the head or trailer section resumes.
+    /// Where the LF scan of the head section resumes.
     private var scanIndex = 0
     private var state: State = .head
     private var body: [UInt8] = []
