@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "LFMRuntimeTests", dependencies: ["LFMRuntime", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests",
-                    dependencies: ["HTTPServer", "HTTP1", "SocketIO", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+                    dependencies: ["HTTPServer", "HTTP1", "SocketIO", "CEpoll", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "ServeConfigurationTests",
                     dependencies: ["ServeConfiguration", "OrderedJSON", "LFMTestSupport", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
