@@ -28,7 +28,7 @@ let package = Package(
     products: [
         .executable(name: "lfm-serve", targets: ["lfm-serve"]),
         .library(name: "LFMRuntime", targets: ["LFMRuntime"]),
-        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer", "HTTP1", "SocketIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +46,10 @@ let package = Package(
 
         // Foundation layers.
         .target(name: "OrderedJSON", swiftSettings: swiftSettings),
+        // HTTP/1.1 codec shared by the server and the Hub client: heads, fields, chunked coding.
+        .target(name: "HTTP1", swiftSettings: swiftSettings),
+        // TLS over sockets for both roles: OpenSSL contexts, sessions and the error queue, shared likewise.
+        .target(name: "SocketIO", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         .target(name: "LFMKernels", dependencies: ["CLFMKernels"], swiftSettings: kernelSwiftSettings),
         .target(name: "LFMJinja", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .target(name: "LFMGrammar", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
@@ -57,13 +61,13 @@ let package = Package(
                 dependencies: ["LFMModel", "LFMKernels", "LFMTokenizer", "LFMGrammar", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "HTTPServer",
-                dependencies: ["CEpoll", "CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["HTTP1", "SocketIO", "CEpoll", "CZlib", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "ServeConfiguration",
                 dependencies: ["OrderedJSON", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "LFMHub",
-                dependencies: ["COpenSSL", "OrderedJSON", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["HTTP1", "SocketIO", "COpenSSL", "OrderedJSON", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         .target(name: "OpenAIAPI", dependencies: ["HTTPServer", "LFMRuntime", "LFMTokenizer", "LFMGrammar", "OrderedJSON",
                                                   .product(name: "Logging", package: "swift-log"),
@@ -99,12 +103,13 @@ let package = Package(
         .testTarget(name: "LFMTokenizerTests", dependencies: ["LFMTokenizer", "OrderedJSON", "LFMJinja", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LFMModelTests", dependencies: ["LFMModel", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LFMRuntimeTests", dependencies: ["LFMRuntime", "LFMGrammar", "OrderedJSON", "LFMTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPServerTests",
-                    dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+                    dependencies: ["HTTPServer", "HTTP1", "SocketIO", "CEpoll", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "ServeConfigurationTests",
                     dependencies: ["ServeConfiguration", "OrderedJSON", "LFMTestSupport", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "LFMHubTests", dependencies: ["LFMHub", "LFMTestSupport", .product(name: "Logging", package: "swift-log")],
+        .testTarget(name: "LFMHubTests", dependencies: ["LFMHub", "HTTP1", "LFMTestSupport", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LFMFuzzTests", dependencies: ["LFMFuzz", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "OrderedJSON", "LFMRuntime", "LFMTestSupport"],

@@ -1,16 +1,12 @@
+import HTTP1
 /// Streamed responses (chunked bodies and Server-Sent Events) of a ``Connection``:
 /// the head, producer chunks with backpressure accounting, SSE pings, the last chunk.
 extension Connection {
-    /// Writes the head of a streamed response for request `serial`.
+    /// Writes the head of a streamed response for request `serial` (headers already
+    /// decorated, SSE ones set by the responder).
     func startStream(serial: Int, status: Int, headers: HTTPHeaders, sse: Bool) {
         guard !closed, var cur = current, cur.context.serial == serial, cur.stream == nil else { return }
         var headers = headers
-        if sse {
-            headers.replaceOrAdd(name: "Content-Type", value: "text/event-stream")
-            headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")
-            headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
-        }
-        server.decorate(&headers, request: cur.head, requestID: cur.context.requestID)
         headers.remove(name: "Content-Length")
         let http10 = cur.head.version == .http1_0
         var keepAlive = finishHeaders(&headers, head: cur.head)
@@ -28,7 +24,7 @@ extension Connection {
         current = cur
         enqueue(bytes)
         flush()
-        if sse && !headOnly, let interval = server.configuration.ssePingInterval {
+        if sse && !headOnly, let interval = environment.configuration.ssePingInterval {
             schedulePing(serial: serial, every: interval.nanoseconds)
         }
     }
@@ -39,7 +35,7 @@ extension Connection {
             guard !closed, let cur = current, cur.context.serial == serial, cur.stream != nil else { return }
             // Only ping an idle stream: events flowing already keep proxies awake.
             if outputHead == output.count {
-                appendStreamBytes(SSEEvent.comment(server.configuration.ssePingText), context: nil)
+                appendStreamBytes(SSEEvent.comment(environment.configuration.ssePingText), context: nil)
                 flush()
             }
             schedulePing(serial: serial, every: nanos)

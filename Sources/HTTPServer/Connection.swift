@@ -1,3 +1,4 @@
+import HTTP1
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,25 @@ import CEpoll
 /// between the socket and the pure ``ConnectionStateMachine`` and performs the actions
 /// the machine returns. Output is a queue of chunks; stream chunks carry their
 /// ``RequestContext`` so its unsent count drops only when the kernel took the bytes.
+/// It knows the server only through its ``Environment``.
 package final class Connection: EventLoopHandler {
+    /// What a connection needs from the server that accepted it: the settings, the
+    /// request pipeline, and a callback for its end. No reference back to ``HTTPServer``.
+    package struct Environment: Sendable {
+        /// Limits, timeouts, stream and gzip settings, the error-body builder.
+        package var configuration: HTTPServer.Configuration
+        /// Where complete requests go.
+        package var pipeline: RequestPipeline
+        /// Called once when the connection has closed.
+        package var closed: @Sendable () -> Void
+
+        package init(configuration: HTTPServer.Configuration, pipeline: RequestPipeline, closed: @escaping @Sendable () -> Void) {
+            self.configuration = configuration
+            self.pipeline = pipeline
+            self.closed = closed
+        }
+    }
+
     struct OutChunk {
         var bytes: [UInt8]
         var offset = 0
@@ -34,7 +53,7 @@ package final class Connection: EventLoopHandler {
     let fd: Int32
     private(set) var generation: UInt32 = 0
     unowned let loop: EventLoop
-    unowned let server: HTTPServer
+    let environment: Environment
     let transport: any Transport
     let remoteAddress: String
     var machine: ConnectionStateMachine
@@ -58,13 +77,13 @@ package final class Connection: EventLoopHandler {
     var current: Current?
     private var serial = 0
 
-    init(fd: Int32, remoteAddress: String, loop: EventLoop, server: HTTPServer, transport: any Transport) {
+    init(fd: Int32, remoteAddress: String, loop: EventLoop, environment: Environment, transport: any Transport) {
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.loop = loop
-        self.server = server
+        self.environment = environment
         self.transport = transport
-        machine = ConnectionStateMachine(limits: server.configuration.limits)
+        machine = ConnectionStateMachine(limits: environment.configuration.limits)
     }
 
     /// Registers with the loop and arms the first timer.
@@ -166,7 +185,7 @@ package final class Connection: EventLoopHandler {
     }
 
     private func armMachineTimer(_ kind: ConnectionStateMachine.Timer) {
-        let c = server.configuration
+        let c = environment.configuration
         let d: Duration = switch kind {
         case .header: c.headerTimeout
         case .body: c.bodyTimeout
@@ -180,25 +199,25 @@ package final class Connection: EventLoopHandler {
 
     private func dispatch(head: HTTPRequestHead, body: [UInt8], trailers: HTTPHeaders) {
         serial += 1
-        let requestID = server.makeRequestID(head.headers)
-        let c = server.configuration
-        let context = RequestContext(loop: loop, fd: fd, generation: generation, serial: serial, requestID: requestID,
-                                     highWater: c.streamHighWaterBytes, hardLimit: c.maxStreamBufferBytes)
+        let requestID = RequestID.make(from: head.headers)
+        let c = environment.configuration
+        let context = RequestContext(sink: ConnectionSink(loop: loop, fd: fd, generation: generation), serial: serial,
+                                     requestID: requestID, highWater: c.streamHighWaterBytes, hardLimit: c.maxStreamBufferBytes,
+                                     errorBody: c.errorBody)
         current = Current(context: context, head: head, start: Syscall.now())
         let request = HTTPRequest(head: head, body: body, trailers: trailers, remoteAddress: remoteAddress, requestID: requestID)
-        server.handle(request, HTTPResponder(context: context, method: head.method))
+        environment.pipeline.handle(request, HTTPResponder(context: context, method: head.method))
     }
 
-    // MARK: Responses (called via RequestContext.withConnection on the loop thread)
+    // MARK: Responses (called through ConnectionSink on the loop thread)
 
-    /// Writes a complete response for request `serial`.
+    /// Writes a complete (already decorated) response for request `serial`.
     func sendResponse(serial: Int, _ response: HTTPResponse) {
         guard !closed, var cur = current, cur.context.serial == serial, cur.stream == nil else { return }
         var headers = response.headers
         var body = response.body
-        server.decorate(&headers, request: cur.head, requestID: cur.context.requestID)
         let bodyless = HTTPResponse.bodyless(status: response.status, method: cur.head.method)
-        if !bodyless, let threshold = server.configuration.gzipMinBytes, body.count >= threshold,
+        if !bodyless, let threshold = environment.configuration.gzipMinBytes, body.count >= threshold,
            !headers.contains("content-encoding") {
             headers.add(name: "Vary", value: "Accept-Encoding")
             if Gzip.accepts(cur.head.headers.values(for: "accept-encoding")), let z = Gzip.compress(body), z.count < body.count {
@@ -217,13 +236,6 @@ package final class Connection: EventLoopHandler {
         complete(cur, keepAlive: keepAlive)
     }
 
-    /// Writes an error in the configured error-body shape for request `serial`.
-    func sendErrorResponse(serial: Int, status: Int, message: String, headers: HTTPHeaders) {
-        var r = HTTPResponse.json(server.configuration.errorBody(status, message), status: status)
-        for (n, v) in headers { r.headers.add(name: n, value: v) }
-        sendResponse(serial: serial, r)
-    }
-
     /// Sets `Connection` and `Date`; returns whether the connection stays open.
     func finishHeaders(_ headers: inout HTTPHeaders, head: HTTPRequestHead) -> Bool {
         let keepAlive = machine.responseKeepsAlive(responseSaysClose: headers.tokens(for: "connection").contains("close"))
@@ -238,9 +250,8 @@ package final class Connection: EventLoopHandler {
 
     func complete(_ cur: Current, keepAlive: Bool) {
         if let t = pingTimer { loop.cancelTimer(t); pingTimer = nil }
-        server.logAccess(head: cur.head, status: cur.status, bytes: cur.bytesOut,
-                         nanos: Syscall.now() &- cur.start, requestID: cur.context.requestID, extra: cur.context.logMetadata)
-        cur.context.finished(RequestOutcome(status: cur.status, completed: true, reason: nil))
+        cur.context.finished(RequestOutcome(status: cur.status, completed: true, reason: nil, bytes: cur.bytesOut,
+                                            durationNanos: Syscall.now() &- cur.start))
         current = nil
         flush()
         perform(machine.responseCompleted(keptAlive: keepAlive))
@@ -248,7 +259,7 @@ package final class Connection: EventLoopHandler {
 
     /// Answers a protocol error or timeout found by the state machine (no handler ran).
     private func writeServerError(status: Int, message: String) {
-        let body = Array(server.configuration.errorBody(status, message).utf8)
+        let body = Array(environment.configuration.errorBody(status, message).utf8)
         var headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": String(body.count),
                                     "Connection": "close"]
         headers.add(name: "Date", value: loop.httpDate())
@@ -296,12 +307,12 @@ package final class Connection: EventLoopHandler {
 
     private func armStallTimer() {
         guard stallTimer == nil else { return }
-        let limit = server.configuration.writeTimeout.nanoseconds
+        let limit = environment.configuration.writeTimeout.nanoseconds
         stallTimer = loop.scheduleTimer(afterNanos: limit) { [unowned self] in
             stallTimer = nil
             guard !closed, outputHead < output.count else { return }
             if Syscall.now() &- lastWriteProgress >= limit {
-                loop.logger.warning("closing \(remoteAddress): no write progress for \(server.configuration.writeTimeout)")
+                loop.logger.warning("closing \(remoteAddress): no write progress for \(environment.configuration.writeTimeout)")
                 closeReason = "write_timeout"
                 close()
             } else {
@@ -352,17 +363,16 @@ package final class Connection: EventLoopHandler {
         current = nil
         output = []
         if let cur {
-            // The request never completed: still exactly one access-log line, with its outcome.
+            // The request never completed: still exactly one outcome (and access-log line).
             let status = cur.status != 0 ? cur.status : 499
-            server.logAccess(head: cur.head, status: status, bytes: cur.bytesOut, nanos: Syscall.now() &- cur.start,
-                             requestID: cur.context.requestID, extra: cur.context.logMetadata + [("outcome", closeReason)])
-            cur.context.finished(RequestOutcome(status: status, completed: false, reason: closeReason))
+            cur.context.finished(RequestOutcome(status: status, completed: false, reason: closeReason, bytes: cur.bytesOut,
+                                                durationNanos: Syscall.now() &- cur.start))
         }
         loop.deregister(fd: fd)
         transport.release()
         Syscall.close(fd)
         cur?.context.cancel()
-        server.connectionClosed()
+        environment.closed()
     }
 }
 

@@ -1,3 +1,4 @@
+import HTTP1
 /// The lifecycle of one HTTP/1.1 connection as a pure state machine: bytes, timeouts,
 /// response completion and peer close go in; actions for the I/O layer come out.
 /// No sockets and no clock, so every path is unit-testable (model: Hummingbird's

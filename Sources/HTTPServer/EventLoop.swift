@@ -22,7 +22,8 @@ package protocol EventLoopHandler: AnyObject {
 package final class EventLoop: @unchecked Sendable {
     // @unchecked Sendable: `pending`, `wakeArmed` and `threadID` are synchronised
     // (Mutex/Atomic, written once before the thread starts); every other stored property
-    // is only touched on the loop thread, enforced by `assertInLoop()` in debug builds.
+    // is only touched on the loop thread (or before it starts): other threads reach the
+    // loop through `execute`. Nothing checks this at run time; `inLoop` tells the caller.
 
     private struct Registration {
         var generation: UInt32

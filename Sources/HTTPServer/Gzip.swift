@@ -1,3 +1,4 @@
+import HTTP1
 import CZlib
 
 /// gzip compression of whole response bodies (RFC 1952 via zlib), and the

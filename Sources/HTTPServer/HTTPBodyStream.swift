@@ -1,3 +1,4 @@
+import HTTP1
 import Synchronization
 
 /// A response body produced piece by piece, from any thread (e.g. the engine thread).
@@ -59,10 +60,10 @@ public final class HTTPBodyStream: Sendable {
         if bytes.isEmpty { return true }
         let serial = context.serial
         guard context.addUnsent(bytes.count) else {
-            context.withConnection { $0.abortSlowClient(serial: serial) }
+            context.sink.abortSlowClient(serial: serial)
             return false
         }
-        context.withConnection { $0.streamWrite(serial: serial, bytes) }
+        context.sink.streamWrite(serial: serial, bytes)
         return true
     }
 
@@ -78,6 +79,6 @@ public final class HTTPBodyStream: Sendable {
     public func finish() {
         guard !finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let serial = context.serial
-        context.withConnection { $0.streamFinish(serial: serial) }
+        context.sink.streamFinish(serial: serial)
     }
 }

@@ -1,3 +1,4 @@
+import HTTP1
 /// The handle a handler uses to answer one request, from any thread, at any time.
 ///
 /// Exactly one of ``respond(_:)``, ``startStream(status:headers:)`` or
@@ -38,19 +39,28 @@ public final class HTTPResponder: Sendable {
         context.onFinish(callback)
     }
 
-    /// Sends a complete response. The server adds `Content-Length`, `Connection`,
-    /// `Date`, `X-Request-Id`, CORS headers and, when negotiated, gzip.
-    public func respond(_ response: HTTPResponse) {
-        guard context.claimResponse() else { return }
-        let serial = context.serial
-        context.withConnection { $0.sendResponse(serial: serial, response) }
+    /// Adds a change every response head of this request gets, whichever way it is answered
+    /// (complete, error, stream): how middleware adds `X-Request-Id` or CORS headers.
+    /// Decorators run in the order they were added, before the server's own headers.
+    public func decorateResponse(_ decorate: @escaping @Sendable (inout HTTPHeaders) -> Void) {
+        context.addResponseDecorator(decorate)
     }
 
-    /// Convenience: an error in the server's error-body shape (OpenAI by default).
-    public func respondError(status: Int, message: String, headers: HTTPHeaders = [:]) {
+    /// Sends a complete response. Middleware decorators run first; the server then adds
+    /// `Content-Length`, `Connection`, `Date` and, when negotiated, gzip.
+    public func respond(_ response: HTTPResponse) {
         guard context.claimResponse() else { return }
-        let serial = context.serial
-        context.withConnection { $0.sendErrorResponse(serial: serial, status: status, message: message, headers: headers) }
+        var response = response
+        context.decorate(&response.headers)
+        context.sink.send(serial: context.serial, response)
+    }
+
+    /// Convenience: a JSON error in the server's error-body shape
+    /// (``HTTPServer/Configuration/errorBody``) with extra `headers`.
+    public func respondError(status: Int, message: String, headers: HTTPHeaders = [:]) {
+        var r = HTTPResponse.json(context.errorBody(status, message), status: status)
+        for (n, v) in headers { r.headers.add(name: n, value: v) }
+        respond(r)
     }
 
     /// Starts a streamed body with `Transfer-Encoding: chunked` (RFC 9112 §7.1); for
@@ -72,8 +82,14 @@ public final class HTTPResponder: Sendable {
             stream.markFinished()
             return stream
         }
-        let serial = context.serial
-        context.withConnection { $0.startStream(serial: serial, status: status, headers: headers, sse: sse) }
+        var headers = headers
+        if sse {
+            headers.replaceOrAdd(name: "Content-Type", value: "text/event-stream")
+            headers.replaceOrAdd(name: "Cache-Control", value: "no-cache")
+            headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
+        }
+        context.decorate(&headers)
+        context.sink.startStream(serial: context.serial, status: status, headers: headers, sse: sse)
         return stream
     }
 }

@@ -1,3 +1,4 @@
+import HTTP1
 /// A complete (non-streaming) response: status, headers and body bytes.
 /// `Content-Length`, `Connection` and, when negotiated, `Content-Encoding` are set by
 /// the server when the response is written; a handler need not set them.
@@ -87,19 +88,17 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Builds the JSON bodies of error responses the server produces itself (parse errors,
-/// 404, 405, 401, timeouts). The default is the OpenAI error shape
-/// `{"error":{"message":…,"type":…,"param":null,"code":null}}`; replace
-/// ``HTTPServer/Configuration/errorBody`` to change it.
+/// Builds the JSON bodies of error responses the server and its middleware produce
+/// themselves (parse errors, timeouts, 404, 405, 401, 415). The server's default is
+/// ``plain``; an API layer sets its own shape in ``HTTPServer/Configuration/errorBody``
+/// (lfm-serve: OpenAIAPI's `OpenAIError.httpErrorBody`).
 public enum HTTPErrorBody {
     /// The signature of an error body builder: status and message in, JSON text out.
     public typealias Builder = @Sendable (_ status: Int, _ message: String) -> String
 
-    /// The OpenAI-shaped error body: `type` is `invalid_request_error` for 4xx,
-    /// `authentication_error` for 401 and `server_error` for 5xx.
-    public static let openAI: Builder = { status, message in
-        let type = status == 401 ? "authentication_error" : status >= 500 ? "server_error" : "invalid_request_error"
-        return #"{"error":{"message":"# + jsonString(message) + #","type":""# + type + #"","param":null,"code":null}}"#
+    /// `{"error":{"message":…,"status":…}}`.
+    public static let plain: Builder = { status, message in
+        #"{"error":{"message":"# + jsonString(message) + #","status":"# + String(status) + "}}"
     }
 
     /// Quotes and escapes a string as a JSON string literal (RFC 8259 §7).

@@ -1,13 +1,15 @@
+import HTTP1
 #if canImport(Glibc)
 import Glibc
 #endif
 import CEpoll
 import Logging
+import SocketIO
 import Synchronization
 
 /// An HTTP/1.1 server on epoll event loops (no SwiftNIO). Knows nothing of LLMs: it
-/// parses requests, routes them to ``Router`` handlers and writes their responses,
-/// complete or streamed, enforcing limits and timeouts.
+/// parses requests, passes them through its middleware (``HTTPMiddleware``) to ``Router``
+/// handlers and writes their responses, complete or streamed, enforcing limits and timeouts.
 ///
 /// ```swift
 /// var router = Router()
@@ -32,16 +34,18 @@ public final class HTTPServer: Sendable {
 
     /// The configuration the server was created with.
     public let configuration: Configuration
-    package let router: Router
     package let logger: Logger
+    /// Middleware, then routes: what every complete request goes through.
+    package let pipeline: RequestPipeline
     private let state = Mutex(State())
     private let openConnections = Atomic<Int>(0)
 
     /// A server that will serve `router` with `configuration`, logging to `logger`.
     public init(configuration: Configuration = .init(), router: Router, logger: Logger) {
         self.configuration = configuration
-        self.router = router
         self.logger = logger
+        pipeline = RequestPipeline(router: router,
+                                   middleware: configuration.middleware ?? Self.standardMiddleware(configuration, logger: logger))
     }
 
     /// The bound port (useful with port 0), or 0 before ``start()``.
@@ -179,12 +183,15 @@ private final class Acceptor: EventLoopHandler {
     unowned let loop: EventLoop
     unowned let server: HTTPServer
     let tls: TLSContext?
+    let environment: Connection.Environment
 
     init(listenerFD: Int32, loop: EventLoop, server: HTTPServer, tls: TLSContext?) {
         self.listenerFD = listenerFD
         self.loop = loop
         self.server = server
         self.tls = tls
+        environment = Connection.Environment(configuration: server.configuration, pipeline: server.pipeline,
+                                             closed: { [unowned server] in server.connectionClosed() })
     }
 
     func handle(events: UInt32) {
@@ -214,7 +221,7 @@ private final class Acceptor: EventLoopHandler {
             } else {
                 transport = PlainTransport(fd: fd)
             }
-            let c = Connection(fd: fd, remoteAddress: address, loop: loop, server: server, transport: transport)
+            let c = Connection(fd: fd, remoteAddress: address, loop: loop, environment: environment, transport: transport)
             server.connectionOpened()
             do {
                 try c.start()

@@ -1,8 +1,11 @@
+import HTTP1
 import Synchronization
 
 /// State shared between the loop thread and whichever threads hold a request's
 /// ``HTTPResponder`` or ``HTTPBodyStream``: whether it was answered, whether it was
-/// cancelled, cancel and writability callbacks, and the stream's unsent byte count.
+/// cancelled, cancel, finish and writability callbacks, the response-head decorators
+/// middleware added, and the stream's unsent byte count. Responses leave through its
+/// ``ResponseSink`` (the connection, or a recorder in tests).
 package final class RequestContext: Sendable {
     private struct State {
         var responded = false
@@ -12,13 +15,13 @@ package final class RequestContext: Sendable {
         var logMetadata: [(String, String)] = []
         var finishCallbacks: [@Sendable (RequestOutcome) -> Void] = []
         var outcome: RequestOutcome?
+        var decorators: [@Sendable (inout HTTPHeaders) -> Void] = []
     }
 
-    /// The loop owning the connection.
-    package let loop: EventLoop
-    /// The connection's fd and registration generation (stale-safe lookup).
-    package let fd: Int32
-    package let generation: UInt32
+    /// Where the response goes.
+    package let sink: any ResponseSink
+    /// Builds the JSON body of ``HTTPResponder/respondError(status:message:headers:)``.
+    package let errorBody: HTTPErrorBody.Builder
     /// Which request on the connection this is (1-based).
     package let serial: Int
     /// The request id, for logs.
@@ -30,11 +33,10 @@ package final class RequestContext: Sendable {
     private let state = Mutex(State())
     private let cancelledFlag = Atomic<Bool>(false)
 
-    package init(loop: EventLoop, fd: Int32, generation: UInt32, serial: Int, requestID: String,
-                 highWater: Int, hardLimit: Int) {
-        self.loop = loop
-        self.fd = fd
-        self.generation = generation
+    package init(sink: any ResponseSink, serial: Int, requestID: String, highWater: Int, hardLimit: Int,
+                 errorBody: @escaping HTTPErrorBody.Builder) {
+        self.sink = sink
+        self.errorBody = errorBody
         self.serial = serial
         self.requestID = requestID
         self.highWater = highWater
@@ -141,11 +143,14 @@ package final class RequestContext: Sendable {
         if runNow { cb() }
     }
 
-    /// Runs `task` on the loop with the connection, if it is still the same one.
-    package func withConnection(_ task: @escaping @Sendable (Connection) -> Void) {
-        let (loop, fd, generation) = (loop, fd, generation)
-        loop.execute {
-            if let c = loop.handler(fd: fd, generation: generation) as? Connection { task(c) }
-        }
+    /// Adds a change to the response head (e.g. a header every response gets); runs in
+    /// order of addition when the response starts.
+    package func addResponseDecorator(_ decorate: @escaping @Sendable (inout HTTPHeaders) -> Void) {
+        state.withLock { $0.decorators.append(decorate) }
+    }
+
+    /// Applies the decorators to a response's headers.
+    package func decorate(_ headers: inout HTTPHeaders) {
+        for d in state.withLock({ $0.decorators }) { d(&headers) }
     }
 }

@@ -1,3 +1,4 @@
+import HTTP1
 /// Routes requests by method and path pattern. Patterns are `/`-separated segments,
 /// each a literal or a `{name}` parameter matching one non-empty segment
 /// (e.g. `/v1/models/{id}`). Literal segments win over parameters, then registration

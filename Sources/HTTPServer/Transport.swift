@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import COpenSSL
+import SocketIO
 
 /// Result of a transport read or write.
 package enum TransportResult: Equatable, Sendable {
@@ -57,56 +57,41 @@ package final class PlainTransport: Transport {
     package func release() {}
 }
 
-/// TLS via a non-blocking OpenSSL session on the socket. The handshake happens inside
-/// the first reads and writes; `SSL_ERROR_WANT_READ`/`WANT_WRITE` become
-/// `.wouldBlock` with the direction the connection must wait for.
+/// TLS via a non-blocking ``TLSSession`` on the socket. The handshake happens inside
+/// the first reads and writes; "want read" / "want write" become `.wouldBlock` with the
+/// direction the connection must wait for.
 package final class TLSTransport: Transport {
     private let fd: Int32
-    private var ssl: OpaquePointer?
+    private let session: TLSSession
 
     package init?(fd: Int32, context: TLSContext) {
-        guard let ssl = context.makeSession(fd: fd) else { return nil }
+        guard let session = TLSSession(context: context, fd: fd) else { return nil }
         self.fd = fd
-        self.ssl = ssl
+        self.session = session
     }
 
-    private func mapError(_ rc: Int32) -> TransportResult {
-        guard let ssl else { return .failed }
-        let err = SSL_get_error(ssl, rc)
-        switch err {
-        case SSL_ERROR_WANT_READ: return .wouldBlock(wantWrite: false)
-        case SSL_ERROR_WANT_WRITE: return .wouldBlock(wantWrite: true)
-        case SSL_ERROR_ZERO_RETURN: return .eof
-        default:
-            ERR_clear_error()
+    private func map(_ result: TLSSession.IOResult) -> TransportResult {
+        switch result {
+        case .bytes(let n): return .bytes(n)
+        case .wantRead: return .wouldBlock(wantWrite: false)
+        case .wantWrite: return .wouldBlock(wantWrite: true)
+        case .closed: return .eof
+        case .syscall, .failed:
+            TLSSession.clearErrors()
             return .failed
         }
     }
 
-    package func read(into buffer: UnsafeMutableRawBufferPointer) -> TransportResult {
-        guard let ssl else { return .failed }
-        let rc = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
-        return rc > 0 ? .bytes(Int(rc)) : mapError(rc)
-    }
+    package func read(into buffer: UnsafeMutableRawBufferPointer) -> TransportResult { map(session.read(into: buffer)) }
 
-    package func write(_ buffer: UnsafeRawBufferPointer) -> TransportResult {
-        guard let ssl else { return .failed }
-        let rc = SSL_write(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
-        return rc > 0 ? .bytes(Int(rc)) : mapError(rc)
-    }
+    package func write(_ buffer: UnsafeRawBufferPointer) -> TransportResult { map(session.write(buffer)) }
 
-    package var pendingReadBytes: Int {
-        guard let ssl else { return 0 }
-        return Int(SSL_pending(ssl))
-    }
+    package var pendingReadBytes: Int { session.pendingBytes }
 
     package func shutdownOutput() {
-        if let ssl { _ = SSL_shutdown(ssl) }
+        session.shutdown()
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }
 
-    package func release() {
-        if let ssl { SSL_free(ssl) }
-        ssl = nil
-    }
+    package func release() { session.release() }
 }

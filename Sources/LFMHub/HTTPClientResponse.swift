@@ -1,3 +1,5 @@
+import HTTP1
+
 /// A response whose body is read incrementally; owns the connection until ``close()``.
 package final class HTTPClientResponse {
     package let head: HTTPResponseHead
@@ -52,7 +54,10 @@ final class StreamReader {
     func readHead() throws(HubError) -> HTTPResponseHead {
         while true {
             if let end = HTTPResponseHead.endOfHead(in: buffer) {
-                let head = try HTTPResponseHead.parse(buffer[..<end])
+                let head: HTTPResponseHead
+                do throws(HTTPResponseError) { head = try HTTPResponseHead.parse(buffer[..<end]) } catch {
+                    throw .protocolError(error.description)
+                }
                 buffer.removeFirst(end)
                 return head
             }
@@ -131,7 +136,9 @@ final class BodyReader {
                 let raw = try reader.readRaw(max: 256 * 1024)
                 if raw.isEmpty { throw .network("connection closed inside a chunked body after \(received) bytes") }
                 let before = output.count
-                _ = try decoder.decode(raw, into: &output)
+                do throws(ChunkedDecodingError) { _ = try decoder.decode(raw, into: &output) } catch {
+                    throw .protocolError("chunked body: \(error)")
+                }
                 received += output.count - before
                 if decoder.isComplete { done = true }
                 if output.count > before { return true }

@@ -1,3 +1,4 @@
+import HTTP1
 import Logging
 
 /// A small blocking HTTP/1.1 client for the Hub: one connection per request
@@ -129,7 +130,11 @@ package final class HubHTTPClient {
             repeat {
                 head = try reader.readHead()
             } while (100..<200).contains(head.status) && head.status != 101
-            let body = BodyReader(reader: reader, framing: try head.bodyFraming(requestMethod: request.method))
+            let framing: HTTPResponseHead.BodyFraming
+            do throws(HTTPResponseError) { framing = try head.bodyFraming(requestMethod: request.method) } catch {
+                throw .protocolError(error.description)
+            }
+            let body = BodyReader(reader: reader, framing: framing)
             return HTTPClientResponse(head: head, request: request, body: body)
         } catch {
             stream.close()

@@ -1,55 +1,27 @@
 import COpenSSL
+import SocketIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The client-side OpenSSL context: TLS ≥ 1.2, peer verification against the system CA
-/// store (`SSL_CTX_set_default_verify_paths`, which also honours `SSL_CERT_FILE` and
-/// `SSL_CERT_DIR`), shared by every connection.
-final class TLSClientContext: @unchecked Sendable {
-    // @unchecked Sendable: configured once in init, then only used to create SSL objects,
-    // which OpenSSL documents as thread-safe.
-    let ctx: OpaquePointer
-
-    private init() throws(HubError) {
-        guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw .tls(Self.errorQueue("SSL_CTX_new failed")) }
-        self.ctx = ctx
-        _ = SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
-        // A server closing without close_notify after a delimited body is not an error here:
-        // body lengths are checked by the HTTP layer.
-        _ = SSL_CTX_set_options(ctx, UInt64(1) << 7)  // SSL_OP_IGNORE_UNEXPECTED_EOF (a macro Swift cannot import)
-        guard SSL_CTX_set_default_verify_paths(ctx) == 1 else { throw .tls(Self.errorQueue("cannot load the system CA certificates")) }
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
-    }
-
-    deinit { SSL_CTX_free(ctx) }
-
-    private static let sharedResult: Result<TLSClientContext, HubError> = {
-        do throws(HubError) { return .success(try TLSClientContext()) } catch { return .failure(error) }
+/// The process-wide client context (``TLSContext/client()``), created on first use.
+enum TLSClientContext {
+    private static let sharedResult: Result<TLSContext, HubError> = {
+        do throws(TLSError) { return .success(try TLSContext.client()) } catch { return .failure(.tls(error.description)) }
     }()
 
-    /// The process-wide context, created on first use.
-    static func shared() throws(HubError) -> TLSClientContext { try sharedResult.get() }
+    /// The shared context.
+    static func shared() throws(HubError) -> TLSContext { try sharedResult.get() }
 
     /// `what` followed by the reasons on OpenSSL's error queue (which is emptied).
-    static func errorQueue(_ what: String) -> String {
-        var reasons: [String] = []
-        while true {
-            let code = ERR_get_error()
-            if code == 0 { break }
-            var buf = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buf, buf.count)
-            reasons.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return reasons.isEmpty ? what : "\(what): \(reasons.joined(separator: "; "))"
-    }
+    static func errorQueue(_ what: String) -> String { TLSError.fromQueue(what).description }
 }
 
 /// TLS over a connected ``TCPStream``: SNI, certificate chain and host name (or IP address)
-/// verification, blocking reads and writes with the socket's timeouts.
+/// verification, blocking reads and writes with the socket's timeouts (a ``TLSSession``).
 package final class TLSStream: ByteStream {
     private let tcp: TCPStream
-    private var ssl: OpaquePointer?
+    private let session: TLSSession
     private let host: String
 
     /// Runs the handshake for `host` over `tcp`.
@@ -58,9 +30,10 @@ package final class TLSStream: ByteStream {
         self.tcp = tcp
         self.host = host
         let context = try TLSClientContext.shared()
-        guard let ssl = SSL_new(context.ctx) else { throw .tls(TLSClientContext.errorQueue("SSL_new failed")) }
-        self.ssl = ssl
-        SSL_set_fd(ssl, tcp.descriptor)
+        guard let session = TLSSession(context: context, fd: tcp.descriptor), let ssl = session.handle else {
+            throw .tls(TLSClientContext.errorQueue("SSL_new failed"))
+        }
+        self.session = session
         if Self.isIPAddress(host) {
             // Certificates for addresses carry them as IP SANs; there is no SNI for an address (RFC 6066 §3).
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1 else { throw .tls("cannot verify IP address \(host)") }
@@ -68,18 +41,18 @@ package final class TLSStream: ByteStream {
             _ = host.withCString { SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0)) }
             guard SSL_set1_host(ssl, host) == 1 else { throw .tls("cannot set the host name to verify") }
         }
-        ERR_clear_error()
+        TLSSession.clearErrors()
         while true {
             let r = SSL_connect(ssl)
             if r == 1 { break }
-            let err = SSL_get_error(ssl, r)
-            if err == SSL_ERROR_SYSCALL && errno == EINTR { continue }
+            let result = session.result(of: r)
+            if case .syscall(errno: EINTR) = result { continue }
             let verify = SSL_get_verify_result(ssl)
             if verify != Int(X509_V_OK) {
                 let reason = String(cString: X509_verify_cert_error_string(verify))
                 throw .tls("certificate verification failed for \(host): \(reason) (the system CA store is used; SSL_CERT_FILE / SSL_CERT_DIR select another)")
             }
-            if err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if case .syscall(let e) = result, e == EAGAIN || e == EWOULDBLOCK {
                 throw .network("timed out during the TLS handshake with \(tcp.peer)")
             }
             throw .tls(TLSClientContext.errorQueue("handshake with \(tcp.peer) failed"))
@@ -89,53 +62,47 @@ package final class TLSStream: ByteStream {
     deinit { close() }
 
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(HubError) -> Int {
-        guard let ssl else { return 0 }
-        ERR_clear_error()
+        guard session.handle != nil else { return 0 }
+        TLSSession.clearErrors()
         while true {
-            let n = SSL_read(ssl, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
-            if n > 0 { return Int(n) }
-            let err = SSL_get_error(ssl, n)
-            switch err {
-            case SSL_ERROR_ZERO_RETURN:
+            switch session.read(into: buffer) {
+            case .bytes(let n):
+                return n
+            case .closed, .syscall(errno: 0):
                 return 0
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            case .wantRead, .wantWrite, .syscall(errno: EINTR):
                 continue
-            case SSL_ERROR_SYSCALL:
-                let e = errno
-                if e == EINTR { continue }
-                if e == 0 { return 0 }
+            case .syscall(let e):
                 if e == EAGAIN || e == EWOULDBLOCK { throw .network("timed out receiving from \(tcp.peer)") }
                 throw .network("error receiving from \(tcp.peer): \(String(cString: strerror(e)))")
-            default:
+            case .failed:
                 throw .tls(TLSClientContext.errorQueue("read from \(tcp.peer) failed"))
             }
         }
     }
 
     package func write(_ bytes: UnsafeRawBufferPointer) throws(HubError) {
-        guard let ssl else { throw .network("connection to \(tcp.peer) is closed") }
-        ERR_clear_error()
+        guard session.handle != nil else { throw .network("connection to \(tcp.peer) is closed") }
+        TLSSession.clearErrors()
         var offset = 0
         while offset < bytes.count {
-            let n = SSL_write(ssl, bytes.baseAddress! + offset, Int32(min(bytes.count - offset, 1 << 20)))
-            if n > 0 { offset += Int(n); continue }
-            let err = SSL_get_error(ssl, n)
-            if err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE { continue }
-            if err == SSL_ERROR_SYSCALL {
-                let e = errno
-                if e == EINTR { continue }
+            let part = UnsafeRawBufferPointer(rebasing: bytes[offset..<min(bytes.count, offset + (1 << 20))])
+            switch session.write(part) {
+            case .bytes(let n):
+                offset += n
+            case .wantRead, .wantWrite, .syscall(errno: EINTR):
+                continue
+            case .syscall(let e):
                 if e == EAGAIN || e == EWOULDBLOCK { throw .network("timed out sending to \(tcp.peer)") }
                 throw .network("error sending to \(tcp.peer): \(String(cString: strerror(e)))")
+            case .closed, .failed:
+                throw .tls(TLSClientContext.errorQueue("write to \(tcp.peer) failed"))
             }
-            throw .tls(TLSClientContext.errorQueue("write to \(tcp.peer) failed"))
         }
     }
 
     package func close() {
-        if let ssl {
-            SSL_free(ssl)
-            self.ssl = nil
-        }
+        session.release()
         tcp.close()
     }
 

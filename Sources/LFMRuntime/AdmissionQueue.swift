@@ -16,6 +16,9 @@ final class AdmissionQueue: @unchecked Sendable {
     private var outstanding = 0
     private var stopping = false
     private var arrivals = 0
+    /// The engine thread is waiting in ``take(hasWork:)`` with nothing to do (it publishes
+    /// its statistics before it comes back to wait).
+    private var parked = false
     /// Most sequences that may wait for admission at once.
     let maxWaiting: Int
 
@@ -36,7 +39,7 @@ final class AdmissionQueue: @unchecked Sendable {
         }
         unadmitted += count
         outstanding += count
-        condition.signal()
+        condition.broadcast()
     }
 
     /// Engine thread: waits while there is nothing to do (no new sequence, not stopping,
@@ -46,7 +49,14 @@ final class AdmissionQueue: @unchecked Sendable {
     func take(hasWork: () -> Bool) -> (fresh: [ActiveSequence], stopping: Bool) {
         condition.lock()
         defer { condition.unlock() }
-        while inbox.isEmpty && !stopping && !hasWork() { condition.wait() }
+        while inbox.isEmpty && !stopping && !hasWork() {
+            if !parked {
+                parked = true
+                condition.broadcast()   // for waitUntilSettled
+            }
+            condition.wait()
+        }
+        parked = false
         let fresh = inbox
         inbox.removeAll()
         return (fresh, stopping)
@@ -81,18 +91,33 @@ final class AdmissionQueue: @unchecked Sendable {
         return outstanding == 0
     }
 
+    /// Waits until every submitted sequence has delivered its final event and the engine
+    /// thread has come back to wait with nothing to do, so the statistics it published
+    /// last are those of the settled state. False when `timeout` passed first.
+    func waitUntilSettled(timeout: Duration) -> Bool {
+        let (s, atto) = timeout.components
+        let deadline = Date(timeIntervalSinceNow: Double(s) + Double(atto) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        while !(parked && outstanding == 0 && inbox.isEmpty) {
+            if !condition.wait(until: deadline) { return parked && outstanding == 0 && inbox.isEmpty }
+        }
+        return true
+    }
+
     /// Refuses new work and wakes the engine thread.
     func stop() {
         condition.lock()
         stopping = true
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
 
-    /// Wakes the engine thread (a cancellation or a resumed stream).
+    /// Wakes the engine thread (a cancellation or a resumed stream). Broadcast, since
+    /// ``waitUntilSettled(timeout:)`` callers wait on the same condition.
     func wake() {
         condition.lock()
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
 }

@@ -26,7 +26,7 @@ public final class InferenceEngine: @unchecked Sendable {
     private let scheduler: Scheduler
     private let executor: StepExecutor
     private let output: OutputStage
-    private let queue: AdmissionQueue
+    let queue: AdmissionQueue
     private var waiting: [ActiveSequence] = []
     private var running: [ActiveSequence] = []
     private var thread: Thread?

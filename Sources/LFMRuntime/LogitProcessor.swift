@@ -40,7 +40,9 @@ public enum LogitProcessor {
         return best
     }
 
-    /// Natural-log softmax of `logits` at `ids` (the model's unmodified distribution).
+    /// The log-softmax normaliser of `logits`: their maximum `max` and
+    /// `logSum = log Σ exp(x − max)`, so a token's natural-log probability under the
+    /// model's unmodified distribution is `logits[id] − max − logSum`.
     public static func logProbabilities(_ logits: ArraySlice<Float>) -> (logSum: Float, max: Float) {
         let m = logits.max() ?? 0
         var s: Double = 0

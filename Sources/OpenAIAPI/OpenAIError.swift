@@ -1,3 +1,4 @@
+import HTTPServer
 import LFMRuntime
 import OrderedJSON
 
@@ -16,6 +17,16 @@ public struct OpenAIError: Error, Sendable, Equatable, CustomStringConvertible {
         self.type = type
         self.param = param
         self.code = code
+    }
+
+    /// The body of the errors the HTTP server and its middleware produce themselves (parse
+    /// errors, timeouts, 404, 405, 401, 415) in the OpenAI shape
+    /// `{"error":{"message":…,"type":…,"param":null,"code":null}}`: `type` is
+    /// `invalid_request_error` for 4xx, `authentication_error` for 401 and `server_error`
+    /// for 5xx. lfm-serve sets it as `HTTPServer.Configuration.errorBody`.
+    public static let httpErrorBody: HTTPErrorBody.Builder = { status, message in
+        let type = status == 401 ? "authentication_error" : status >= 500 ? "server_error" : "invalid_request_error"
+        return #"{"error":{"message":"# + HTTPErrorBody.jsonString(message) + #","type":""# + type + #"","param":null,"code":null}}"#
     }
 
     /// The message of a 401 in OpenAI's wording; `presented` tells whether a key was sent.

@@ -11,7 +11,8 @@ import OrderedJSON
 public final class OpenAIService: Sendable {
     /// Settings of the API layer.
     public struct Configuration: Sendable {
-        /// The id served in `/v1/models` and accepted in `model` (any id is accepted when nil-matching is off).
+        /// The id served in `/v1/models`; a request's `model` must equal it only when
+        /// ``strictModelName`` is set (otherwise any `model` is accepted).
         public var modelID: String
         /// Default `reasoning_format` (per request overridable).
         public var reasoning: ReasoningFormat = .auto

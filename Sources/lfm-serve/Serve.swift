@@ -119,19 +119,27 @@ struct Serve: ParsableCommand {
         http.idleTimeout = .milliseconds(Int64(settings.idleTimeout * 1000))
         http.tlsCertificatePath = settings.sslCertfile
         http.tlsKeyPath = settings.sslKeyfile
-        http.accessLog = settings.accessLog
+        http.errorBody = OpenAIError.httpErrorBody
         let keys: [String]
         do { keys = try settings.apiKeys() } catch let e as ConfigurationError {
             FileHandle.standardError.write(Data("lfm-serve: configuration error: \(e.message)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
+        // The request pipeline, in order: access log first (so every request gets its line),
+        // request id, CORS (preflights answered before auth), API keys on the resolved route
+        // (which routes are public is the route table's decision: APIRoute.isPublic), gzip
+        // request bodies; then the route.
+        var middleware: [any HTTPMiddleware] = []
+        if settings.accessLog { middleware.append(AccessLogMiddleware(logger: logger)) }
+        middleware.append(RequestIDMiddleware())
+        middleware.append(HTTPServer.CORS(allowedOrigins: settings.allowedOrigins))
         if !keys.isEmpty {
-            // Which routes are public is the route table's decision (APIRoute.isPublic).
             var auth = HTTPServer.BearerAuth(tokens: Set(keys), exemptPaths: [])
             auth.message = OpenAIError.unauthorizedMessage
-            http.auth = auth
+            middleware.append(auth)
         }
-        http.cors = HTTPServer.CORS(allowedOrigins: settings.allowedOrigins)
+        middleware.append(RequestDecompressionMiddleware(maxBodyBytes: settings.maxBodyBytes))
+        http.middleware = middleware
         let server = HTTPServer(configuration: http, router: routes.makeRouter(metricsRequireKey: settings.metricsRequireKey), logger: logger)
         let bound: Int
         do { bound = try server.start() } catch {

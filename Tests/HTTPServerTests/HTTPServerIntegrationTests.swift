@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import SocketIO
 @testable import HTTPServer
 
 /// End-to-end tests over loopback with real clients. Serialized: the fd-count test

@@ -67,9 +67,7 @@ import Testing
         #expect(!Gzip.accepts([]))
     }
 
-    @Test func errorBodyIsOpenAIShaped() {
-        #expect(HTTPErrorBody.openAI(404, "Not \"found\"\n")
-                == #"{"error":{"message":"Not \"found\"\n","type":"invalid_request_error","param":null,"code":null}}"#)
-        #expect(HTTPErrorBody.openAI(401, "x").contains(#""type":"authentication_error""#))
+    @Test func plainErrorBodyIsJSON() {
+        #expect(HTTPErrorBody.plain(404, "Not \"found\"\n\u{1}") == #"{"error":{"message":"Not \"found\"\n\u0001","status":404}}"#)
     }
 }

@@ -13,7 +13,14 @@ func makeTestLogger() -> Logger {
     return Logger(label: "http-test", factory: { _ in SwiftLogNoOpLogHandler() })
 }
 
-/// Starts a server on a free loopback port; `stop()` drains it.
+/// The error-body shape these tests assert on (an API layer's choice, set in the
+/// configuration: here OpenAI's, as lfm-serve sets it).
+let testErrorBody: HTTPErrorBody.Builder = { status, message in
+    let type = status == 401 ? "authentication_error" : status >= 500 ? "server_error" : "invalid_request_error"
+    return #"{"error":{"message":"# + HTTPErrorBody.jsonString(message) + #","type":""# + type + #"","param":null,"code":null}}"#
+}
+
+/// Starts a server on a free loopback port with ``testErrorBody``; `stop()` drains it.
 final class TestServer: Sendable {
     let server: HTTPServer
     let port: Int
@@ -22,6 +29,7 @@ final class TestServer: Sendable {
         var c = HTTPServer.Configuration()
         c.host = "127.0.0.1"
         c.port = 0
+        c.errorBody = testErrorBody
         configure(&c)
         server = HTTPServer(configuration: c, router: router, logger: makeTestLogger())
         port = try server.start()

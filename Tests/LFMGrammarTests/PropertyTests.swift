@@ -1,18 +1,10 @@
 import LFMGrammar
+import LFMTestSupport
 import OrderedJSON
 import Testing
 
-/// SplitMix64: a small seeded generator so failures reproduce.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator of the property tests.
+typealias SeededRNG = SplitMix64
 
 /// Random schemas with a generator of valid instances and of instances that violate them.
 struct SchemaGen {
@@ -107,7 +99,7 @@ struct SchemaGen {
 @Suite struct PropertyTests {
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8])
     func randomSchemasAcceptValidAndRejectInvalid(seed: UInt64) throws {
-        var gen = SchemaGen(rng: SeededRNG(state: seed))
+        var gen = SchemaGen(rng: SeededRNG(seed: seed))
         for round in 0..<6 {
             let s = gen.schema(depth: 0)
             let spec = GrammarSpec.jsonSchema(s, strict: false)

@@ -1,5 +1,6 @@
 import Logging
 import Testing
+import HTTP1
 @testable import LFMHub
 
 @Suite struct HubClientTests {

@@ -80,11 +80,12 @@ func text(_ events: [GenerationEvent]) -> String {
     @Test func cancellationEndsTheRequestAndFreesPages() throws {
         let engine = InferenceEngine(model: try LoadedModel.load(path: Fixtures.url("models/tiny-chat").path), configuration: .init(threads: 2))
         defer { engine.shutdown() }
-        let box = EventBox()
-        let handle = try engine.submit(GenerationRequest(id: "c", promptTokens: [1, 2, 3], maxTokens: 100_000, ignoreEOS: true)) { box.append($0) }
-        Thread.sleep(forTimeInterval: 0.05)
+        let running = FirstTokenSignal()
+        let handle = try engine.submit(GenerationRequest(id: "c", promptTokens: [1, 2, 3], maxTokens: 100_000, ignoreEOS: true),
+                                       sink: running.sink)
+        running.waitForFirstToken()
         handle.cancel()
-        let ev = box.waitUntilFinished()
+        let ev = running.box.waitUntilFinished()
         #expect(finish(ev) == .cancelled)
         let s = waitIdle(engine)
         #expect(s.freePages + s.cachedPages == s.totalPages)

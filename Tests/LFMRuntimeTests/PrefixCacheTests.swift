@@ -4,14 +4,35 @@ import LFMTestSupport
 import Testing
 @testable import LFMRuntime
 
-/// Waits until the engine has published an idle state.
-func waitIdle(_ engine: InferenceEngine) -> EngineStats {
-    for _ in 0..<500 {
-        let s = engine.stats
-        if s.running == 0 && s.waiting == 0 { return s }
-        Thread.sleep(forTimeInterval: 0.01)
+/// Waits until every request has ended and the engine thread is waiting for work (its
+/// statistics then describe the idle state); records an issue if that takes a minute.
+func waitIdle(_ engine: InferenceEngine, sourceLocation: SourceLocation = #_sourceLocation) -> EngineStats {
+    let settled = engine.queue.waitUntilSettled(timeout: .seconds(60))
+    #expect(settled, "the engine did not become idle", sourceLocation: sourceLocation)
+    let s = engine.stats
+    #expect(s.running == 0 && s.waiting == 0, "idle engine reports work: \(s)", sourceLocation: sourceLocation)
+    return s
+}
+
+/// Records a request's events and signals its first token, so a test can act once the
+/// engine is working on it (instead of sleeping).
+final class FirstTokenSignal: Sendable {
+    let box = EventBox()
+    private let started = DispatchSemaphore(value: 0)
+
+    /// The sink to submit with.
+    var sink: @Sendable (GenerationEvent) -> Void {
+        { [box, started] event in
+            box.append(event)
+            if case .token = event { started.signal() }
+        }
     }
-    return engine.stats
+
+    /// Waits for the first token; records an issue if none comes within a minute.
+    func waitForFirstToken(sourceLocation: SourceLocation = #_sourceLocation) {
+        let ok = started.wait(timeout: .now() + 60) == .success
+        #expect(ok, "no token within a minute", sourceLocation: sourceLocation)
+    }
 }
 
 @Suite(.serialized) struct PrefixCacheTests {
@@ -113,9 +134,9 @@ func waitIdle(_ engine: InferenceEngine) -> EngineStats {
         let prompts = (0..<5).map { shared + prompt(5 + $0, seed: 50 + $0) }
         let expected = try prompts.map { try run(plain, $0, max: 4).ids }
         // Keep the engine stepping so the five arrive in one inbox batch (all fit one step's budget).
-        let busy = EventBox()
-        _ = try engine.submit(GenerationRequest(id: "busy", promptTokens: prompt(8, seed: 60), maxTokens: 64, ignoreEOS: true)) { busy.append($0) }
-        Thread.sleep(forTimeInterval: 0.05)
+        let busy = FirstTokenSignal()
+        _ = try engine.submit(GenerationRequest(id: "busy", promptTokens: prompt(8, seed: 60), maxTokens: 64, ignoreEOS: true), sink: busy.sink)
+        busy.waitForFirstToken()
         let boxes = prompts.map { _ in EventBox() }
         for (p, b) in zip(prompts, boxes) {
             _ = try engine.submit(GenerationRequest(id: "s", promptTokens: p, maxTokens: 4, ignoreEOS: true)) { b.append($0) }
@@ -126,7 +147,7 @@ func waitIdle(_ engine: InferenceEngine) -> EngineStats {
             #expect(ids(ev) == expected[i])
             for case .finished(_, _, let u) in ev { cached.append(u.cachedTokens) }
         }
-        _ = busy.waitUntilFinished()
+        _ = busy.box.waitUntilFinished()
         #expect(cached.sorted() == [0, 96, 96, 96, 96], "cached tokens per request: \(cached)")
         let s = waitIdle(engine)
         #expect(s.freePages + s.cachedPages == s.totalPages)

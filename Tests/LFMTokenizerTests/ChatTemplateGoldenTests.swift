@@ -102,18 +102,29 @@ enum ChatGoldens {
         #expect(throws: TemplateError.self) { try template.render(messages: [], addGenerationPrompt: true) }
     }
 
-    @Test func thirtyMessageRenderIsFast() throws {
+    /// A long conversation renders every turn once, in order, and ends with the
+    /// generation prompt (the template's loop and think-stripping over 30 messages).
+    @Test func thirtyMessageRenderKeepsEveryTurnInOrder() throws {
         let template = try ChatGoldens.template("LFM2.5-8B-A1B.jinja")
         var messages: [JSONValue] = [["role": "system", "content": "You are helpful."]]
+        var expectedOrder: [String] = []
         for i in 0..<15 {
             messages.append(["role": "user", "content": .string("question \(i) with some text")])
             messages.append(["role": "assistant", "content": .string("<think>t</think>answer \(i)")])
+            expectedOrder += ["question \(i) with some text", "answer \(i)<|im_end|>"]
         }
-        let clock = ContinuousClock()
-        let iterations = 50
-        let elapsed = try clock.measure {
-            for _ in 0..<iterations { _ = try template.render(messages: messages, addGenerationPrompt: true) }
+        let text = try template.render(messages: messages, addGenerationPrompt: true)
+        var rest = Substring(text)
+        for piece in expectedOrder {
+            guard let range = rest.range(of: piece) else {
+                Issue.record("missing or out of order: \(piece)")
+                return
+            }
+            rest = rest[range.upperBound...]
         }
-        print("30-message render: \(elapsed / iterations) per render (debug build)")
+        #expect(text.hasSuffix("<|im_start|>assistant\n"))
+        // Past assistant turns lose their reasoning; only the last one keeps it.
+        #expect(text.components(separatedBy: "<think>").count == 2)
+        #expect(try template.render(messages: messages, addGenerationPrompt: true) == text)
     }
 }

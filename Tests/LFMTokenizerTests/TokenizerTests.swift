@@ -6,23 +6,25 @@ import Testing
 /// The real LFM2 tokenizer, loaded once for all tests.
 let lfm2Tokenizer: Tokenizer = try! Tokenizer.load(directory: Fixtures.url("lfm2-tokenizer"))
 
+/// The spec vectors (text, ids without BOS) from their committed fixture.
+let tokenizerSpecVectors: [(String, [Int])] = try! Fixtures.jsonLines("tokenizer-spec-vectors.jsonl").map {
+    ($0["text"] as! String, $0["ids"] as! [Int])
+}
+
 @Suite struct TokenizerTests {
     let tok = lfm2Tokenizer
 
-    @Test(arguments: [
-        ("Hello world", [36309, 2031]),
-        ("What is C. elegans?", [3493, 856, 841, 523, 14230, 998, 540]),
-        (" pythonic python", [730, 64014, 793, 730, 64014]),
-        ("12345 3.14159", [10293, 2637, 730, 528, 523, 13888, 5599]),
-        ("naïve café 東京 🚀", [2152, 6838, 1124, 35499, 730, 20374, 23805, 758, 732]),
-        ("I've  got\n\n  spaces\t\ttabs", [550, 6402, 730, 4549, 509, 730, 12914, 707, 15153, 7954]),
-        ("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", [6, 6423, 708, 42120, 7, 708, 6, 64015, 708]),
-        ("<|tool_call_start|>[f(a=1)]<|tool_call_end|>", [10, 568, 579, 13792, 538, 526, 18234, 11]),
-    ])
+    /// Hand-picked cases whose ids were produced by `tokenizers`
+    /// (scripts/make_tokenizer_spec_vectors.py → Tests/Fixtures/tokenizer-spec-vectors.jsonl).
+    @Test(arguments: tokenizerSpecVectors)
     func specVectors(text: String, ids: [Int]) {
         #expect(tok.encode(text, addSpecialTokens: false) == ids)
         #expect(tok.encode(text) == [1] + ids)
         #expect(tok.decode(ids) == text)
+    }
+
+    @Test func specVectorFixtureIsThere() {
+        #expect(tokenizerSpecVectors.count >= 8)
     }
 
     @Test func specialTokensFromConfig() {

@@ -1,3 +1,4 @@
+import LFMTestSupport
 import OrderedJSON
 import Testing
 @testable import OpenAIAPI

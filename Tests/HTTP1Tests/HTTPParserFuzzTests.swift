@@ -2,19 +2,8 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import HTTPServer
-
-/// A small deterministic PRNG (SplitMix64) so failures reproduce from the seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import LFMTestSupport
+@testable import HTTP1
 
 /// Seeded mutation fuzzing of the request parser: no crash, no hang (every feed makes
 /// bounded progress), bounded memory (the buffer never exceeds input plus limits).
@@ -32,7 +21,7 @@ struct SplitMix64: RandomNumberGenerator {
         let env = getenv("FUZZ_ITERATIONS").map { String(cString: $0) }
         let iterations = env.flatMap { Int($0) } ?? 200_000
         let seed = getenv("FUZZ_SEED").map { String(cString: $0) }.flatMap { UInt64($0) } ?? 0x5EED
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         var limits = HTTPParser.Limits()
         limits.maxHeaderBytes = 512
         limits.maxBodyBytes = 1024

@@ -38,10 +38,7 @@ public struct HTTPParser: Sendable {
     private enum State: Sendable {
         case head
         case fixedBody(remaining: Int)
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers
+        case chunked
         case failed(HTTPParserError)
     }
 
@@ -49,10 +46,12 @@ public struct HTTPParser: Sendable {
     public let limits: Limits
     private var buffer: [UInt8] = []
     private var readIndex = 0
-    /// Where the LF scan of the head or trailer section resumes.
+    /// Where the LF scan of the head section resumes.
     private var scanIndex = 0
     private var state: State = .head
     private var body: [UInt8] = []
+    /// The chunked coding of the current body, when it has one.
+    private var chunks = ChunkedDecoder()
 
     /// A parser with the given limits.
     public init(limits: Limits = Limits()) {
@@ -100,7 +99,7 @@ public struct HTTPParser: Sendable {
             if n == remaining { return finishMessage(trailers: [:]) }
             state = .fixedBody(remaining: remaining - n)
             return .needMoreData
-        case .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+        case .chunked:
             return parseChunked()
         }
     }
@@ -150,7 +149,10 @@ public struct HTTPParser: Sendable {
                 case .failure(let e): return fail(e)
                 case .success(.none): state = .fixedBody(remaining: 0)
                 case .success(.length(let n)): state = .fixedBody(remaining: n)
-                case .success(.chunked): state = .chunkSize
+                case .success(.chunked):
+                    state = .chunked
+                    chunks = ChunkedDecoder(options: .init(strictLineEnds: true, maxBodyBytes: limits.maxBodyBytes,
+                                                           maxTrailerBytes: limits.maxHeaderBytes))
                 }
                 body = []
                 return .head(head)
@@ -198,59 +200,26 @@ public struct HTTPParser: Sendable {
 
     // MARK: Chunked body (RFC 9112 §7.1)
 
+    /// Runs the strict ``ChunkedDecoder`` over the buffered bytes; its trailer lines are
+    /// parsed like header fields.
     private mutating func parseChunked() -> Event {
-        while true {
-            switch state {
-            case .chunkSize:
-                guard let lf = buffer[readIndex...].firstIndex(of: 10) else {
-                    if bufferedByteCount > 4096 { return fail(.malformed("chunk size line too long")) }
-                    return .needMoreData
-                }
-                guard lf > readIndex, buffer[lf - 1] == 13 else { return fail(.malformed("bare LF in chunk size")) }
-                guard let size = HTTPHeadSyntax.parseChunkSize(buffer[readIndex..<(lf - 1)]) else {
-                    return fail(.malformed("invalid chunk size"))
-                }
-                readIndex = lf + 1
-                if size == 0 {
-                    state = .trailers
-                    scanIndex = readIndex
-                } else {
-                    if size > limits.maxBodyBytes - body.count { return fail(.bodyTooLarge) }
-                    state = .chunkData(remaining: size)
-                }
-            case .chunkData(let remaining):
-                let n = min(remaining, bufferedByteCount)
-                if n == 0 { return .needMoreData }
-                body.append(contentsOf: buffer[readIndex..<readIndex + n])
-                readIndex += n
-                state = n == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - n)
-            case .chunkDataEnd:
-                guard bufferedByteCount >= 2 else { return .needMoreData }
-                guard buffer[readIndex] == 13, buffer[readIndex + 1] == 10 else {
-                    return fail(.malformed("missing CRLF after chunk data"))
-                }
-                readIndex += 2
-                state = .chunkSize
-            case .trailers:
-                scanIndex = max(scanIndex, readIndex)
-                switch scanSection(from: readIndex) {
-                case .incomplete:
-                    if bufferedByteCount > limits.maxHeaderBytes { return fail(.headerFieldsTooLarge) }
-                    return .needMoreData
-                case .malformed(let why):
-                    return fail(.malformed(why))
-                case .complete(let end):
-                    if end - readIndex > limits.maxHeaderBytes { return fail(.headerFieldsTooLarge) }
-                    let r = HTTPHeadSyntax.parseFields(buffer[readIndex..<(end - 2)], limits: limits)
-                    readIndex = end
-                    switch r {
-                    case .failure(let e): return fail(e)
-                    case .success(let trailers): return finishMessage(trailers: trailers)
-                    }
-                }
-            default:
-                return .needMoreData
+        let used: Int
+        do {
+            used = try chunks.decode(buffer[readIndex...], into: &body)
+        } catch {
+            switch error {
+            case .malformed(let why): return fail(.malformed(why))
+            case .bodyTooLarge: return fail(.bodyTooLarge)
+            case .trailersTooLarge: return fail(.headerFieldsTooLarge)
             }
+        }
+        readIndex += used
+        guard chunks.isComplete else { return .needMoreData }
+        let trailers = HTTPHeadSyntax.parseFields(chunks.trailerSection[...], limits: limits)
+        chunks = ChunkedDecoder()
+        switch trailers {
+        case .failure(let e): return fail(e)
+        case .success(let fields): return finishMessage(trailers: fields)
         }
     }
 }

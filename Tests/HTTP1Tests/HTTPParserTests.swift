@@ -1,5 +1,5 @@
 import Testing
-@testable import HTTPServer
+@testable import HTTP1
 
 /// Feeds `input` and collects events until the parser needs more data or fails.
 func parseAll(_ input: String, limits: HTTPParser.Limits = .init()) -> [HTTPParser.Event] {
@@ -17,6 +17,16 @@ func drain(_ p: inout HTTPParser) -> [HTTPParser.Event] {
         if case .error = e { break }
     }
     return events
+}
+
+/// Feeds `bytes` in two parts, split at `split`, and collects the events.
+func parseSplit(_ bytes: [UInt8], at split: Int) -> [HTTPParser.Event] {
+    var p = HTTPParser()
+    p.feed(bytes[0..<split])
+    var ev = drain(&p)
+    p.feed(bytes[split...])
+    ev += drain(&p)
+    return ev
 }
 
 func firstError(_ events: [HTTPParser.Event]) -> HTTPParserError? {
@@ -63,11 +73,7 @@ func firstError(_ events: [HTTPParser.Event]) -> HTTPParserError? {
         let expectedBody = Array("helloabcdefghijklmnopqrstuvwxyz".utf8)
         // Every split point, and also byte-by-byte feeding.
         for split in 0...bytes.count {
-            var p = HTTPParser()
-            p.feed(bytes[0..<split])
-            var ev = drain(&p)
-            p.feed(bytes[split...])
-            ev += drain(&p)
+            let ev = parseSplit(bytes, at: split)
             #expect(ev.count == 4, "split \(split)")
             #expect(ev[1] == .end(body: expectedBody, trailers: ["X-Trailer": "t"]), "split \(split)")
         }
@@ -84,11 +90,7 @@ func firstError(_ events: [HTTPParser.Event]) -> HTTPParserError? {
     @Test func contentLengthSplitAtEveryByte() {
         let bytes = Array("POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world".utf8)
         for split in 0...bytes.count {
-            var p = HTTPParser()
-            p.feed(bytes[0..<split])
-            var ev = drain(&p)
-            p.feed(bytes[split...])
-            ev += drain(&p)
+            let ev = parseSplit(bytes, at: split)
             #expect(ev.last == .end(body: Array("hello world".utf8), trailers: [:]), "split \(split)")
         }
     }
@@ -223,14 +225,5 @@ func firstError(_ events: [HTTPParser.Event]) -> HTTPParserError? {
         #expect(firstError([p.next()]) != nil)
         p.feed(Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
         #expect(firstError([p.next()]) != nil)
-    }
-
-    @Test func queryAndPathDecoding() {
-        let req = HTTPRequest(head: HTTPRequestHead(method: "GET", target: "/v1/models/a%20b?x=1+2&y=%2F&z"))
-        #expect(req.path == "/v1/models/a b")
-        #expect(req.query("x") == "1 2")
-        #expect(req.query("y") == "/")
-        #expect(req.query("z") == "")
-        #expect(req.query("w") == nil)
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import LFMHub
+@testable import HTTP1
 
 @Suite struct HTTPResponseHeadTests {
     func head(_ text: String) throws -> HTTPResponseHead {
@@ -33,7 +33,7 @@ import Testing
                       "HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "HTTP/1.1 200 OK\r\n folded\r\n\r\n", "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
                       "HTTP/1.1 200 OK\r\n: empty\r\n\r\n"])
     func malformedHeadsAreErrors(text: String) {
-        #expect(throws: HubError.self) { try head(text) }
+        #expect(throws: HTTPResponseError.self) { try head(text) }
     }
 
     @Test func bodyFramingFollowsRFC9112() throws {
@@ -44,9 +44,9 @@ import Testing
         #expect(try ok("Transfer-Encoding: gzip, Chunked\r\n").bodyFraming(requestMethod: "GET") == .chunked)
         #expect(try ok("").bodyFraming(requestMethod: "GET") == .untilClose)
         #expect(try ok("Content-Length: 7\r\nContent-Length: 7\r\n").bodyFraming(requestMethod: "GET") == .length(7))
-        #expect(throws: HubError.self) { try ok("Content-Length: 7\r\nContent-Length: 8\r\n").bodyFraming(requestMethod: "GET") }
-        #expect(throws: HubError.self) { try ok("Content-Length: -1\r\n").bodyFraming(requestMethod: "GET") }
-        #expect(throws: HubError.self) { try ok("Transfer-Encoding: gzip\r\n").bodyFraming(requestMethod: "GET") }
+        #expect(throws: HTTPResponseError.self) { try ok("Content-Length: 7\r\nContent-Length: 8\r\n").bodyFraming(requestMethod: "GET") }
+        #expect(throws: HTTPResponseError.self) { try ok("Content-Length: -1\r\n").bodyFraming(requestMethod: "GET") }
+        #expect(throws: HTTPResponseError.self) { try ok("Transfer-Encoding: gzip\r\n").bodyFraming(requestMethod: "GET") }
         for status in ["204 No Content", "304 Not Modified", "100 Continue"] {
             #expect(try head("HTTP/1.1 \(status)\r\nContent-Length: 9\r\n\r\n").bodyFraming(requestMethod: "GET") == HTTPResponseHead.BodyFraming.none)
         }

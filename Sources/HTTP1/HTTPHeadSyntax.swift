@@ -1,5 +1,7 @@
-/// The grammar pieces of RFC 9110/9112 that ``HTTPParser`` applies to a complete head
-/// section: request line, field lines, body framing, chunk-size lines. Pure functions.
+/// The grammar pieces of RFC 9110/9112, pure functions over bytes: tokens, field lines and
+/// `Content-Length` (shared by ``HTTPParser`` for requests and ``HTTPResponseHead`` for
+/// responses), the request line, request body framing and chunk-size lines
+/// (``ChunkedDecoder``).
 package enum HTTPHeadSyntax {
     /// Longest method token accepted (the IANA method registry's longest is 17 characters).
     package static let maxMethodLength = 32
@@ -92,20 +94,68 @@ package enum HTTPHeadSyntax {
             i = lf + 1
             if line.isEmpty { continue }
             if headers.count >= limits.maxHeaderCount { return .failure(.headerFieldsTooLarge) }
-            if line.first == 32 || line.first == 9 { return .failure(.malformed("obsolete line folding")) }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return .failure(.malformed("field without colon")) }
-            let name = line[line.startIndex..<colon]
-            guard !name.isEmpty, name.allSatisfy(isTokenChar) else { return .failure(.malformed("invalid field name")) }
-            var value = line[(colon + 1)...]
-            while let f = value.first, f == 32 || f == 9 { value = value.dropFirst() }
-            while let l = value.last, l == 32 || l == 9 { value = value.dropLast() }
-            // field-vchar / obs-text / SP / HTAB only; CR, LF, NUL and other CTLs are 400.
-            guard value.allSatisfy({ $0 >= 32 && $0 != 127 || $0 == 9 }) else {
-                return .failure(.malformed("invalid character in field value"))
+            switch fieldLine(line) {
+            case .field(let name, let value): headers.add(name: name, value: value)
+            case .invalid(let why): return .failure(.malformed(why))
             }
-            headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
         }
         return .success(headers)
+    }
+
+    /// One field line, parsed.
+    package enum FieldLine: Equatable, Sendable {
+        /// A valid `name: value`, the value without surrounding whitespace.
+        case field(name: String, value: String)
+        /// Why the line is not a field line.
+        case invalid(String)
+    }
+
+    /// Parses one `field-name ":" OWS field-value OWS` line without its line end
+    /// (RFC 9112 §5): no obsolete folding (§5.2), a token name with no whitespace before
+    /// the colon (§5.1), a value of field-vchar / obs-text / SP / HTAB only.
+    package static func fieldLine(_ line: ArraySlice<UInt8>) -> FieldLine {
+        if line.first == 32 || line.first == 9 { return .invalid("obsolete line folding") }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return .invalid("field without colon") }
+        let name = line[line.startIndex..<colon]
+        guard !name.isEmpty, name.allSatisfy(isTokenChar) else { return .invalid("invalid field name") }
+        var value = line[(colon + 1)...]
+        while let f = value.first, f == 32 || f == 9 { value = value.dropFirst() }
+        while let l = value.last, l == 32 || l == 9 { value = value.dropLast() }
+        // field-vchar / obs-text / SP / HTAB only; CR, LF, NUL and other CTLs are invalid.
+        guard value.allSatisfy({ $0 >= 32 && $0 != 127 || $0 == 9 }) else {
+            return .invalid("invalid character in field value")
+        }
+        return .field(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+    }
+
+    /// What the `Content-Length` fields of a message say (RFC 9110 §8.6, RFC 9112 §6.3).
+    package enum ContentLength: Equatable, Sendable {
+        /// No `Content-Length` field.
+        case absent
+        /// Every list element is this same length.
+        case length(Int)
+        /// An element is not `1*DIGIT`.
+        case invalid
+        /// Elements differ.
+        case conflicting
+        /// More than 18 digits: larger than any body we accept.
+        case tooLarge
+    }
+
+    /// Reads the `Content-Length` field values: each comma-separated element must be
+    /// `1*DIGIT`, and all must be equal (a repeated equal value is allowed).
+    package static func contentLength(_ values: [String]) -> ContentLength {
+        var length: Int?
+        for field in values {
+            for part in field.split(separator: ",", omittingEmptySubsequences: false) {
+                let t = part.trimmingASCIIWhitespace()
+                guard !t.isEmpty, t.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .invalid }
+                guard t.utf8.count <= 18, let n = Int(t) else { return .tooLarge }
+                if let length, length != n { return .conflicting }
+                length = n
+            }
+        }
+        return length.map { .length($0) } ?? .absent
     }
 
     /// Decides body framing for a request (RFC 9112 §6.3): chunked if
@@ -120,20 +170,14 @@ package enum HTTPHeadSyntax {
             if te.count != 1 { return .failure(.malformed("chunked applied more than once")) }
             return .success(.chunked)
         }
-        guard !cl.isEmpty else { return .success(.none) }
-        var length: Int?
-        for field in cl {
-            for part in field.split(separator: ",", omittingEmptySubsequences: false) {
-                let t = part.trimmingASCIIWhitespace()
-                guard !t.isEmpty, t.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-                    return .failure(.malformed("invalid Content-Length"))
-                }
-                guard t.utf8.count <= 18, let n = Int(t) else { return .failure(.bodyTooLarge) }
-                if let length, length != n { return .failure(.malformed("conflicting Content-Length")) }
-                length = n
-            }
+        let n: Int
+        switch contentLength(cl) {
+        case .absent: return .success(.none)
+        case .length(let length): n = length
+        case .invalid: return .failure(.malformed("invalid Content-Length"))
+        case .conflicting: return .failure(.malformed("conflicting Content-Length"))
+        case .tooLarge: return .failure(.bodyTooLarge)
         }
-        let n = length ?? 0
         if n > limits.maxBodyBytes { return .failure(.bodyTooLarge) }
         return .success(n == 0 ? .none : .length(n))
     }

@@ -1,5 +1,5 @@
 import Testing
-@testable import LFMHub
+@testable import HTTP1
 
 @Suite struct ChunkedDecoderTests {
     let message = "5;ext=1\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nX-Trailer: t\r\n\r\nNEXT"
@@ -35,7 +35,7 @@ import Testing
     func malformed(text: String) {
         var d = ChunkedDecoder()
         var out: [UInt8] = []
-        #expect(throws: HubError.self) { try d.decode(Array(text.utf8)[...], into: &out) }
+        #expect(throws: ChunkedDecodingError.self) { try d.decode(Array(text.utf8)[...], into: &out) }
     }
 
     @Test func incompleteUntilTheLastChunk() throws {
