@@ -47,6 +47,9 @@ extension HTTPServer {
         public var accessLog = true
         /// Builds the JSON body of server-generated errors. Default OpenAI shape.
         public var errorBody: HTTPErrorBody.Builder = HTTPErrorBody.openAI
+        /// Error-body builders of routes whose API has its own error shape, by route pattern
+        /// (used for the 401 of a resolved route). Default none.
+        public var routeErrorBodies: [String: HTTPErrorBody.Builder] = [:]
 
         /// The defaults above.
         public init() {}

@@ -22,7 +22,11 @@ extension HTTPServer {
         let route = try? resolved.get()
         if let auth = configuration.auth, !auth.permits(route: route, headers: request.headers) {
             let presented = request.headers.contains("authorization") || request.headers.contains("x-api-key")
-            responder.respondError(status: 401, message: auth.message(presented), headers: ["WWW-Authenticate": "Bearer"])
+            if let pattern = route?.pattern, let body = configuration.routeErrorBodies[pattern] {
+                responder.respond(HTTPResponse.json(body(401, auth.message(presented)), status: 401, headers: ["WWW-Authenticate": "Bearer"]))
+            } else {
+                responder.respondError(status: 401, message: auth.message(presented), headers: ["WWW-Authenticate": "Bearer"])
+            }
             return
         }
         switch resolved {

@@ -10,7 +10,53 @@ extension OpenAIService {
     func chatCompletions(_ req: HTTPRequest, _ res: HTTPResponder) throws(OpenAIError) {
         let body = try parseBody(req)
         let chat = try ChatCompletionRequest(body)
+        try runChat(chat, res: res, idPrefix: "chatcmpl-") { id, created, options, _ in
+            ChatCompletionsFormatter(id: id, model: self.configuration.modelID, created: created, options: options)
+        }
+    }
+
+    /// Makes the output formatter of a run: id, creation time, options, prompt tokens.
+    typealias FormatterFactory = @Sendable (String, Int, GenerationOptions, Int) -> any ChatOutputFormatter
+
+    /// A chat request rendered by the chat template and tokenized.
+    struct ChatPrompt {
+        var text: String
+        /// Text the prompt ends with that belongs to the answer (a forced tool call's opening).
+        var prefill: String
+        var ids: [Int]
+        /// The tools the model was offered (nil when none or `tool_choice` is none).
+        var tools: [JSONValue]?
+    }
+
+    /// Runs a chat request, whichever API it came through, and answers it in the format
+    /// `formatter` writes: the one path of chat.completions, Anthropic Messages and Responses.
+    func runChat(_ chat: ChatCompletionRequest, res: HTTPResponder, idPrefix: String,
+                 formatter: FormatterFactory) throws(OpenAIError) {
         try checkModel(chat.model)
+        let prompt = try chatPrompt(chat)
+        let (text, prefill, promptIDs, tools) = (prompt.text, prompt.prefill, prompt.ids, prompt.tools)
+        let maxTokens = try resolveMaxTokens(chat.options.maxTokens, promptTokens: promptIDs.count)
+        let options = chat.options
+        try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
+        let mode = chat.reasoning ?? configuration.reasoning
+        let id = idPrefix + randomID()
+        let created = Int(Date().timeIntervalSince1970)
+        let run = ChatRun(id: id, choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
+                          startsInReasoning: Self.promptOpensThinking(text + prefill), tokenizer: tokenizer, metrics: metrics,
+                          formatter: formatter(id, created, options, promptIDs.count))
+        let requests = (0..<options.n).map { i in
+            var sampling = options.sampling
+            if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
+            return GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
+                                     stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
+                                     topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false)
+        }
+        try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
+                  sink: { i, event in run.handle(choice: i, event: event) })
+    }
+
+    /// Renders `chat` with the chat template (plus a forced tool choice's prefill) and tokenizes it.
+    func chatPrompt(_ chat: ChatCompletionRequest) throws(OpenAIError) -> ChatPrompt {
         guard let template else { throw .invalidRequest("the model has no chat template; use /v1/completions") }
         let tools = chat.toolChoice == .none ? nil : chat.tools
         let text: String
@@ -28,23 +74,7 @@ extension OpenAIService {
         case .none, .auto: break
         }
         let promptIDs = tokenizer.encode(text + prefill, addSpecialTokens: false)   // the template emits BOS itself
-        let maxTokens = try resolveMaxTokens(chat.options.maxTokens, promptTokens: promptIDs.count)
-        let options = chat.options
-        try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
-        let mode = chat.reasoning ?? configuration.reasoning
-        let id = "chatcmpl-" + randomID()
-        let run = ChatRun(id: id, model: configuration.modelID, created: Int(Date().timeIntervalSince1970),
-                          choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
-                          startsInReasoning: Self.promptOpensThinking(text + prefill), tokenizer: tokenizer, metrics: metrics)
-        let requests = (0..<options.n).map { i in
-            var sampling = options.sampling
-            if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
-            return GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
-                                     stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
-                                     topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false)
-        }
-        try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
-                  sink: { i, event in run.handle(choice: i, event: event) })
+        return ChatPrompt(text: text, prefill: prefill, ids: promptIDs, tools: tools)
     }
 
     /// Whether the rendered prompt ends inside an opened `<think>` block (templates that

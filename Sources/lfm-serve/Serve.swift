@@ -129,6 +129,7 @@ struct Serve: ParsableCommand {
             var auth = HTTPServer.BearerAuth(tokens: Set(keys), exemptPaths: [])
             auth.message = OpenAIError.unauthorizedMessage
             http.auth = auth
+            http.routeErrorBodies = OpenAIService.routeErrorBodies
         }
         http.cors = HTTPServer.CORS(allowedOrigins: settings.allowedOrigins)
         let server = HTTPServer(configuration: http, router: routes.makeRouter(metricsRequireKey: settings.metricsRequireKey), logger: logger)
