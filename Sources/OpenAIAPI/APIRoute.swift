@@ -10,6 +10,8 @@ public struct APIRoute: Sendable, Equatable {
         case chatCompletions, completions, models, model, ownedModel, health, liveness, metrics, version, tokenize, detokenize
         /// Anthropic Messages API (`/v1/messages`, `/v1/messages/count_tokens`).
         case messages, countTokens
+        /// OpenAI Responses API (`/v1/responses`).
+        case responses
     }
 
     /// Whether errors on this route take Anthropic's shape (`{"type": "error", "error": …}`).
@@ -52,6 +54,7 @@ extension OpenAIService {
             list.append(APIRoute(method: "GET", pattern: prefix + "/models/{owner}/{name}", endpoint: .ownedModel))
             list.append(APIRoute(method: "POST", pattern: prefix + "/messages", endpoint: .messages))
             list.append(APIRoute(method: "POST", pattern: prefix + "/messages/count_tokens", endpoint: .countTokens))
+            list.append(APIRoute(method: "POST", pattern: prefix + "/responses", endpoint: .responses))
         }
         list.append(APIRoute(method: "GET", pattern: "/health", endpoint: .health))
         list.append(APIRoute(method: "GET", pattern: DeferredRoutes.livenessPath, endpoint: .liveness))

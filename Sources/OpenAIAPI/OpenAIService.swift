@@ -90,6 +90,7 @@ public final class OpenAIService: Sendable {
             return { [self] req, res in handleAsync(req, res, endpoint: pattern, errorBody: route.errorBody) { try self.messages($0, $1) } }
         case .countTokens:
             return { [self] req, res in handleAsync(req, res, endpoint: pattern, errorBody: route.errorBody) { try self.countTokens($0, $1) } }
+        case .responses: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.responses($0, $1) } }
         }
     }
 
