@@ -115,4 +115,25 @@ import Testing
         let types = [401, 404, 429, 500, 503].map { AnthropicMessagesFormatter.errorType(status: $0) }
         #expect(types == ["authentication_error", "not_found_error", "rate_limit_error", "api_error", "overloaded_error"])
     }
+
+    /// The route table decides the error shape: Anthropic's on the Messages routes (with and
+    /// without /v1), OpenAI's elsewhere, also for the server's own 401 bodies.
+    @Test func routesCarryTheirErrorShape() throws {
+        let anthropic = OpenAIService.routes.filter { $0.anthropicErrors }.map { $0.pattern }.sorted()
+        #expect(anthropic == ["/messages", "/messages/count_tokens", "/v1/messages", "/v1/messages/count_tokens"])
+        for route in OpenAIService.routes {
+            let body: JSONValue = route.errorBody(OpenAIError.unavailable("loading"))
+            let anthropicShaped = body["type"]?.stringValue == "error"
+            let openAIShaped = body["error"]?["code"]?.stringValue == "service_unavailable"
+            #expect(anthropicShaped == route.anthropicErrors)
+            #expect(openAIShaped == !route.anthropicErrors)
+        }
+        #expect(Set(OpenAIService.routeErrorBodies.keys) == Set(anthropic))
+        let builder = try #require(OpenAIService.routeErrorBodies["/v1/messages"])
+        let unauthorized: JSONValue = try JSONValue.parse(builder(401, "No API key provided."))
+        let expected: JSONValue = ["type": "error", "error": ["type": "authentication_error", "message": "No API key provided."]]
+        #expect(unauthorized == expected)
+        let responses = OpenAIService.routes.contains { $0.pattern == "/v1/responses" && !$0.anthropicErrors }
+        #expect(responses)
+    }
 }
