@@ -120,6 +120,13 @@ def test_raw_stream_events_in_order(env):
         data = json.loads("".join(l[len("data: "):] for l in lines[1:]))
         assert data["type"] == name
         events.append(data)
+    # Strict validation against the SDK's event types (required fields present and typed).
+    import pydantic
+    from anthropic.types import RawMessageStreamEvent
+    adapter = pydantic.TypeAdapter(RawMessageStreamEvent)
+    for e in events:
+        if e["type"] != "ping":
+            assert adapter.validate_python(e).type == e["type"]
     types = [e["type"] for e in events]
     assert types[:2] == ["message_start", "ping"] and types[-2:] == ["message_delta", "message_stop"]
     starts = [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"]
@@ -219,3 +226,17 @@ def test_authentication_error_in_anthropic_shape():
         assert status == 401 and "error" in json.loads(raw) and "type" not in json.loads(raw)
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("name", ["think", "tool"])
+def test_raw_message_validates_strictly(env, name):
+    """The SDK builds messages without validation; validate the raw body against its model."""
+    from anthropic.types import Message
+    s, oa, an, golden = env
+    body = anthropic_args(golden[name])
+    body.update(body.pop("extra_body"))
+    status, raw = s.raw("POST", "/v1/messages", body)
+    assert status == 200
+    m = Message.model_validate(json.loads(raw))
+    assert m.usage.input_tokens + m.usage.cache_read_input_tokens == len(golden[name]["prompt_ids"])
+    assert [b.type for b in m.content] == (["thinking", "text"] if name == "think" else ["tool_use"])

@@ -135,6 +135,12 @@ def test_raw_stream_has_named_events_and_fields(env):
         assert data["type"] == name and isinstance(data["sequence_number"], int)
         events.append(data)
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    # Strict validation against the SDK's event types (required fields present and typed).
+    import pydantic
+    from openai.types.responses import ResponseStreamEvent
+    adapter = pydantic.TypeAdapter(ResponseStreamEvent)
+    for e in events:
+        assert adapter.validate_python(e).type == e["type"]
     types = [e["type"] for e in events]
     assert types == ["response.created", "response.in_progress",
                      "response.output_item.added", "response.content_part.added"] + \
@@ -219,3 +225,15 @@ def test_bad_input_is_400_naming_the_field(env):
         json.loads(r.output_text)
     except openai.BadRequestError as e:
         assert e.body["param"] == "text.format" and "text.format" in e.body["message"]
+
+
+@pytest.mark.parametrize("name", ["think", "tool"])
+def test_raw_response_validates_strictly(env, name):
+    """The SDK builds responses without validation; validate the raw body against its model."""
+    from openai.types.responses import Response
+    s, client, golden = env
+    status, raw = s.raw("POST", "/v1/responses", responses_args(golden[name]))
+    assert status == 200
+    r = Response.model_validate(json.loads(raw))
+    assert r.usage.input_tokens == len(golden[name]["prompt_ids"])
+    assert [i.type for i in r.output] == (["reasoning", "message"] if name == "think" else ["function_call"])
