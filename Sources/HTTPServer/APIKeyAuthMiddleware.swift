@@ -24,6 +24,9 @@ extension HTTPServer {
         public var message: @Sendable (_ presented: Bool) -> String = { presented in
             presented ? "Invalid API key." : "Missing API key."
         }
+        /// Error-body builders of routes whose API has its own error shape, by route pattern
+        /// (e.g. Anthropic's on `/v1/messages`); other routes use the server's error body.
+        public var routeErrorBodies: [String: HTTPErrorBody.Builder] = [:]
         /// A policy accepting `tokens`.
         public init(tokens: Set<String>, pathPrefix: String = "/", exemptPaths: Set<String> = []) {
             self.tokens = tokens
@@ -80,7 +83,11 @@ extension HTTPServer {
                 return
             }
             let presented = request.headers.contains("authorization") || request.headers.contains("x-api-key")
-            responder.respondError(status: 401, message: message(presented), headers: ["WWW-Authenticate": "Bearer"])
+            if let pattern = (try? request.routing?.get())?.pattern, let body = routeErrorBodies[pattern] {
+                responder.respond(HTTPResponse.json(body(401, message(presented)), status: 401, headers: ["WWW-Authenticate": "Bearer"]))
+            } else {
+                responder.respondError(status: 401, message: message(presented), headers: ["WWW-Authenticate": "Bearer"])
+            }
         }
     }
 }

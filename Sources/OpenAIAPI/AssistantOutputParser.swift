@@ -43,6 +43,9 @@ public struct AssistantOutputParser: Sendable {
     /// True once a think block has been opened.
     public var sawReasoning: Bool { reasoningParser.sawReasoning }
 
+    /// True while the output is inside the think block.
+    public var isInsideReasoning: Bool { reasoningParser.isInsideReasoning }
+
     /// Consumes the next piece of generated text.
     public mutating func feed(_ delta: String) -> [AssistantOutputEvent] {
         route(reasoningParser.feed(delta), final: false)

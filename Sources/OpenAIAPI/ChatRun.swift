@@ -4,13 +4,13 @@ import LFMTokenizer
 import OrderedJSON
 import Synchronization
 
-/// The state of one chat completion while its `n` choices generate: it receives engine
-/// events (on the engine thread), runs each choice's output through reasoning and tool-call
-/// parsing, and either streams OpenAI chunks or builds the final response.
+/// The state of one chat run while its `n` choices generate: it receives engine events (on
+/// the engine thread), runs each choice's output through reasoning and tool-call parsing
+/// (``ChoiceAssembler``), counts tokens, and hands the result to its API's
+/// ``ChatOutputFormatter`` (chat.completions, Anthropic Messages, Responses), which writes the
+/// stream events or the final body. Every API shares this one engine-event path.
 final class ChatRun: Sendable {
     let id: String
-    let model: String
-    let created: Int
     let options: GenerationOptions
     let tokenizer: Tokenizer
     let metrics: ServiceMetrics?
@@ -18,28 +18,36 @@ final class ChatRun: Sendable {
 
     struct Choice {
         var assembler: ChoiceAssembler
-        var content = ""
-        var reasoning = ""
-        var toolCalls: [JSONValue] = []
-        var logprobs: [JSONValue] = []
-        var finish: String?
-        var completionTokens = 0
+        var output = ChoiceOutput()
         var timer: GenerationTimer
+        /// Generated token ids and the text the engine reported for them (to tell which stop
+        /// string ended the choice).
+        var ids: [Int] = []
+        var rawText = ""
+        /// Tokens since the last one that produced output, while outside the think block.
+        var undecidedTokens = 0
     }
 
     struct State {
         var choices: [Choice]
-        var promptTokens = 0
-        var cachedTokens = 0
+        var usage = RunUsage()
         var out: RunOutput
+        var formatter: any ChatOutputFormatter
         var done = false
     }
 
-    init(id: String, model: String, created: Int, choices n: Int, options: GenerationOptions, parseTools: Bool, prefill: String,
-         reasoning: ReasoningFormat, startsInReasoning: Bool, tokenizer: Tokenizer, metrics: ServiceMetrics? = nil) {
+    /// A chat.completions run (``ChatCompletionsFormatter``).
+    convenience init(id: String, model: String, created: Int, choices n: Int, options: GenerationOptions, parseTools: Bool, prefill: String,
+                     reasoning: ReasoningFormat, startsInReasoning: Bool, tokenizer: Tokenizer, metrics: ServiceMetrics? = nil) {
+        self.init(id: id, choices: n, options: options, parseTools: parseTools, prefill: prefill, reasoning: reasoning,
+                  startsInReasoning: startsInReasoning, tokenizer: tokenizer, metrics: metrics,
+                  formatter: ChatCompletionsFormatter(id: id, model: model, created: created, options: options))
+    }
+
+    /// A run whose output `formatter` writes.
+    init(id: String, choices n: Int, options: GenerationOptions, parseTools: Bool, prefill: String, reasoning: ReasoningFormat,
+         startsInReasoning: Bool, tokenizer: Tokenizer, metrics: ServiceMetrics? = nil, formatter: any ChatOutputFormatter) {
         self.id = id
-        self.model = model
-        self.created = created
         self.options = options
         self.tokenizer = tokenizer
         self.metrics = metrics
@@ -48,18 +56,15 @@ final class ChatRun: Sendable {
             Choice(assembler: ChoiceAssembler(parseTools: parseTools, reasoning: reasoning, startsInReasoning: startsInReasoning, prefill: prefill),
                    timer: GenerationTimer(start: start))
         }
-        state = Mutex(State(choices: choices, out: RunOutput(streaming: options.stream)))
+        state = Mutex(State(choices: choices, out: RunOutput(streaming: options.stream), formatter: formatter))
     }
 
-    /// Streams to `stream`: the role chunk of every choice first, then what was produced
+    /// Streams to `stream`: the formatter's opening events first, then what was produced
     /// before the stream started.
     func attach(_ stream: HTTPBodyStream) {
         state.withLock { s in
-            let roles = s.choices.indices.map { i in
-                SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": ["role": "assistant", "content": ""],
-                                       "logprobs": .null, "finish_reason": .null]]).serialized())
-            }
-            s.out.attach(stream, first: roles)
+            let first = s.formatter.opening(choices: s.choices.count)
+            s.out.attach(stream, first: first)
         }
     }
 
@@ -76,104 +81,98 @@ final class ChatRun: Sendable {
             guard !s.done else { return }
             switch event {
             case .token(let t):
-                s.choices[i].completionTokens += 1
+                s.choices[i].output.completionTokens += 1
                 s.choices[i].timer.token(metrics)
+                s.choices[i].ids.append(t.id)
+                s.choices[i].rawText += t.text
+                let wasInside = s.choices[i].assembler.insideReasoning
                 let deltas = s.choices[i].assembler.feed(t.text)
+                countReasoning(&s.choices[i], wasInside: wasInside, deltas: deltas)
                 var lp: JSONValue = .null
                 if options.logprobs {
                     let entry = logprobEntry(t)
-                    s.choices[i].logprobs.append(entry)
+                    s.choices[i].output.logprobs.append(entry)
                     lp = ["content": [entry]]
                 }
                 apply(deltas, to: &s, choice: i, logprobs: lp)
             case .finished(let reason, let trailing, let usage):
+                s.choices[i].rawText += trailing
                 var deltas = s.choices[i].assembler.feed(trailing)
                 deltas += s.choices[i].assembler.finish(truncated: reason == .length)
                 apply(deltas, to: &s, choice: i, logprobs: .null)
-                s.promptTokens = usage.promptTokens
-                s.cachedTokens = max(s.cachedTokens, usage.cachedTokens)
+                s.usage.promptTokens = usage.promptTokens
+                s.usage.cachedTokens = max(s.usage.cachedTokens, usage.cachedTokens)
                 s.choices[i].timer.finish(metrics, usage: usage, countPrompt: i == 0)
-                let finish = reason == .length ? "length" : (!s.choices[i].toolCalls.isEmpty ? "tool_calls" : "stop")
-                s.choices[i].finish = finish
-                s.out.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": .null,
-                                                  "finish_reason": .string(finish)]]).serialized()))
-                if s.choices.allSatisfy({ $0.finish != nil }) { respond = complete(&s) }
+                s.choices[i].output.finish = finish(reason, usage: usage, choice: s.choices[i])
+                let events = s.formatter.finished(choice: i, output: s.choices[i].output)
+                events.forEach { s.out.send($0) }
+                if s.choices.allSatisfy({ $0.output.finish != nil }) { respond = complete(&s) }
             case .failed(let message):
                 s.done = true
-                respond = s.out.fail(.generationFailed(message))
+                let e = OpenAIError.generationFailed(message)
+                let events = s.formatter.errorEvents(e, outputs: s.choices.map(\.output), usage: totals(s))
+                respond = s.out.fail(events: events, body: s.formatter.errorBody(e), status: e.status)
             }
         }
         if let (body, value, status) = respond { body(value, status) }
     }
 
+    /// Counts the token just fed as reasoning when it was generated inside the think block,
+    /// or opened it — together with the tokens before it that only held the opening tag's
+    /// start (a tag spans several tokens), so the tags count as reasoning.
+    private func countReasoning(_ c: inout Choice, wasInside: Bool, deltas: [ChoiceDelta]) {
+        if wasInside || c.assembler.insideReasoning || deltas.contains(where: \.isReasoning) {
+            c.output.reasoningTokens += 1 + (wasInside ? 0 : c.undecidedTokens)
+            c.undecidedTokens = 0
+        } else {
+            c.undecidedTokens = deltas.isEmpty ? c.undecidedTokens + 1 : 0
+        }
+    }
+
     private func apply(_ deltas: [ChoiceDelta], to s: inout State, choice i: Int, logprobs: JSONValue) {
-        var sentLogprobs = false
         for d in deltas {
-            var delta: JSONObject = [:]
             switch d {
-            case .content(let t):
-                s.choices[i].content += t
-                delta["content"] = .string(t)
-            case .reasoning(let t):
-                s.choices[i].reasoning += t
-                delta["reasoning_content"] = .string(t)
-            case .toolCall(let call):
-                s.choices[i].toolCalls.append(call.jsonValue())
-                delta["tool_calls"] = [call.streamDeltaJSONValue()]
-            }
-            if options.stream {
-                let lp = sentLogprobs ? .null : logprobs
-                sentLogprobs = true
-                s.out.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": .object(delta), "logprobs": lp,
-                                                  "finish_reason": .null]]).serialized()))
+            case .content(let t): s.choices[i].output.content += t
+            case .reasoning(let t): s.choices[i].output.reasoning += t
+            case .toolCall(let call): s.choices[i].output.toolCalls.append(call)
             }
         }
-        if !sentLogprobs, !logprobs.isNull, options.stream {
-            s.out.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": logprobs,
-                                              "finish_reason": .null]]).serialized()))
-        }
+        guard options.stream else { return }
+        let events = s.formatter.deltas(deltas, choice: i, logprobs: logprobs, output: s.choices[i].output)
+        events.forEach { s.out.send($0) }
+    }
+
+    /// The API-neutral finish of a choice. A stop that consumed no EOS token was a stop
+    /// string; which one is read off the decoded ids past the text the engine reported.
+    private func finish(_ reason: FinishReason, usage: GenerationUsage, choice c: Choice) -> ChoiceFinish {
+        if reason == .length { return .length }
+        if !c.output.toolCalls.isEmpty { return .toolCalls }
+        guard !options.stop.isEmpty, usage.completionTokens == c.output.completionTokens else { return .stop }
+        let decoded = tokenizer.decode(c.ids)
+        guard decoded.hasPrefix(c.rawText) else { return .stopSequence(nil) }
+        let rest = decoded.dropFirst(c.rawText.count)
+        return .stopSequence(options.stop.filter { rest.hasPrefix($0) }.max(by: { $0.count < $1.count }))
+    }
+
+    private func totals(_ s: State) -> RunUsage {
+        var u = s.usage
+        u.completionTokens = s.choices.reduce(0) { $0 + $1.output.completionTokens }
+        u.reasoningTokens = s.choices.reduce(0) { $0 + $1.output.reasoningTokens }
+        return u
     }
 
     /// All choices finished: close the stream or build the response.
     private func complete(_ s: inout State) -> (RunOutput.Completion, JSONValue, Int)? {
         s.done = true
+        let usage = totals(s)
+        let outputs = s.choices.map(\.output)
         if options.stream {
-            if options.includeUsage {
-                var c = chunk([])
-                if case .object(var o) = c { o["usage"] = usage(s); c = .object(o) }
-                s.out.send(SSEEvent(data: c.serialized()))
-            }
-            s.out.send(SSEEvent(data: "[DONE]"))
-            s.out.finishStream(usage: usage(s))
+            let events = s.formatter.closing(outputs, usage: usage)
+            events.forEach { s.out.send($0) }
+            s.out.finishStream(usage: usage.chatJSON)
             return nil
         }
-        return s.out.complete(response(s), status: 200)
-    }
-
-    private func usage(_ s: State) -> JSONValue {
-        let completion = s.choices.reduce(0) { $0 + $1.completionTokens }
-        return ["prompt_tokens": .integer(Int64(s.promptTokens)), "completion_tokens": .integer(Int64(completion)),
-                "total_tokens": .integer(Int64(s.promptTokens + completion)),
-                "prompt_tokens_details": ["cached_tokens": .integer(Int64(s.cachedTokens))]]
-    }
-
-    private func response(_ s: State) -> JSONValue {
-        let choices: [JSONValue] = s.choices.enumerated().map { i, c in
-            var message: JSONObject = ["role": "assistant"]
-            message["content"] = c.content.isEmpty && !c.toolCalls.isEmpty ? .null : .string(c.content)
-            if !c.reasoning.isEmpty { message["reasoning_content"] = .string(c.reasoning) }
-            if !c.toolCalls.isEmpty { message["tool_calls"] = .array(c.toolCalls) }
-            return ["index": .integer(Int64(i)), "message": .object(message),
-                    "logprobs": options.logprobs ? ["content": .array(c.logprobs)] : .null,
-                    "finish_reason": .string(c.finish ?? "stop")]
-        }
-        return ["id": .string(id), "object": "chat.completion", "created": .integer(Int64(created)), "model": .string(model),
-                "system_fingerprint": .string(systemFingerprint), "choices": .array(choices), "usage": usage(s)]
-    }
-
-    private func chunk(_ choices: [JSONValue]) -> JSONValue {
-        ["id": .string(id), "object": "chat.completion.chunk", "created": .integer(Int64(created)), "model": .string(model),
-         "system_fingerprint": .string(systemFingerprint), "choices": .array(choices)]
+        return s.out.complete(s.formatter.response(outputs, usage: usage), status: 200)
     }
 
     private func logprobEntry(_ t: TokenOutput) -> JSONValue {
@@ -186,6 +185,10 @@ final class ChatRun: Sendable {
         e["top_logprobs"] = .array(t.topLogprobs.map { .object(item($0.id, $0.logprob)) })
         return .object(e)
     }
+}
+
+extension ChoiceDelta {
+    var isReasoning: Bool { if case .reasoning = self { return true } else { return false } }
 }
 
 /// Identifies the serving configuration (OpenAI `system_fingerprint`).

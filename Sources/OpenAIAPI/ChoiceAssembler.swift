@@ -24,6 +24,9 @@ struct ChoiceAssembler: Sendable {
         pendingPrefill = prefill
     }
 
+    /// True while the output is inside the think block (for counting reasoning tokens).
+    var insideReasoning: Bool { parser.isInsideReasoning }
+
     mutating func feed(_ text: String) -> [ChoiceDelta] {
         let t = pendingPrefill + text
         pendingPrefill = ""

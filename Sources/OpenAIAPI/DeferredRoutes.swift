@@ -26,7 +26,7 @@ public final class DeferredRoutes: Sendable {
                 }
                 let reason = health.unavailableReason ?? "loading model"
                 let body: JSONValue = route.endpoint == .health ? ["status": "unavailable", "reason": .string(reason)]
-                    : OpenAIError.unavailable("the server is \(reason)").json
+                    : route.errorBody(.unavailable("the server is \(reason)"))
                 res.respond(HTTPResponse(status: 503, headers: ["Content-Type": "application/json", "Retry-After": "5"],
                                          body: body.serializedBytes()))
             }

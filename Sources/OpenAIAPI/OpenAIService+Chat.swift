@@ -10,7 +10,62 @@ extension OpenAIService {
     func chatCompletions(_ req: HTTPRequest, _ res: HTTPResponder) throws(OpenAIError) {
         let body = try parseBody(req)
         let chat = try ChatCompletionRequest(body)
+        try runChat(chat, res: res, idPrefix: "chatcmpl-") { id, created, options, _ in
+            ChatCompletionsFormatter(id: id, model: self.configuration.modelID, created: created, options: options)
+        }
+    }
+
+    /// Makes the output formatter of a run: id, creation time, options, prompt tokens.
+    typealias FormatterFactory = @Sendable (String, Int, GenerationOptions, Int) -> any ChatOutputFormatter
+
+    /// A chat request rendered by the chat template and tokenized.
+    struct ChatPrompt {
+        var text: String
+        /// Text the prompt ends with that belongs to the answer (a forced tool call's opening).
+        var prefill: String
+        var ids: [Int]
+        /// The tools the model was offered (nil when none or `tool_choice` is none).
+        var tools: [JSONValue]?
+        /// The prompt ends inside an opened `<think>` block.
+        var startsInReasoning: Bool
+        /// How a constraint treats a think block before the answer.
+        var constraintReasoning: OutputConstraint.Reasoning
+    }
+
+    /// Runs a chat request, whichever API it came through, and answers it in the format
+    /// `formatter` writes: the one path of chat.completions, Anthropic Messages and Responses.
+    func runChat(_ chat: ChatCompletionRequest, res: HTTPResponder, idPrefix: String,
+                 formatter: FormatterFactory) throws(OpenAIError) {
         try checkModel(chat.model)
+        let prompt = try chatPrompt(chat)
+        let (text, prefill, promptIDs, tools) = (prompt.text, prompt.prefill, prompt.ids, prompt.tools)
+        let maxTokens = try resolveMaxTokens(chat.options.maxTokens, promptTokens: promptIDs.count)
+        let options = chat.options
+        try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
+        let mode = chat.reasoning ?? configuration.reasoning
+        let constraint = try structuredOutputs.constraint(structured: chat.structured, tools: StructuredOutputs.tools(tools),
+                                                          choice: chat.toolChoice, parallel: chat.parallelToolCalls,
+                                                          reasoning: prompt.constraintReasoning)
+        let reasoningLimit = self.reasoningLimit(asked: chat.reasoningBudget, startsInside: prompt.startsInReasoning)
+        let id = idPrefix + randomID()
+        let created = Int(Date().timeIntervalSince1970)
+        let run = ChatRun(id: id, choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
+                          startsInReasoning: prompt.startsInReasoning, tokenizer: tokenizer, metrics: metrics,
+                          formatter: formatter(id, created, options, promptIDs.count))
+        let requests = (0..<options.n).map { i in
+            var sampling = options.sampling
+            if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
+            return GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
+                                     stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
+                                     topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false,
+                                     constraint: constraint, reasoningLimit: reasoningLimit)
+        }
+        try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
+                  sink: { i, event in run.handle(choice: i, event: event) })
+    }
+
+    /// Renders `chat` with the chat template (plus a forced tool choice's prefill) and tokenizes it.
+    func chatPrompt(_ chat: ChatCompletionRequest) throws(OpenAIError) -> ChatPrompt {
         guard let template else { throw .invalidRequest("the model has no chat template; use /v1/completions") }
         let tools = chat.toolChoice == .none ? nil : chat.tools
         let text: String
@@ -25,8 +80,6 @@ extension OpenAIService {
         // A think block stays free under a constraint when reasoning is parsed and the template knows it.
         let reasoning: OutputConstraint.Reasoning = mode == .none ? .none
             : startsInReasoning ? .open : (template.source.contains("</think>") ? .optional : .none)
-        let constraint = try structuredOutputs.constraint(structured: chat.structured, tools: StructuredOutputs.tools(tools),
-                                                          choice: chat.toolChoice, parallel: chat.parallelToolCalls, reasoning: reasoning)
         // Forced tool choice without the tool-call tokens in the vocabulary: open the call in the
         // assistant turn so the model writes it.
         var prefill = ""
@@ -38,24 +91,8 @@ extension OpenAIService {
             }
         }
         let promptIDs = tokenizer.encode(text + prefill, addSpecialTokens: false)   // the template emits BOS itself
-        let maxTokens = try resolveMaxTokens(chat.options.maxTokens, promptTokens: promptIDs.count)
-        let options = chat.options
-        try options.validate(vocabularySize: engine.model.checkpoint.config.vocabSize)
-        let reasoningLimit = self.reasoningLimit(asked: chat.reasoningBudget, startsInside: startsInReasoning)
-        let id = "chatcmpl-" + randomID()
-        let run = ChatRun(id: id, model: configuration.modelID, created: Int(Date().timeIntervalSince1970),
-                          choices: options.n, options: options, parseTools: tools != nil, prefill: prefill, reasoning: mode,
-                          startsInReasoning: startsInReasoning, tokenizer: tokenizer, metrics: metrics)
-        let requests = (0..<options.n).map { i in
-            var sampling = options.sampling
-            if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
-            return GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
-                                     stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
-                                     topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false,
-                                     constraint: constraint, reasoningLimit: reasoningLimit)
-        }
-        try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
-                  sink: { i, event in run.handle(choice: i, event: event) })
+        return ChatPrompt(text: text, prefill: prefill, ids: promptIDs, tools: tools, startsInReasoning: startsInReasoning,
+                          constraintReasoning: reasoning)
     }
 
     /// The think-block limit of a request: its own budget (negative: none) or the server default.

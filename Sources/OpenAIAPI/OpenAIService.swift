@@ -92,6 +92,11 @@ public final class OpenAIService: Sendable {
         case .version: return { [self] _, res in res.respond(json(["version": .string(configuration.version)])) }
         case .tokenize: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.tokenize($0, $1) } }
         case .detokenize: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.detokenize($0, $1) } }
+        case .messages:
+            return { [self] req, res in handleAsync(req, res, endpoint: pattern, errorBody: route.errorBody) { try self.messages($0, $1) } }
+        case .countTokens:
+            return { [self] req, res in handleAsync(req, res, endpoint: pattern, errorBody: route.errorBody) { try self.countTokens($0, $1) } }
+        case .responses: return { [self] req, res in handleAsync(req, res, endpoint: pattern) { try self.responses($0, $1) } }
         }
     }
 
@@ -113,20 +118,24 @@ public final class OpenAIService: Sendable {
     /// milliseconds) and turns thrown `OpenAIError`s into responses.
     /// Requests are counted by their route pattern (bounded label values) and their real
     /// outcome: the status sent, or 499 when the client left before any response.
+    /// `errorBody` shapes the errors (OpenAI's unless the route's API has its own).
     func handleAsync(_ req: HTTPRequest, _ res: HTTPResponder, endpoint: String,
+                     errorBody: @escaping @Sendable (OpenAIError) -> JSONValue = { $0.json },
                      _ body: @escaping @Sendable (HTTPRequest, HTTPResponder) throws -> Void) {
         res.onFinish { [metrics] outcome in metrics.request(endpoint: endpoint, status: outcome.status) }
         if let reason = health.unavailableReason {
-            res.respond(error(.unavailable(reason)))
+            let e = OpenAIError.unavailable(reason)
+            res.respond(json(errorBody(e), status: e.status))
             return
         }
         DispatchQueue.global(qos: .userInitiated).async {
             do {
                 try body(req, res)
             } catch let e as OpenAIError {
-                res.respond(self.error(e))
+                res.respond(self.json(errorBody(e), status: e.status))
             } catch {
-                res.respond(self.error(.server("\(error)")))
+                let e = OpenAIError.server("\(error)")
+                res.respond(self.json(errorBody(e), status: e.status))
             }
         }
     }

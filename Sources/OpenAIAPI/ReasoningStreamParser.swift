@@ -37,6 +37,12 @@ public struct ReasoningStreamParser: Sendable {
     /// True once a think block has been opened (including by `startsInReasoning`).
     public private(set) var sawReasoning: Bool
 
+    /// True while the output is inside the think block (opened, not yet closed).
+    public var isInsideReasoning: Bool {
+        if case .reasoning = state { return true }
+        return false
+    }
+
     /// Creates a parser.
     public init(options: ReasoningParserOptions = ReasoningParserOptions()) {
         self.options = options

@@ -62,10 +62,15 @@ struct RunOutput {
     /// Ends the run with `e`: an error event and `[DONE]` on a stream, else the error as the
     /// answer with its status. Returns the callback to call (outside the lock).
     mutating func fail(_ e: OpenAIError) -> (Completion, JSONValue, Int)? {
-        send(SSEEvent(data: e.json.serialized()))
-        send(SSEEvent(data: "[DONE]"))
+        fail(events: [SSEEvent(data: e.json.serialized()), SSEEvent(data: "[DONE]")], body: e.json, status: e.status)
+    }
+
+    /// Ends the run with an error in an API's own shape: `events` on a stream (they end it),
+    /// else `body` with `status` as the answer. Returns the callback to call (outside the lock).
+    mutating func fail(events: [SSEEvent], body: JSONValue, status: Int) -> (Completion, JSONValue, Int)? {
+        events.forEach { send($0) }
         finishStream(usage: nil)
-        return complete(e.json, status: e.status)
+        return complete(body, status: status)
     }
 
     /// Records the answer of a non-streamed run; returns the callback to call (outside the lock).

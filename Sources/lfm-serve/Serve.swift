@@ -136,6 +136,7 @@ struct Serve: ParsableCommand {
         if !keys.isEmpty {
             var auth = HTTPServer.BearerAuth(tokens: Set(keys), exemptPaths: [])
             auth.message = OpenAIError.unauthorizedMessage
+            auth.routeErrorBodies = OpenAIService.routeErrorBodies
             middleware.append(auth)
         }
         middleware.append(RequestDecompressionMiddleware(maxBodyBytes: settings.maxBodyBytes))

@@ -27,8 +27,19 @@ def test_curl_example(server, cmd):
         assert events[-1] == "[DONE]"
         for e in events[:-1]:
             assert "error" not in json.loads(e)
+    elif body.startswith("event:"):
+        # Named events (Anthropic Messages, Responses): each payload's type is its event name,
+        # no error, and the stream ends with the API's last event.
+        blocks = [b.splitlines() for b in body.split("\n\n") if b.startswith("event:")]
+        types = []
+        for lines in blocks:
+            data = json.loads("".join(l[6:] for l in lines if l.startswith("data: ")))
+            assert data["type"] == lines[0][7:] and data["type"] not in ("error", "response.failed"), data
+            types.append(data["type"])
+        assert types[-1] in ("message_stop", "response.completed", "response.incomplete"), types
     else:
-        assert "error" not in json.loads(body)
+        doc = json.loads(body)
+        assert doc.get("error") is None and doc.get("type") != "error", doc
 
 
 def test_dockerfile_environment_uses_real_settings():
