@@ -15,6 +15,9 @@ struct ChatCompletionRequest: Sendable {
     var reasoning: ReasoningFormat?
     /// The answer's required format (structured outputs), if any.
     var structured: StructuredOutputRequest?
+    /// `continue_final_message` / `add_generation_prompt` (vLLM's names), when given (`AssistantPrefill`).
+    var continueFinalMessage: Bool?
+    var addGenerationPrompt: Bool?
 
     /// `tool_choice`.
     enum ToolChoice: Sendable, Equatable {
@@ -67,6 +70,8 @@ struct ChatCompletionRequest: Sendable {
         if let kw = try r.object("chat_template_kwargs") {
             for (k, v) in kw { templateKwargs[k] = v }
         }
+        continueFinalMessage = try r.bool("continue_final_message")
+        addGenerationPrompt = try r.bool("add_generation_prompt")
         if let rf = try r.string("reasoning_format") {
             guard let m = ReasoningFormat(rawValue: rf) else {
                 throw .invalidRequest("'reasoning_format' must be one of none, auto, deepseek", param: "reasoning_format")

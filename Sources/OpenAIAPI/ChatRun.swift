@@ -23,6 +23,8 @@ final class ChatRun: Sendable {
         var toolCalls: [JSONValue] = []
         var logprobs: [JSONValue] = []
         var finish: String?
+        /// `stop_reason` when the loop guard ended the choice.
+        var stopReason: JSONValue?
         var completionTokens = 0
         var timer: GenerationTimer
     }
@@ -75,6 +77,7 @@ final class ChatRun: Sendable {
         state.withLock { s in
             guard !s.done else { return }
             switch event {
+            case .promptLogprobs: break
             case .token(let t):
                 s.choices[i].completionTokens += 1
                 s.choices[i].timer.token(metrics)
@@ -88,15 +91,18 @@ final class ChatRun: Sendable {
                 apply(deltas, to: &s, choice: i, logprobs: lp)
             case .finished(let reason, let trailing, let usage):
                 var deltas = s.choices[i].assembler.feed(trailing)
-                deltas += s.choices[i].assembler.finish(truncated: reason == .length)
+                deltas += s.choices[i].assembler.finish(truncated: reason.isTruncation)
                 apply(deltas, to: &s, choice: i, logprobs: .null)
                 s.promptTokens = usage.promptTokens
                 s.cachedTokens = max(s.cachedTokens, usage.cachedTokens)
                 s.choices[i].timer.finish(metrics, usage: usage, countPrompt: i == 0)
-                let finish = reason == .length ? "length" : (!s.choices[i].toolCalls.isEmpty ? "tool_calls" : "stop")
+                let finish = reason.isTruncation ? "length" : (!s.choices[i].toolCalls.isEmpty ? "tool_calls" : "stop")
                 s.choices[i].finish = finish
-                s.out.send(SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": .null,
-                                                  "finish_reason": .string(finish)]]).serialized()))
+                s.choices[i].stopReason = reason.stopReason
+                if reason == .loop { metrics?.loopGuardStopped() }
+                var last: JSONObject = ["index": .integer(Int64(i)), "delta": [:], "logprobs": .null, "finish_reason": .string(finish)]
+                last["stop_reason"] = reason.stopReason
+                s.out.send(SSEEvent(data: chunk([.object(last)]).serialized()))
                 if s.choices.allSatisfy({ $0.finish != nil }) { respond = complete(&s) }
             case .failed(let message):
                 s.done = true
@@ -163,9 +169,11 @@ final class ChatRun: Sendable {
             message["content"] = c.content.isEmpty && !c.toolCalls.isEmpty ? .null : .string(c.content)
             if !c.reasoning.isEmpty { message["reasoning_content"] = .string(c.reasoning) }
             if !c.toolCalls.isEmpty { message["tool_calls"] = .array(c.toolCalls) }
-            return ["index": .integer(Int64(i)), "message": .object(message),
-                    "logprobs": options.logprobs ? ["content": .array(c.logprobs)] : .null,
-                    "finish_reason": .string(c.finish ?? "stop")]
+            var choice: JSONObject = ["index": .integer(Int64(i)), "message": .object(message),
+                                      "logprobs": options.logprobs ? ["content": .array(c.logprobs)] : .null,
+                                      "finish_reason": .string(c.finish ?? "stop")]
+            choice["stop_reason"] = c.stopReason
+            return .object(choice)
         }
         return ["id": .string(id), "object": "chat.completion", "created": .integer(Int64(created)), "model": .string(model),
                 "system_fingerprint": .string(systemFingerprint), "choices": .array(choices), "usage": usage(s)]
