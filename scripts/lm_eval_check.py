@@ -34,10 +34,11 @@ def main():
     model = Lfm2ForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
     files = glob.glob(os.path.join(results, "**", "samples_*.jsonl"), recursive=True)
     assert files, f"no samples_*.jsonl under {results}"
-    worst, n, flags = 0.0, 0, 0
+    worst, n, flags, docs, acc_differs = 0.0, 0, 0, 0, 0
     for path in files:
         for line in open(path):
             s = json.loads(line)
+            refs = []
             for args, resp in zip(s["arguments"].values(), s["filtered_resps"]):
                 ctx, cont = encode_pair(tok, args["arg_0"], args["arg_1"])
                 ids = ctx + cont
@@ -45,13 +46,18 @@ def main():
                     lp = torch.log_softmax(model(torch.tensor([ids]), use_cache=False).logits[0].float(), dim=-1)
                 ref = sum(float(lp[i - 1, ids[i]]) for i in range(len(ctx), len(ids)))
                 greedy = all(int(lp[i - 1].argmax()) == ids[i] for i in range(len(ctx), len(ids)))
-                got, got_greedy = float(resp[0]), bool(resp[1])
+                # The samples file holds the values as strings ("-17.25", "False").
+                got, got_greedy = float(resp[0]), str(resp[1]) == "True"
                 worst = max(worst, abs(got - ref))
                 flags += got_greedy != greedy
+                refs.append(ref)
                 n += 1
-    print(f"lm_eval_check: {n} continuations rescored with transformers; max |server - transformers| = {worst:.2e}; "
-          f"greedy flags differing: {flags}")
-    sys.exit(0 if worst < 1e-3 and flags == 0 else 1)
+            if "acc" in s:
+                docs += 1
+                acc_differs += float(refs.index(max(refs)) == int(s["target"])) != float(s["acc"])
+    print(f"lm_eval_check: {n} continuations of {docs} questions rescored with transformers; "
+          f"max |server - transformers| = {worst:.2e}; greedy flags differing: {flags}; acc differing: {acc_differs}")
+    sys.exit(0 if worst < 1e-3 and flags == 0 and acc_differs == 0 else 1)
 
 
 if __name__ == "__main__":
