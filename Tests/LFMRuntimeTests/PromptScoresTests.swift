@@ -27,12 +27,13 @@ import Testing
 
     /// An engine over a fixture checkpoint; fixtures without a tokenizer borrow tiny-chat's
     /// (its ids cover theirs; scoring does not detokenize).
-    static func engine(_ fixture: String, maxBatchedTokens: Int = 512, prefixCaching: Bool = true) throws -> InferenceEngine {
+    static func engine(_ fixture: String, maxBatchedTokens: Int = 512, prefixCaching: Bool = true,
+                       kvCacheBytes: Int = 1 << 22) throws -> InferenceEngine {
         let checkpoint = try Checkpoint.load(path: Fixtures.url(fixture).path)
         let tokenizer = try Tokenizer.load(directory: Fixtures.url("models/tiny-chat"))
         let model = LoadedModel(checkpoint: checkpoint, tokenizer: tokenizer, chatTemplateSource: nil, stopTokenIDs: [7])
         return InferenceEngine(model: model, configuration: .init(threads: 2, maxBatchedTokens: maxBatchedTokens, pageSize: 4,
-                                                                  kvCacheBytes: 1 << 22, prefixCaching: prefixCaching))
+                                                                  kvCacheBytes: kvCacheBytes, prefixCaching: prefixCaching))
     }
 
     static func scores(_ events: [GenerationEvent]) -> [PromptTokenLogprob]? {
@@ -131,6 +132,34 @@ import Testing
             // Greedy: the token is its position's top alternative with the identical value.
             #expect(s.topLogprobs.first == TokenLogprob(id: s.id, logprob: s.logprob))
         }
+    }
+
+    /// Scoring requests running together, chunked and preempted for pages (then recomputed),
+    /// give exactly the scores and tokens they give alone.
+    @Test func concurrentChunkedPreemptedScoringEqualsAlone() throws {
+        let requests = (0..<6).map { i in
+            var r = GenerationRequest(id: "r\(i)", promptTokens: (0..<20).map { ($0 * 37 + i * 11) % 512 }, maxTokens: 4,
+                                      ignoreEOS: true, logprobs: true)
+            r.promptLogprobs = 2
+            return r
+        }
+        let roomy = try Self.engine("models/tiny-a")
+        let alone = try requests.map { try roomy.generate($0) }
+        roomy.shutdown()
+        // 10 pages of 4 tokens (512 bytes a token): two 20-token prompts fill them, so the first
+        // decode preempts; 24 tokens a step chunks the prompts.
+        let tight = try Self.engine("models/tiny-a", maxBatchedTokens: 24, kvCacheBytes: 10 * 4 * 512)
+        defer { tight.shutdown() }
+        let boxes = requests.map { _ in EventBox() }
+        for (r, b) in zip(requests, boxes) { _ = try tight.submit(r) { b.append($0) } }
+        for (i, b) in boxes.enumerated() {
+            let events = b.waitUntilFinished()
+            #expect(Self.scores(events) == Self.scores(alone[i]), "request \(i)")
+            #expect(ids(events) == ids(alone[i]), "request \(i)")
+        }
+        let s = waitIdle(tight)
+        #expect(s.preemptions > 0)
+        #expect(s.freePages + s.cachedPages == s.totalPages)
     }
 
     /// Unit: rows arriving over chunks fill the entries in place; the event goes out once.
