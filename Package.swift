@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "LFMHubTests", dependencies: ["LFMHub", "HTTP1", "LFMTestSupport", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "LFMFuzzTests", dependencies: ["LFMFuzz", "LFMTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "OrderedJSON", "LFMRuntime", "LFMTestSupport"],
+        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "OrderedJSON", "LFMRuntime", "LFMTokenizer", "LFMTestSupport"],
                     swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

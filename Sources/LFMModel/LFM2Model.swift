@@ -34,6 +34,12 @@ public struct StepLogits: Sendable {
     public var vocabSize: Int
     public var rowRanges: [Range<Int>]
 
+    public init(values: [Float], vocabSize: Int, rowRanges: [Range<Int>]) {
+        self.values = values
+        self.vocabSize = vocabSize
+        self.rowRanges = rowRanges
+    }
+
     /// Logits of row `r`.
     public func row(_ r: Int) -> ArraySlice<Float> { values[(r * vocabSize)..<((r + 1) * vocabSize)] }
     /// The last row of entry `e` (nil if the entry asked for none).

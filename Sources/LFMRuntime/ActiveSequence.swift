@@ -28,6 +28,8 @@ final class ActiveSequence {
     /// Prompt tokens served from the prefix cache at first admission.
     var cachedTokens = 0
     var admitted = false
+    /// The prompt's log-probabilities, for requests that ask for them.
+    var promptScores: PromptScores?
     /// When the request was submitted (queue-time metric).
     let arrival = ContinuousClock.now
 
@@ -45,6 +47,7 @@ final class ActiveSequence {
         stopMatcher = StopStringMatcher(request.stopStrings)
         constraint = request.constraint.map(ConstraintState.init)
         reasoningBudget = request.reasoningLimit.map { ReasoningBudget(limit: $0.budget, startsInside: $0.startsInside) }
+        promptScores = request.promptLogprobs.map { PromptScores(promptCount: request.promptTokens.count, top: $0) }
     }
 
     /// Whether the whole prompt has been processed (the sequence is decoding).
@@ -59,4 +62,6 @@ extension ActiveSequence: ScheduledSequence {
     var computed: Int { state.length }
     /// Paused by its consumer (stream backpressure).
     var isPaused: Bool { handle.isPaused }
+    /// A prompt-scoring sequence computes every prompt position, so it takes no cached prefix.
+    var readsPrefixCache: Bool { promptScores == nil }
 }

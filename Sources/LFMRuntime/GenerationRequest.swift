@@ -23,6 +23,13 @@ public struct GenerationRequest: Sendable {
     public var constraint: OutputConstraint?
     /// A token budget for a `<think>` block, or nil for none.
     public var reasoningLimit: ReasoningLimit?
+    /// Score the prompt too (`echo` with `logprobs`): when set, a `.promptLogprobs` event with
+    /// this many alternatives per position comes before the first token. Computed in the
+    /// prefill (every prompt position's logits row); such a request does not read the prefix
+    /// cache. With it, `maxTokens` may be 0: the request ends with `length` after its prefill.
+    public var promptLogprobs: Int? = nil
+    /// End the generation when it repeats itself (`LoopGuard`); nil: no guard.
+    public var loopGuard: LoopGuardSettings? = nil
 
     public init(id: String, promptTokens: [Int], sampling: SamplingParameters = .greedy, maxTokens: Int = 256,
                 stopStrings: [String] = [], stopTokenIDs: Set<Int> = [], ignoreEOS: Bool = false, logprobs: Bool = false,
@@ -64,6 +71,8 @@ public enum FinishReason: String, Sendable, Equatable {
     case stop
     /// max_tokens or the context length.
     case length
+    /// The loop guard saw the output repeat itself (reported as `length`, with `stop_reason: "loop"`).
+    case loop
     /// The client went away or cancelled.
     case cancelled
 }
@@ -100,6 +109,20 @@ public struct TokenLogprob: Sendable, Equatable {
     }
 }
 
+/// The log-probability of one prompt token given the tokens before it, with the most likely
+/// alternatives at its position (best first).
+public struct PromptTokenLogprob: Sendable, Equatable {
+    public var id: Int
+    public var logprob: Float
+    public var topLogprobs: [TokenLogprob]
+
+    public init(id: Int, logprob: Float, topLogprobs: [TokenLogprob] = []) {
+        self.id = id
+        self.logprob = logprob
+        self.topLogprobs = topLogprobs
+    }
+}
+
 /// Token accounting of a finished request (OpenAI `usage`).
 public struct GenerationUsage: Sendable, Equatable {
     public var promptTokens: Int
@@ -114,9 +137,12 @@ public struct GenerationUsage: Sendable, Equatable {
     }
 }
 
-/// Events a request's sink receives, in order: zero or more `.token`, then exactly one
+/// Events a request's sink receives, in order: `.promptLogprobs` when asked for, zero or more `.token`, then exactly one
 /// `.finished` or `.failed`. Sinks are called on the engine thread and must not block.
 public enum GenerationEvent: Sendable, Equatable {
+    /// The prompt's scores (requests with `promptLogprobs`), once, before any `.token`:
+    /// entry i is prompt token i + 1 given the tokens before it (the first token has none).
+    case promptLogprobs([PromptTokenLogprob])
     case token(TokenOutput)
     /// Final text held back until the end (an incomplete character or stop-string prefix),
     /// then the reason and usage.

@@ -227,7 +227,10 @@ public final class InferenceEngine: @unchecked Sendable {
         var done: [ActiveSequence] = []
         for (e, (s, _)) in plan.entries.enumerated() {
             guard let row = rows[e] else { continue }
-            if case .finished(let reason, let flush) = output.emitNextToken(s, logits: row, mask: masks.mask(e)) {
+            if let scores = s.promptScores?.takeEvent() { s.sink(scores) }
+            // A scoring request may ask for no tokens (`maxTokens` 0): it ends after its prefill.
+            let outcome: OutputStage.Outcome = s.request.maxTokens == 0 ? .finished(.length, flushText: true) : output.emitNextToken(s, logits: row, mask: masks.mask(e))
+            if case .finished(let reason, let flush) = outcome {
                 finish(s, reason, flushText: flush)
                 done.append(s)
             }
@@ -266,7 +269,7 @@ final class EventBox: @unchecked Sendable {
         events.append(e)
         switch e {
         case .finished, .failed: done = true; cond.broadcast()
-        case .token: break
+        case .token, .promptLogprobs: break
         }
         cond.unlock()
     }

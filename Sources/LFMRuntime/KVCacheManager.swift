@@ -36,7 +36,7 @@ final class KVCacheManager: KVSlots {
     /// Adopts the longest cached prefix of a sequence that holds nothing yet; the first time
     /// it is considered, records how many prompt tokens came from the cache.
     func adoptComputedPrefix(_ s: ActiveSequence) {
-        guard let cache = prefixCache, s.state.length == 0 else { return }
+        guard let cache = prefixCache, s.state.length == 0, s.readsPrefixCache else { return }
         s.state.snapshotInterval = pool.pageSize
         let (pages, hashes, conv) = cache.lookup(s.tokens, maxPages: (s.tokens.count - 1) / pool.pageSize, kv: pool)
         if let conv, !pages.isEmpty {

@@ -82,6 +82,7 @@ struct OutputStage {
         }
         s.sink(.token(TokenOutput(id: id, text: text, logprob: logprob, topLogprobs: top)))
         if stopped { return .finished(.stop, flushText: false) }
+        if let g = s.request.loopGuard, LoopGuard.isLooping(s.tokens[s.request.promptTokens.count...], g) { return .finished(.loop, flushText: true) }
         if s.generated >= s.request.maxTokens || s.tokens.count >= contextLength { return .finished(.length, flushText: true) }
         return .running
     }

@@ -13,9 +13,12 @@ protocol ScheduledSequence: AnyObject {
     var isPaused: Bool { get }
     /// Whether it took part in a step before (it no longer counts as waiting).
     var admitted: Bool { get set }
+    /// Whether it adopts cached prefixes (and so may wait for a running prefill's page).
+    var readsPrefixCache: Bool { get }
 }
 
 extension ScheduledSequence {
+    var readsPrefixCache: Bool { true }
     /// Tokens not yet in the KV cache.
     var pending: Int { tokens.count - computed }
 }
@@ -94,7 +97,7 @@ struct Scheduler {
         waiting.sort { $0.order < $1.order }
         while budget > 0, let s = waiting.first, running.count < maxSequences {
             kv.adoptComputedPrefix(s)
-            if kv.sharesPrefixes,
+            if kv.sharesPrefixes, s.readsPrefixCache,
                SharedPrefixPolicy.shouldWait(tokens: s.tokens, cached: s.computed, pageSize: kv.pageSize,
                                              running: running.map { ($0.tokens, $0.computed) }) {
                 // A running prefill is computing this prompt's next page: take it from the cache next step.

@@ -90,8 +90,11 @@ enum AnthropicMessagesRequest {
             let tr = try RequestReader(.object(thinking), prefix: "thinking")
             switch try tr.string("type") {
             case "enabled"?, "adaptive"?:
-                if let budget = try tr.int("budget_tokens", min: 1), let m = out["max_tokens"]?.intValue, budget >= m {
-                    throw .invalidRequest("'thinking.budget_tokens' must be less than 'max_tokens'", param: "thinking.budget_tokens")
+                if let budget = try tr.int("budget_tokens", min: 1) {
+                    if let m = out["max_tokens"]?.intValue, budget >= m {
+                        throw .invalidRequest("'thinking.budget_tokens' must be less than 'max_tokens'", param: "thinking.budget_tokens")
+                    }
+                    out["reasoning_budget"] = .integer(Int64(budget))   // enforced by the engine (ReasoningBudget)
                 }
                 out["chat_template_kwargs"] = ["enable_thinking": true]
             case "disabled"?:

@@ -31,6 +31,8 @@ public struct AssistantOutputParser: Sendable {
     private var reasoningParser: ReasoningStreamParser
     private var toolParser: ToolCallStreamParser
     private let toolsEnabled: Bool
+    /// Without tool parsing, tool-call markers are removed from the content (their inside stays).
+    private var markerStripper: MarkerStripper
 
     /// Creates a pipeline; `toolCalls == nil` disables tool-call extraction.
     public init(reasoning: ReasoningParserOptions = ReasoningParserOptions(),
@@ -38,6 +40,8 @@ public struct AssistantOutputParser: Sendable {
         reasoningParser = ReasoningStreamParser(options: reasoning)
         toolParser = ToolCallStreamParser(options: toolCalls ?? ToolCallParserOptions())
         toolsEnabled = toolCalls != nil
+        let markers = toolCalls ?? ToolCallParserOptions()
+        markerStripper = MarkerStripper(markers: [markers.startMarker, markers.endMarker])
     }
 
     /// True once a think block has been opened.
@@ -74,12 +78,16 @@ public struct AssistantOutputParser: Sendable {
                 if toolsEnabled {
                     for e in toolParser.feed(text) { append(Self.convert(e)) }
                 } else {
-                    append(.content(text))
+                    let kept = markerStripper.feed(text)
+                    if !kept.isEmpty { append(.content(kept)) }
                 }
             }
         }
         if final && toolsEnabled {
             for e in toolParser.finish(truncated: truncated) { append(Self.convert(e)) }
+        } else if final {
+            let rest = markerStripper.finish()
+            if !rest.isEmpty { append(.content(rest)) }
         }
         return out
     }

@@ -20,7 +20,10 @@ struct ChatCompletionRequest: Sendable {
     var reasoningBudget: Int?
 
     /// Token budgets of `reasoning_effort` values (docs/api.md); nil: no limit.
-    static let effortBudgets: [String: Int?] = ["none": 0, "minimal": 0, "low": 512, "medium": 2048, "high": nil]
+    static let effortBudgets: [String: Int?] = ["none": 0, "minimal": 0, "low": 512, "medium": 2048, "high": nil, "xhigh": nil]
+    /// `continue_final_message` / `add_generation_prompt` (vLLM's names), when given (`AssistantPrefill`).
+    var continueFinalMessage: Bool?
+    var addGenerationPrompt: Bool?
 
     /// `tool_choice`.
     enum ToolChoice: Sendable, Equatable {
@@ -71,7 +74,7 @@ struct ChatCompletionRequest: Sendable {
         structured = try StructuredOutputRequest.read(r)
         if let effort = try r.string("reasoning_effort") {
             guard let budget = Self.effortBudgets[effort] else {
-                throw .invalidRequest("'reasoning_effort' must be one of none, minimal, low, medium, high; got '\(effort)'", param: "reasoning_effort")
+                throw .invalidRequest("'reasoning_effort' must be one of none, minimal, low, medium, high, xhigh; got '\(effort)'", param: "reasoning_effort")
             }
             reasoningBudget = budget ?? -1
         }
@@ -80,6 +83,8 @@ struct ChatCompletionRequest: Sendable {
         if let kw = try r.object("chat_template_kwargs") {
             for (k, v) in kw { templateKwargs[k] = v }
         }
+        continueFinalMessage = try r.bool("continue_final_message")
+        addGenerationPrompt = try r.bool("add_generation_prompt")
         if let rf = try r.string("reasoning_format") {
             guard let m = ReasoningFormat(rawValue: rf) else {
                 throw .invalidRequest("'reasoning_format' must be one of none, auto, deepseek", param: "reasoning_format")

@@ -40,8 +40,10 @@ struct ChatCompletionsFormatter: ChatOutputFormatter {
     }
 
     func finished(choice i: Int, output: ChoiceOutput) -> [SSEEvent] {
-        [SSEEvent(data: chunk([["index": .integer(Int64(i)), "delta": [:], "logprobs": .null,
-                                "finish_reason": .string(Self.finishReason(output.finish))]]).serialized())]
+        var last: JSONObject = ["index": .integer(Int64(i)), "delta": [:], "logprobs": .null,
+                                "finish_reason": .string(Self.finishReason(output.finish))]
+        last["stop_reason"] = output.stopReason
+        return [SSEEvent(data: chunk([.object(last)]).serialized())]
     }
 
     func closing(_ outputs: [ChoiceOutput], usage: RunUsage) -> [SSEEvent] {
@@ -61,9 +63,11 @@ struct ChatCompletionsFormatter: ChatOutputFormatter {
             message["content"] = c.content.isEmpty && !c.toolCalls.isEmpty ? .null : .string(c.content)
             if !c.reasoning.isEmpty { message["reasoning_content"] = .string(c.reasoning) }
             if !c.toolCalls.isEmpty { message["tool_calls"] = .array(c.toolCalls.map { $0.jsonValue() }) }
-            return ["index": .integer(Int64(i)), "message": .object(message),
-                    "logprobs": options.logprobs ? ["content": .array(c.logprobs)] : .null,
-                    "finish_reason": .string(Self.finishReason(c.finish))]
+            var choice: JSONObject = ["index": .integer(Int64(i)), "message": .object(message),
+                                      "logprobs": options.logprobs ? ["content": .array(c.logprobs)] : .null,
+                                      "finish_reason": .string(Self.finishReason(c.finish))]
+            choice["stop_reason"] = c.stopReason
+            return .object(choice)
         }
         return ["id": .string(id), "object": "chat.completion", "created": .integer(Int64(created)), "model": .string(model),
                 "system_fingerprint": .string(systemFingerprint), "choices": .array(choices), "usage": usage.chatJSON]

@@ -21,6 +21,8 @@ struct ChoiceOutput: Sendable {
     /// Per-token log-probability entries (chat shape), when requested.
     var logprobs: [JSONValue] = []
     var finish: ChoiceFinish?
+    /// Why a truncated choice stopped, beyond `finish` (`"loop"`: the loop guard), as `stop_reason`.
+    var stopReason: JSONValue?
     /// Generated tokens (one per token event; an EOS that ended the turn is not one).
     var completionTokens = 0
     /// Of those, the tokens generated inside the think block (its tags included).

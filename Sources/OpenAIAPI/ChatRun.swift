@@ -80,6 +80,7 @@ final class ChatRun: Sendable {
         state.withLock { s in
             guard !s.done else { return }
             switch event {
+            case .promptLogprobs: break
             case .token(let t):
                 s.choices[i].output.completionTokens += 1
                 s.choices[i].timer.token(metrics)
@@ -98,12 +99,14 @@ final class ChatRun: Sendable {
             case .finished(let reason, let trailing, let usage):
                 s.choices[i].rawText += trailing
                 var deltas = s.choices[i].assembler.feed(trailing)
-                deltas += s.choices[i].assembler.finish(truncated: reason == .length)
+                deltas += s.choices[i].assembler.finish(truncated: reason.isTruncation)
                 apply(deltas, to: &s, choice: i, logprobs: .null)
                 s.usage.promptTokens = usage.promptTokens
                 s.usage.cachedTokens = max(s.usage.cachedTokens, usage.cachedTokens)
                 s.choices[i].timer.finish(metrics, usage: usage, countPrompt: i == 0)
                 s.choices[i].output.finish = finish(reason, usage: usage, choice: s.choices[i])
+                s.choices[i].output.stopReason = reason.stopReason
+                if reason == .loop { metrics?.loopGuardStopped() }
                 let events = s.formatter.finished(choice: i, output: s.choices[i].output)
                 events.forEach { s.out.send($0) }
                 if s.choices.allSatisfy({ $0.output.finish != nil }) { respond = complete(&s) }
@@ -145,7 +148,7 @@ final class ChatRun: Sendable {
     /// The API-neutral finish of a choice. A stop that consumed no EOS token was a stop
     /// string; which one is read off the decoded ids past the text the engine reported.
     private func finish(_ reason: FinishReason, usage: GenerationUsage, choice c: Choice) -> ChoiceFinish {
-        if reason == .length { return .length }
+        if reason.isTruncation { return .length }
         if !c.output.toolCalls.isEmpty { return .toolCalls }
         guard !options.stop.isEmpty, usage.completionTokens == c.output.completionTokens else { return .stop }
         let decoded = tokenizer.decode(c.ids)

@@ -14,6 +14,8 @@ struct GenerationOptions: Sendable {
     var logprobs = false
     var topLogprobs = 0
     var ignoreEOS = false
+    /// `loop_guard` when the request sets it (`.some(nil)`: off for this request), else nil.
+    var loopGuardOverride: LoopGuardSettings??
 
     /// Reads the fields. `maxTokensKeys` lists the accepted names of the length limit.
     /// Checks the fields that depend on the model: `logit_bias` ids must be in the vocabulary.
@@ -23,9 +25,10 @@ struct GenerationOptions: Sendable {
         }
     }
 
-    init(_ r: RequestReader, maxTokensKeys: [String], logprobsAsInt: Bool) throws(OpenAIError) {
+    /// `allowZeroMaxTokens`: `max_tokens` 0 is accepted (`/v1/completions` with `echo`: score the prompt only).
+    init(_ r: RequestReader, maxTokensKeys: [String], logprobsAsInt: Bool, allowZeroMaxTokens: Bool = false) throws(OpenAIError) {
         for key in maxTokensKeys {
-            if let m = try r.int(key, min: 1) { maxTokens = m; break }
+            if let m = try r.int(key, min: allowZeroMaxTokens ? 0 : 1) { maxTokens = m; break }
         }
         sampling.temperature = Float(try r.number("temperature", min: 0, max: 2) ?? 1)
         sampling.topP = Float(try r.number("top_p", min: 0, max: 1, openMin: true) ?? 1)
@@ -75,6 +78,33 @@ struct GenerationOptions: Sendable {
             if topLogprobs > 0 && !logprobs { throw .invalidRequest("'top_logprobs' requires 'logprobs': true", param: "top_logprobs") }
         }
         ignoreEOS = try r.bool("ignore_eos") ?? false
+        if let g = r.value("loop_guard") { loopGuardOverride = .some(try Self.parseLoopGuard(g)) }
         _ = try r.string("user")
+    }
+
+    /// The loop guard of a request: its `loop_guard` when given, else the server's.
+    func resolvedLoopGuard(default server: LoopGuardSettings?) -> LoopGuardSettings? {
+        if let given = loopGuardOverride { return given }
+        return server
+    }
+
+    /// `loop_guard`: `{"window": W, "repeats": R}`, `"W:R"`, or `false` / `"off"` / null.
+    static func parseLoopGuard(_ v: JSONValue) throws(OpenAIError) -> LoopGuardSettings? {
+        let expected = "'loop_guard' must be {\"window\": 1…1024, \"repeats\": 2…1024}, \"WINDOW:REPEATS\", or false"
+        switch v {
+        case .null, .bool(false): return nil
+        case .string(let s):
+            guard case .success(let g) = LoopGuardSettings.parse(s) else { throw .invalidRequest(expected, param: "loop_guard") }
+            return g
+        case .object:
+            let o = try RequestReader(v, prefix: "loop_guard")
+            guard let w = try o.int("window", min: LoopGuardSettings.windowRange.lowerBound, max: LoopGuardSettings.windowRange.upperBound),
+                  let r = try o.int("repeats", min: LoopGuardSettings.repeatsRange.lowerBound, max: LoopGuardSettings.repeatsRange.upperBound) else {
+                throw .invalidRequest(expected, param: "loop_guard")
+            }
+            return LoopGuardSettings(window: w, repeats: r)
+        default:
+            throw .invalidRequest(expected, param: "loop_guard")
+        }
     }
 }

@@ -55,10 +55,12 @@ extension OpenAIService {
         let requests = (0..<options.n).map { i in
             var sampling = options.sampling
             if let s = sampling.seed { sampling.seed = s &+ UInt64(i) }
-            return GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
-                                     stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
-                                     topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false,
-                                     constraint: constraint, reasoningLimit: reasoningLimit)
+            var request = GenerationRequest(id: "\(id)-\(i)", promptTokens: promptIDs, sampling: sampling, maxTokens: maxTokens,
+                                            stopStrings: options.stop, ignoreEOS: options.ignoreEOS, logprobs: options.logprobs,
+                                            topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false,
+                                            constraint: constraint, reasoningLimit: reasoningLimit)
+            request.loopGuard = options.resolvedLoopGuard(default: configuration.loopGuard)
+            return request
         }
         try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },
                   sink: { i, event in run.handle(choice: i, event: event) })
@@ -68,13 +70,16 @@ extension OpenAIService {
     func chatPrompt(_ chat: ChatCompletionRequest) throws(OpenAIError) -> ChatPrompt {
         guard let template else { throw .invalidRequest("the model has no chat template; use /v1/completions") }
         let tools = chat.toolChoice == .none ? nil : chat.tools
-        let text: String
+        let rendered: String
+        let messages = template.source.contains("tool_calls") ? chat.messages : ChatCompletionRequest.inlineToolCalls(chat.messages)
+        let ending = try AssistantPrefill.mode(continueFlag: chat.continueFinalMessage, generationPromptFlag: chat.addGenerationPrompt,
+                                               messages: messages)
         do {
-            let messages = template.source.contains("tool_calls") ? chat.messages : ChatCompletionRequest.inlineToolCalls(chat.messages)
-            text = try template.render(messages: messages, tools: tools, addGenerationPrompt: true, extraContext: chat.templateKwargs)
+            rendered = try AssistantPrefill.render(template, messages: messages, tools: tools, mode: ending, extraContext: chat.templateKwargs)
         } catch {
             throw .invalidRequest("the chat template rejected the conversation: \(error)", param: "messages")
         }
+        let text = try AssistantPrefill.prompt(rendered: rendered, mode: ending, messages: messages)
         let mode = chat.reasoning ?? configuration.reasoning
         let startsInReasoning = Self.promptOpensThinking(text)
         // A think block stays free under a constraint when reasoning is parsed and the template knows it.

@@ -11,14 +11,17 @@ extension OpenAIService {
             guard let template else { throw .invalidRequest("the model has no chat template") }
             let normalised = try messages.enumerated().map { (i, m) throws(OpenAIError) -> JSONValue in try ChatCompletionRequest.normalise(m, index: i) }
             let tools = try r.array("tools")
-            let addPrompt = try r.bool("add_generation_prompt") ?? true
-            let text: String
+            let messages = template.source.contains("tool_calls") ? normalised : ChatCompletionRequest.inlineToolCalls(normalised)
+            // As chat completions build it, with the same assistant-prefill fields.
+            let ending = try AssistantPrefill.mode(continueFlag: try r.bool("continue_final_message"),
+                                                   generationPromptFlag: try r.bool("add_generation_prompt"), messages: messages)
+            let rendered: String
             do {
-                let messages = template.source.contains("tool_calls") ? normalised : ChatCompletionRequest.inlineToolCalls(normalised)
-                text = try template.render(messages: messages, tools: tools, addGenerationPrompt: addPrompt)
+                rendered = try AssistantPrefill.render(template, messages: messages, tools: tools, mode: ending, extraContext: [:])
             } catch {
                 throw .invalidRequest("the chat template rejected the conversation: \(error)", param: "messages")
             }
+            let text = try AssistantPrefill.prompt(rendered: rendered, mode: ending, messages: messages)
             ids = tokenizer.encode(text, addSpecialTokens: false)
         } else {
             let content = try r.string("content")

@@ -26,6 +26,8 @@ public final class OpenAIService: Sendable {
         public var version = "0.1.0"
         /// Other servers' metric names also exposed on `/metrics` (``VLLMCompatMetrics``).
         public var metricsCompat: MetricsCompat = .vllm
+        /// The loop guard of requests that do not set `loop_guard` (nil: off).
+        public var loopGuard: LoopGuardSettings? = nil
 
         public init(modelID: String) { self.modelID = modelID }
     }

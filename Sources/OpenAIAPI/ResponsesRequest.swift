@@ -123,6 +123,7 @@ struct ResponsesRequest: Sendable {
                     throw .invalidRequest("'reasoning.effort' must be one of none, minimal, low, medium, high, xhigh", param: "reasoning.effort")
                 }
                 out["chat_template_kwargs"] = ["enable_thinking": .bool(effort != "none")]
+                out["reasoning_effort"] = .string(effort)   // a think-block budget (ChatCompletionRequest.effortBudgets)
                 echo.reasoningEffort = .string(effort)
             }
         }

@@ -13,6 +13,7 @@ public final class ServiceMetrics: Sendable {
     let promptTokens: Counter
     let generationTokens: Counter
     let cachedPromptTokens: Counter
+    let loopGuardStops: Counter
     let ttft: ValueHistogram
     let itl: ValueHistogram
     let e2e: ValueHistogram
@@ -31,6 +32,7 @@ public final class ServiceMetrics: Sendable {
         promptTokens = registry.makeCounter(descriptor: Self.name("prompt_tokens_total", "Prompt tokens processed."), labels: [])
         generationTokens = registry.makeCounter(descriptor: Self.name("generation_tokens_total", "Tokens generated."), labels: [])
         cachedPromptTokens = registry.makeCounter(descriptor: Self.name("cached_prompt_tokens_total", "Prompt tokens served from the prefix cache."), labels: [])
+        loopGuardStops = registry.makeCounter(descriptor: Self.name("loop_guard_stops_total", "Generations ended by the loop guard (repeating output)."), labels: [])
         let latency: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
         ttft = registry.makeValueHistogram(descriptor: Self.name("time_to_first_token_seconds", "Time from request arrival to its first generated token."), buckets: latency)
         itl = registry.makeValueHistogram(descriptor: Self.name("inter_token_latency_seconds", "Time between consecutive generated tokens of a request."), buckets: latency)
@@ -44,6 +46,9 @@ public final class ServiceMetrics: Sendable {
         stepDuration = registry.makeValueHistogram(descriptor: Self.name("step_duration_seconds", "Wall time of one engine step (forward pass and sampling)."),
                                                    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
     }
+
+    /// Counts one generation (choice) ended by the loop guard.
+    public func loopGuardStopped() { loopGuardStops.increment() }
 
     /// Counts one API request by endpoint and HTTP status.
     public func request(endpoint: String, status: Int) {

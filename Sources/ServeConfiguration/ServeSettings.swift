@@ -41,6 +41,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var logFormat: String
     /// Extra metric names for routers that read another server's metrics: "vllm" or "none".
     public var metricsCompat: String
+    /// The loop guard's longest repeating block and its number of copies (`WINDOW:REPEATS`); nil: off.
+    public var loopGuard: LoopGuardValue?
     /// Where each value came from (key → source).
     public var sources: [String: ConfigurationSource]
 
@@ -91,6 +93,8 @@ public struct ServeSettings: Sendable, Equatable {
         SettingSpec("log-format", .choice(["text", "json"]), default: "text", help: "Log line format: text, or json (one object per line)."),
         SettingSpec("metrics-compat", .choice(["vllm", "none"]), default: "vllm",
                     help: "Also expose vLLM's metric names on /metrics (vllm:num_requests_waiting, ...) for inference gateways (vllm, none)."),
+        SettingSpec("loop-guard", .string, default: "off",
+                    help: "End a generation whose newest tokens are one block of at most WINDOW tokens repeated REPEATS times (WINDOW:REPEATS, e.g. 32:4; finish_reason length, stop_reason loop), or off; requests may override it (loop_guard)."),
     ]
 
     /// The spec of `key`.
@@ -103,7 +107,7 @@ public struct ServeSettings: Sendable, Equatable {
     /// - Throws: ``ConfigurationError`` naming the key, where the value came from, the value and why.
     public static func resolve(_ layers: ConfigurationLayers, physicalMemory: Int = ServeSettings.physicalMemory) throws -> ServeSettings {
         let r = try layers.resolve(specs, physicalMemory: physicalMemory)
-        let s = ServeSettings(
+        var s = ServeSettings(
             model: r.string("model") ?? defaultModel, host: r.string("host") ?? "127.0.0.1", port: r.int("port") ?? 8080,
             threads: r.int("threads"), servedModelName: r.string("served-model-name"), apiKey: r.string("api-key"),
             apiKeyFile: r.string("api-key-file"), metricsRequireKey: r.bool("metrics-require-key") ?? false,
@@ -117,7 +121,13 @@ public struct ServeSettings: Sendable, Equatable {
             idleTimeout: r.double("idle-timeout") ?? 30, shutdownTimeout: r.double("shutdown-timeout") ?? 30,
             allowedOrigins: r.list("allowed-origins") ?? ["*"], accessLog: r.bool("access-log") ?? true,
             logLevel: r.string("log-level") ?? "info", logFormat: r.string("log-format") ?? "text",
-            metricsCompat: r.string("metrics-compat") ?? "vllm", sources: r.sources)
+            metricsCompat: r.string("metrics-compat") ?? "vllm", loopGuard: nil, sources: r.sources)
+        if let text = r.string("loop-guard") {
+            guard let value = LoopGuardValue.parse(text) else {
+                throw ConfigurationError.invalid(spec("loop-guard"), text, from: r.sources["loop-guard"]!, reason: LoopGuardValue.expectation)
+            }
+            s.loopGuard = value.window == 0 ? nil : value
+        }
         if (s.sslCertfile == nil) != (s.sslKeyfile == nil) {
             let given = s.sslCertfile == nil ? "ssl-keyfile" : "ssl-certfile"
             throw ConfigurationError("'\(given)' is set (from \(r.sources[given]!)) but its partner is not: ssl-certfile and ssl-keyfile go together")
@@ -162,5 +172,28 @@ public struct ServeSettings: Sendable, Equatable {
             guard let src = sources[spec.key], src != .defaultValue else { return nil }
             return "\(spec.key) from \(src)"
         }.joined(separator: ", ")
+    }
+}
+
+/// The `loop-guard` setting: `WINDOW:REPEATS`, or `off` (parsed as window 0).
+public struct LoopGuardValue: Sendable, Equatable {
+    public var window: Int
+    public var repeats: Int
+
+    public init(window: Int, repeats: Int) {
+        self.window = window
+        self.repeats = repeats
+    }
+
+    /// What a valid value looks like.
+    public static let expectation = "WINDOW:REPEATS with WINDOW in 1…1024 and REPEATS in 2…1024 (e.g. 32:4), or off"
+
+    /// Reads `WINDOW:REPEATS` or `off` (window 0); nil when it is neither.
+    public static func parse(_ text: String) -> LoopGuardValue? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t == "off" { return LoopGuardValue(window: 0, repeats: 0) }
+        let parts = t.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let w = Int(parts[0]), let r = Int(parts[1]), (1...1024).contains(w), (2...1024).contains(r) else { return nil }
+        return LoopGuardValue(window: w, repeats: r)
     }
 }

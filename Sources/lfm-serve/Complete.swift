@@ -59,6 +59,7 @@ struct Complete: ParsableCommand {
             case .token(let t): FileHandle.standardOutput.write(Data(t.text.utf8))
             case .finished(_, let trailing, _): FileHandle.standardOutput.write(Data((trailing + "\n").utf8))
             case .failed(let m): FileHandle.standardError.write(Data("error: \(m)\n".utf8))
+            case .promptLogprobs: break
             }
         }
         var ids: [Int] = [], logprobs: [JSONValue] = [], text = ""
@@ -67,6 +68,7 @@ struct Complete: ParsableCommand {
             case .token(let t): ids.append(t.id); logprobs.append(.double(Double(t.logprob))); text += t.text
             case .finished(_, let trailing, _): text += trailing
             case .failed(let m): throw ValidationError("generation failed: \(m)")
+            case .promptLogprobs: break
             }
         }
         if json {

@@ -54,6 +54,7 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("log-level"), help: Self.help("log-level")) var logLevel: String?
     @Option(name: .customLong("log-format"), help: Self.help("log-format")) var logFormat: String?
     @Option(name: .customLong("metrics-compat"), help: Self.help("metrics-compat")) var metricsCompat: String?
+    @Option(name: .customLong("loop-guard"), help: Self.help("loop-guard")) var loopGuard: String?
 
     static func help(_ key: String) -> ArgumentHelp {
         ArgumentHelp(ServeSettings.spec(key).helpWithDefault, valueName: key)
@@ -69,7 +70,7 @@ struct Serve: ParsableCommand {
             ("reasoning-format", reasoningFormat), ("reasoning-budget", reasoningBudget), ("ssl-certfile", sslCertfile), ("ssl-keyfile", sslKeyfile),
             ("max-body-bytes", maxBodyBytes), ("idle-timeout", idleTimeout), ("shutdown-timeout", shutdownTimeout),
             ("allowed-origins", allowedOrigins), ("log-level", logLevel), ("log-format", logFormat),
-            ("metrics-compat", metricsCompat),
+            ("metrics-compat", metricsCompat), ("loop-guard", loopGuard),
         ]
         for (k, v) in strings { if let v { f[k] = v } }
         if let prefixCache { f["prefix-cache"] = String(prefixCache) }
@@ -196,6 +197,7 @@ struct Serve: ParsableCommand {
         api.version = LFMServeVersion.string
         api.strictModelName = settings.strictModelName
         api.metricsCompat = MetricsCompat(rawValue: settings.metricsCompat) ?? .vllm
+        api.loopGuard = settings.loopGuard.map { LoopGuardSettings(window: $0.window, repeats: $0.repeats) }
         let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
         var router = Router()
         service.register(on: &router, metricsRequireKey: settings.metricsRequireKey)

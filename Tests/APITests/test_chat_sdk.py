@@ -83,7 +83,9 @@ def test_completions_endpoint(client):
     r = client.completions.create(model="tiny-chat", prompt="The capital of France is", max_tokens=5, temperature=0,
                                   echo=True, logprobs=2)
     assert r.choices[0].text.startswith("The capital of France is")
-    assert len(r.choices[0].logprobs.tokens) == 5
+    # echo + logprobs: the prompt's tokens are listed (and scored) before the 5 generated ones.
+    assert len(r.choices[0].logprobs.tokens) == r.usage.prompt_tokens + 5
+    assert r.choices[0].logprobs.token_logprobs[0] is None
     r2 = client.completions.create(model="tiny-chat", prompt=["a b", "c d"], max_tokens=3, temperature=0)
     assert [c.index for c in r2.choices] == [0, 1]
 

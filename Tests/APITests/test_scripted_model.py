@@ -93,12 +93,30 @@ def test_tool_round_trip_answers_from_the_tool_result(scripted):
     assert not r.choices[0].message.tool_calls
 
 
+CALL_TEXT = '[get_weather(city="Paris", unit="celsius")]'
+
+
 def test_tool_markup_without_tools_stays_text(scripted):
+    """No tools: a call the model writes anyway is plain content, without the marker tokens."""
     client, golden = scripted
     case = golden["tool-no-tools"]
+    assert "<|tool_call_start|>" in case["greedy_text"]   # the model does emit the markers
     r = chat(client, case)
     assert not r.choices[0].message.tool_calls and r.choices[0].finish_reason == "stop"
-    assert "get_weather(city=\"Paris\", unit=\"celsius\")" in r.choices[0].message.content
+    assert r.choices[0].message.content == CALL_TEXT
+    streamed = "".join(c.choices[0].delta.content or "" for c in chat(client, case, stream=True) if c.choices)
+    assert streamed == CALL_TEXT
+
+
+def test_tool_choice_none_returns_the_call_as_plain_text(scripted):
+    client, golden = scripted
+    case = golden["tool"]
+    r = chat(client, case, tool_choice="none")
+    assert not r.choices[0].message.tool_calls and r.choices[0].finish_reason == "stop"
+    assert r.choices[0].message.content == CALL_TEXT
+    streamed = "".join(c.choices[0].delta.content or "" for c in chat(client, case, stream=True, tool_choice="none")
+                       if c.choices)
+    assert streamed == CALL_TEXT
 
 
 def test_reasoning_is_split_out(scripted):
@@ -138,3 +156,98 @@ def test_json_answer_and_endless_loop_match_transformers(scripted):
     assert r.choices[0].finish_reason == "length"
     assert r.choices[0].message.content == loop["content_text"]
     assert r.usage.completion_tokens == len(loop["greedy_ids"]) == loop["max_new_tokens"]
+
+
+def test_continue_final_assistant_message(scripted):
+    """Assistant prefill: the final assistant message is continued (continue_final_message, or
+    vLLM's add_generation_prompt: false), the reply holds only the continuation."""
+    client, golden = scripted
+    case = golden["plain"]
+    messages = case["messages"] + [{"role": "assistant", "content": "Hello!"}]
+    for extra in ({"continue_final_message": True}, {"add_generation_prompt": False},
+                  {"continue_final_message": True, "add_generation_prompt": False}):
+        r = client.chat.completions.create(model="scripted-chat", messages=messages, max_tokens=20, temperature=0,
+                                           extra_body=extra)
+        assert r.choices[0].message.content == " How can I help?", extra
+        assert r.choices[0].finish_reason == "stop"
+        # The prompt ends inside the assistant turn: no end-of-turn, no new turn.
+        assert r.usage.prompt_tokens == len(case["prompt_ids"]) + 2   # "Hello", "!"
+    streamed = client.chat.completions.create(model="scripted-chat", messages=messages, max_tokens=20, temperature=0,
+                                              stream=True, extra_body={"continue_final_message": True})
+    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == " How can I help?"
+
+
+def test_final_assistant_message_without_flags_starts_a_new_turn(scripted):
+    """Default (no flags): an assistant message last is a finished turn; a new one is generated."""
+    client, golden = scripted
+    case = golden["plain"]
+    messages = case["messages"] + [{"role": "assistant", "content": "Hello!"}]
+    r = client.chat.completions.create(model="scripted-chat", messages=messages, max_tokens=20, temperature=0)
+    # + "Hello", "!", "<|im_end|>", "\n", "<|im_start|>", "assistant", "\n"
+    assert r.usage.prompt_tokens == len(case["prompt_ids"]) + 7
+    assert r.choices[0].message.content != " How can I help?"
+
+
+def test_continue_final_message_errors(scripted):
+    client, golden = scripted
+    from openai import BadRequestError
+    with pytest.raises(BadRequestError) as e:
+        client.chat.completions.create(model="scripted-chat", messages=golden["plain"]["messages"], max_tokens=4,
+                                       extra_body={"continue_final_message": True})
+    assert "assistant" in e.value.message
+    with pytest.raises(BadRequestError):
+        client.chat.completions.create(model="scripted-chat", messages=golden["plain"]["messages"] +
+                                       [{"role": "assistant", "content": "Hi"}], max_tokens=4,
+                                       extra_body={"continue_final_message": True, "add_generation_prompt": True})
+
+
+LOOP_TEXT = "Again and again and again and again"   # 7 tokens: "Again" then 3 copies of " and again"
+
+
+def test_loop_guard_per_request(scripted):
+    client, golden = scripted
+    case = golden["loop"]
+    assert case["finish"] == "length"   # without a guard it runs to max_tokens
+    r = chat(client, case, extra_body={"loop_guard": {"window": 8, "repeats": 3}})
+    choice = r.choices[0]
+    assert choice.finish_reason == "length" and choice.stop_reason == "loop"
+    assert choice.message.content == LOOP_TEXT and r.usage.completion_tokens == 7
+    chunks = list(chat(client, case, stream=True, extra_body={"loop_guard": "8:3"}))
+    last = [c for c in chunks if c.choices and c.choices[0].finish_reason][-1]
+    assert last.choices[0].finish_reason == "length" and last.choices[0].stop_reason == "loop"
+    # /v1/completions too.
+    c = client.completions.create(model="scripted-chat", prompt=case["prompt_ids"], max_tokens=24, temperature=0,
+                                  extra_body={"loop_guard": {"window": 8, "repeats": 3}})
+    assert c.choices[0].finish_reason == "length" and c.choices[0].stop_reason == "loop"
+    # Without it, nothing changes.
+    plain = chat(client, case)
+    assert plain.choices[0].finish_reason == "length" and getattr(plain.choices[0], "stop_reason", None) is None
+    assert plain.usage.completion_tokens == case["max_new_tokens"]
+
+
+def test_loop_guard_bad_value_is_400(scripted):
+    client, golden = scripted
+    from openai import BadRequestError
+    for bad in ({"window": 0, "repeats": 3}, {"window": 8}, "8x3", 5):
+        with pytest.raises(BadRequestError) as e:
+            chat(client, golden["loop"], extra_body={"loop_guard": bad})
+        assert "loop_guard" in e.value.message
+
+
+def test_loop_guard_server_default_and_metric():
+    import urllib.request
+    s = Server("--loop-guard", "8:3", model=SCRIPTED)
+    try:
+        from openai import OpenAI
+        client = OpenAI(base_url=s.base + "/v1", api_key="unused", max_retries=0, timeout=60)
+        with open(os.path.join(ROOT, "Tests", "Fixtures", "models", "goldens", "scripted-chat.json")) as f:
+            case = {c["name"]: c for c in json.load(f)["cases"]}["loop"]
+        r = chat(client, case)
+        assert r.choices[0].stop_reason == "loop" and r.choices[0].message.content == LOOP_TEXT
+        off = chat(client, case, extra_body={"loop_guard": False})
+        assert off.usage.completion_tokens == case["max_new_tokens"]
+        with urllib.request.urlopen(s.base + "/metrics", timeout=30) as m:
+            text = m.read().decode()
+        assert "lfm_serve_loop_guard_stops_total 1" in text
+    finally:
+        s.stop()

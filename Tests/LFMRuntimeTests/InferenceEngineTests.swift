@@ -19,7 +19,7 @@ func text(_ events: [GenerationEvent]) -> String {
         switch $0 {
         case .token(let t): return t.text
         case .finished(_, let trailing, _): return trailing
-        case .failed: return ""
+        case .failed, .promptLogprobs: return ""
         }
     }.joined()
 }

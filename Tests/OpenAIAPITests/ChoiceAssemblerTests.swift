@@ -17,10 +17,12 @@ import Testing
         #expect(content == " done")
     }
 
-    @Test func withoutToolsMarkersStayContent() {
+    /// Without tools a call is plain content, its marker tokens removed (docs/api.md, "Tool-call markup without tools").
+    @Test func withoutToolsCallsArePlainContent() {
         var a = ChoiceAssembler(parseTools: false, reasoning: .none, prefill: "")
         let out = run(&a, ["<|tool_call_start|>[f()]", "<|tool_call_end|>"])
-        #expect(out.compactMap { if case .content(let c) = $0 { return c } else { return nil } }.joined() == "<|tool_call_start|>[f()]<|tool_call_end|>")
+        #expect(out.compactMap { if case .content(let c) = $0 { return c } else { return nil } }.joined() == "[f()]")
+        #expect(!out.contains { if case .toolCall = $0 { return true } else { return false } })
     }
 
     @Test func reasoningThenContent() {

@@ -125,7 +125,7 @@ struct ReasoningParserTests {
     @Test func pipelineWithoutTools() {
         let r = AssistantOutputParser.parse("<think>r</think>" + TCStart + "[f()]" + TCEnd, toolCalls: nil)
         #expect(r.reasoning == "r")
-        #expect(r.content == TCStart + "[f()]" + TCEnd)
+        #expect(r.content == "[f()]")   // markers removed without tools
         #expect(r.toolCalls.isEmpty)
     }
 }

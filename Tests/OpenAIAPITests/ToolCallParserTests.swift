@@ -197,3 +197,33 @@ struct ToolCallOneShotTests {
         #expect(r.toolCalls.map(\.name) == ["f"])
     }
 }
+
+/// Tool-call markers without tool parsing (no tools, or tool_choice "none").
+struct MarkerStripperTests {
+    static let markers = ["<|tool_call_start|>", "<|tool_call_end|>"]
+    let call = "<|tool_call_start|>[get_weather(city=\"Paris\")]<|tool_call_end|> done"
+
+    func stripped(_ deltas: [String]) -> String {
+        var s = MarkerStripper(markers: Self.markers)
+        return deltas.map { s.feed($0) }.joined() + s.finish()
+    }
+
+    @Test func markersAreRemovedWhateverTheSplit() {
+        for split in twoWaySplits(call) { #expect(stripped(split) == "[get_weather(city=\"Paris\")] done", "\(split)") }
+        #expect(stripped(scalarDeltas(call)) == "[get_weather(city=\"Paris\")] done")
+    }
+
+    @Test func textThatOnlyStartsLikeAMarkerIsKept() {
+        #expect(stripped(["a <|tool", "_call ", "x"]) == "a <|tool_call x")
+        #expect(stripped(["ends with <|"]) == "ends with <|")
+        #expect(stripped(["<", "b>"]) == "<b>")
+    }
+
+    @Test func parserWithoutToolsStripsAndParserWithToolsParses() {
+        let plain = AssistantOutputParser.parse(call, toolCalls: nil)
+        #expect(plain.content == "[get_weather(city=\"Paris\")] done")
+        #expect(plain.toolCalls.isEmpty)
+        let parsed = AssistantOutputParser.parse(call, toolCalls: testOptions)
+        #expect(parsed.toolCalls.map(\.name) == ["get_weather"])
+    }
+}

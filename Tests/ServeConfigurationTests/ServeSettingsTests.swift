@@ -33,6 +33,16 @@ import Testing
         #expect(s.sources.values.allSatisfy { $0 == .defaultValue })
     }
 
+    @Test func loopGuardIsWindowColonRepeatsOrOff() throws {
+        #expect(try resolve().loopGuard == nil)
+        #expect(try resolve(flags: ["loop-guard": "32:4"]).loopGuard == LoopGuardValue(window: 32, repeats: 4))
+        #expect(try resolve(env: ["LFM_SERVE_LOOP_GUARD": "8:3"], flags: ["loop-guard": "off"]).loopGuard == nil)
+        for bad in ["32x4", "0:4", "32:1", "32:", "on"] {
+            let e = error(flags: ["loop-guard": bad])
+            #expect(e.contains("loop-guard") && e.contains(bad) && e.contains("WINDOW:REPEATS"), "\(bad): \(e)")
+        }
+    }
+
     @Test func precedenceFileThenEnvironmentThenFlag() throws {
         let file: JSONObject = ["port": 9000, "max_num_seqs": 4, "served-model-name": "from-file", "prefix-cache": false]
         var s = try resolve(file: file)
