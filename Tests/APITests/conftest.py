@@ -87,3 +87,24 @@ def client(server):
 def golden():
     with open(os.path.join(ROOT, "Tests", "Fixtures", "models", "goldens", "tiny-chat.json")) as f:
         return json.load(f)
+
+
+def scripted_chat(client, case, **kw):
+    """Chat Completions for a scripted-fixture golden case (greedy, the case's messages, tools and length)."""
+    args = dict(model="scripted-chat", messages=case["messages"], max_tokens=case["max_new_tokens"], temperature=0)
+    if case["tools"]:
+        args["tools"] = case["tools"]
+    args.update(kw)
+    return client.chat.completions.create(**args)
+
+
+def think_tokens(server, case):
+    """The tokens of transformers' greedy output up to the end of </think> (the output opens
+    with <think>; each tag spans several tokens)."""
+    ids = case["greedy_ids"]
+    for k in range(1, len(ids) + 1):
+        status, body = server.raw("POST", "/detokenize", {"tokens": ids[:k]})
+        if "</think>" in json.loads(body)["content"]:
+            assert case["greedy_text"].startswith("<think>")
+            return k
+    raise AssertionError("no </think> in the greedy output")

@@ -9,7 +9,7 @@ import os
 import anthropic
 import pytest
 
-from conftest import ROOT, Server
+from conftest import scripted_chat as chat, think_tokens, ROOT, Server
 
 SCRIPTED = os.path.join(ROOT, "Tests", "Fixtures", "models", "scripted-chat")
 
@@ -39,26 +39,6 @@ def anthropic_args(case, **kw):
                           "input_schema": t["function"]["parameters"]} for t in case["tools"]]
     args.update(kw)
     return args
-
-
-def chat(oa, case, **kw):
-    args = dict(model="scripted-chat", messages=case["messages"], max_tokens=case["max_new_tokens"], temperature=0)
-    if case["tools"]:
-        args["tools"] = case["tools"]
-    args.update(kw)
-    return oa.chat.completions.create(**args)
-
-
-def think_tokens(server, case):
-    """The tokens of transformers' greedy output up to the end of </think> (the output opens
-    with <think>; each tag spans several tokens)."""
-    ids = case["greedy_ids"]
-    for k in range(1, len(ids) + 1):
-        status, body = server.raw("POST", "/detokenize", {"tokens": ids[:k]})
-        if "</think>" in json.loads(body)["content"]:
-            assert case["greedy_text"].startswith("<think>")
-            return k
-    raise AssertionError("no </think> in the greedy output")
 
 
 @pytest.mark.parametrize("name", ["plain", "think", "json", "tool"])

@@ -8,7 +8,7 @@ import os
 import openai
 import pytest
 
-from conftest import ROOT, Server
+from conftest import scripted_chat as chat, think_tokens, ROOT, Server
 
 SCRIPTED = os.path.join(ROOT, "Tests", "Fixtures", "models", "scripted-chat")
 
@@ -34,26 +34,6 @@ def responses_args(case, **kw):
         args["tools"] = [{"type": "function", **t["function"]} for t in case["tools"]]
     args.update(kw)
     return args
-
-
-def chat(client, case, **kw):
-    args = dict(model="scripted-chat", messages=case["messages"], max_tokens=case["max_new_tokens"], temperature=0)
-    if case["tools"]:
-        args["tools"] = case["tools"]
-    args.update(kw)
-    return client.chat.completions.create(**args)
-
-
-def think_tokens(server, case):
-    """The tokens of transformers' greedy output up to the end of </think> (the output opens
-    with <think>; each tag spans several tokens)."""
-    ids = case["greedy_ids"]
-    for k in range(1, len(ids) + 1):
-        status, body = server.raw("POST", "/detokenize", {"tokens": ids[:k]})
-        if "</think>" in json.loads(body)["content"]:
-            assert case["greedy_text"].startswith("<think>")
-            return k
-    raise AssertionError("no </think> in the greedy output")
 
 
 def summary(r):
