@@ -20,6 +20,10 @@ final class ActiveSequence {
     var constraint: ConstraintState?
     /// Think-block budget progress (nil without a limit).
     var reasoningBudget: ReasoningBudget?
+    /// Where the loop guard starts looking (after the prompt; moved past a think block it closed).
+    var loopCheckStart: Int
+    /// The loop guard found a loop inside the think block: close it (``OutputStage``).
+    var closeThinkBlock = false
     /// Arrival order, for FCFS admission and newest-first preemption.
     let order: Int
     var preemptions = 0
@@ -41,6 +45,7 @@ final class ActiveSequence {
         self.order = order
         state = SequenceState(config: config)
         tokens = request.promptTokens
+        loopCheckStart = request.promptTokens.count
         rng = RandomGenerator(seed: request.sampling.seed ?? UInt64.random(in: 0...UInt64.max))
         seen = Set(request.promptTokens)
         detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: request.skipSpecialTokens)

@@ -54,12 +54,20 @@ struct OutputStage {
         var outcome = emit(id, of: s, logprob: s.request.logprobs ? raw[id] - m - logSum : 0, top: top)
         // Tokens the engine appends itself (a think block closed at its budget): probability 1 under the rules.
         var forced: [Int] = []
-        if outcome == .running, s.reasoningBudget?.feed(tags.bytes(id) ?? []) == true, let limit = s.request.reasoningLimit {
-            forced = limit.closeTokens
+        if outcome == .running, let limit = s.request.reasoningLimit {
+            if s.closeThinkBlock {
+                // A loop inside the think block: close it and let the model answer (docs/api.md, loop guard).
+                s.closeThinkBlock = false
+                s.reasoningBudget?.closed()
+                forced = limit.closeTokens
+            } else if s.reasoningBudget?.feed(tags.bytes(id) ?? []) == true {
+                forced = limit.closeTokens
+            }
         }
         for f in forced where outcome == .running {
             outcome = emit(f, of: s, logprob: 0, top: [])
         }
+        if !forced.isEmpty && s.closeThinkBlock == false { s.loopCheckStart = s.tokens.count }
         return outcome
     }
 
@@ -82,7 +90,10 @@ struct OutputStage {
         }
         s.sink(.token(TokenOutput(id: id, text: text, logprob: logprob, topLogprobs: top)))
         if stopped { return .finished(.stop, flushText: false) }
-        if let g = s.request.loopGuard, LoopGuard.isLooping(s.tokens[s.request.promptTokens.count...], g) { return .finished(.loop, flushText: true) }
+        if let g = s.request.loopGuard, LoopGuard.isLooping(s.tokens[s.loopCheckStart...], g) {
+            guard s.reasoningBudget?.isInside == true, s.request.reasoningLimit != nil else { return .finished(.loop, flushText: true) }
+            s.closeThinkBlock = true
+        }
         if s.generated >= s.request.maxTokens || s.tokens.count >= contextLength { return .finished(.length, flushText: true) }
         return .running
     }

@@ -28,6 +28,12 @@ struct ReasoningBudget: Sendable, Equatable {
     /// Whether the block must be closed before any output (the prompt opened it and the budget is 0).
     var closesAtOnce: Bool { phase == .inside(matched: 0) && limit == 0 }
 
+    /// Whether the output is inside the think block now.
+    var isInside: Bool { if case .inside = phase { return true } else { return false } }
+
+    /// The engine closed the block itself (a loop inside it): nothing more is counted.
+    mutating func closed() { phase = .done }
+
     /// Feeds one generated token's bytes. Returns true when the block must be closed now.
     mutating func feed(_ bytes: [UInt8]) -> Bool {
         switch phase {

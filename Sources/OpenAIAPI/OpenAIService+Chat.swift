@@ -60,6 +60,10 @@ extension OpenAIService {
                                             topLogprobs: options.logprobs ? max(options.topLogprobs, 0) : 0, skipSpecialTokens: false,
                                             constraint: constraint, reasoningLimit: reasoningLimit)
             request.loopGuard = options.resolvedLoopGuard(default: configuration.loopGuard)
+            if request.loopGuard != nil && request.reasoningLimit == nil {
+                // Track the think block so a loop inside it closes the block instead of ending the answer.
+                request.reasoningLimit = self.reasoningLimit(asked: Int.max, startsInside: prompt.startsInReasoning)
+            }
             return request
         }
         try start(requests, promptParam: "messages", stream: options.stream, res: res, attach: { run.attach($0) }, onComplete: { run.onComplete($0) },

@@ -77,3 +77,28 @@ def test_bad_values_are_400s(servers):
         with pytest.raises(openai.BadRequestError) as e:
             free.chat.completions.create(model="m", messages=ASK, max_tokens=4, extra_body=body)
         assert e.value.body["param"] in ("reasoning_effort", "reasoning_budget")
+
+
+def test_a_loop_inside_the_think_block_closes_the_block(servers):
+    """With the loop guard on, a loop inside an open think block closes the block (the engine
+    appends `</think>`) instead of ending the answer; a loop after it still ends it."""
+    import json
+    s = Server("--loop-guard", "4:3", model=SCRIPTED)
+    try:
+        body = {"messages": [{"role": "user", "content": "Say it forever."}, {"role": "assistant", "content": "<think>"}],
+                "continue_final_message": True, "max_tokens": 60, "temperature": 0, "reasoning_format": "none", "logprobs": True}
+        status, raw = s.raw("POST", "/v1/chat/completions", body)
+        assert status == 200, raw
+        choice = json.loads(raw)["choices"][0]
+        tokens = [t["token"] for t in choice["logprobs"]["content"]]
+        text = choice["message"]["content"]
+        # The scripted chain loops on ">" inside the block: three copies, then the close the engine appends.
+        assert text.startswith(">>>\n</think>"), text
+        assert text.count("</think>") == 1
+        assert "".join(tokens[3:7]) == "\n</think>"
+        assert choice["finish_reason"] == "length" and choice["stop_reason"] == "loop"
+        body.pop("reasoning_format")
+        status, raw = s.raw("POST", "/v1/chat/completions", body)
+        assert json.loads(raw)["choices"][0]["message"]["reasoning_content"] == ">>>"
+    finally:
+        s.stop()
