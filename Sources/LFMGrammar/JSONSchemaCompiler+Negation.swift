@@ -91,7 +91,8 @@ extension JSONSchemaCompiler {
                 var parts: [JSONValue] = n.schemas
                 if !n.values.isEmpty { parts.append(.object(["not": .object(["enum": .array(n.values)])])) }
                 if parts.isEmpty { continue }
-                let value: JSONValue = parts.count == 1 ? parts[0] : .object(["anyOf": .array(parts)])
+                // notParts is a conjunction: not one of the values, and every schema.
+                let value: JSONValue = parts.count == 1 ? parts[0] : .object(["allOf": .array(parts)])
                 var failing: JSONObject = ["type": "object", "required": [.string(name)], "properties": .object([name: value])]
                 if !strict { failing["additionalProperties"] = true }
                 alts.append(.object(failing))

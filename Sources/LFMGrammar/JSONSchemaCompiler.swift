@@ -252,20 +252,20 @@ struct JSONSchemaCompiler {
         let hasLength = minLen > 0 || maxLen != nil
         if let p = o["pattern"] {
             guard let pattern = p.stringValue else { throw fail("pattern", ptr + "/pattern", "must be a string") }
-            if hasLength { throw fail("pattern", ptr + "/pattern", "pattern together with minLength/maxLength is not supported") }
             var parser = RegexParser(pattern)
             let node: RegexNode
             do { node = try parser.parse() } catch { throw fail("pattern", ptr + "/pattern", error.message) }
-            do {
-                let body = try node.anchoredExpr(render: JSONLexemes.char, search: true, any: .any)
-                return .seq([quote, body, quote])
-            } catch { throw fail("pattern", ptr + "/pattern", error.message) }
+            let body: GrammarExpr
+            do { body = try node.anchoredExpr(render: JSONLexemes.char, search: true, any: .any) } catch { throw fail("pattern", ptr + "/pattern", error.message) }
+            if hasLength { return .seq([quote, try lengthBounded(body, minLen, maxLen, "pattern", ptr), quote]) }
+            return .seq([quote, body, quote])
         }
         if let f = o["format"]?.stringValue, let regex = Self.formats[f] {
-            if hasLength { throw fail("format", ptr + "/format", "format together with minLength/maxLength is not supported") }
             var parser = RegexParser(regex)
             let node = try parser.parse()
-            return .seq([quote, try node.anchoredExpr(render: JSONLexemes.char, search: false, any: .any), quote])
+            let body = try node.anchoredExpr(render: JSONLexemes.char, search: false, any: .any)
+            if hasLength { return .seq([quote, try lengthBounded(body, minLen, maxLen, "format", ptr), quote]) }
+            return .seq([quote, body, quote])
         }
         if maxLen ?? 0 > Self.maxRepetition || minLen > Self.maxRepetition {
             throw fail(maxLen ?? 0 > Self.maxRepetition ? "maxLength" : "minLength", ptr, "above the supported \(Self.maxRepetition)")
@@ -277,6 +277,18 @@ struct JSONSchemaCompiler {
             char = .ref(r)
         }
         return .seq([quote, .rep(char, min: minLen, max: maxLen), quote])
+    }
+
+    /// String content matching `body` with `minLen...maxLen` characters: the product of the
+    /// content automaton and a character counter (lengths up to 256).
+    func lengthBounded(_ body: GrammarExpr, _ minLen: Int, _ maxLen: Int?, _ key: String, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        let limit = 256
+        if (maxLen ?? minLen) > limit { throw fail(key, ptr + "/" + key, "\(key) together with a length above \(limit) is not supported") }
+        do throws(GrammarError) {
+            guard let content = try ByteDFA.from(body) else { throw GrammarError("calls inside the content") }
+            let length = try ByteDFA.from(.rep(JSONLexemes.anyChar, min: minLen, max: maxLen))!
+            return try content.intersection(length).expr
+        } catch { throw fail(key, ptr + "/" + key, "together with minLength/maxLength: \(error.message)") }
     }
 
     mutating func charRule() -> Int {

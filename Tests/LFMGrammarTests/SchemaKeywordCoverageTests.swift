@@ -148,3 +148,34 @@ import Testing
         #expect(try !accepts(same, #"{"a":1}"#))
     }
 }
+
+@Suite struct StringLengthProductTests {
+    @Test func patternOrFormatWithLength() throws {
+        let p = schema(#"{"type":"string","pattern":"^[a-z]+$","minLength":2,"maxLength":3}"#)
+        #expect(try accepts(p, #""ab""#))
+        #expect(try accepts(p, #""abc""#))
+        #expect(try !accepts(p, #""a""#))
+        #expect(try !accepts(p, #""abcd""#))
+        #expect(try !accepts(p, #""a1""#))
+        let search = schema(#"{"type":"string","pattern":"x","maxLength":2}"#)
+        #expect(try accepts(search, #""ax""#))
+        #expect(try !accepts(search, #""aax""#))
+        #expect(try !accepts(search, #""ab""#))
+        let email = schema(#"{"type":"string","format":"email","maxLength":5}"#)
+        #expect(try accepts(email, #""a@b.c""#))
+        #expect(try !accepts(email, #""ab@b.c""#))
+        #expect(try !accepts(email, #""abc""#))
+    }
+}
+
+@Suite struct NegatedPropertyTests {
+    @Test func negatedAnyOfPropertyIsAConjunction() throws {
+        // not {properties: {a: anyOf[const "x", integer]}}: a present and neither "x" nor an integer.
+        let s = schema(#"{"type":"object","not":{"properties":{"a":{"anyOf":[{"const":"x"},{"type":"integer"}]}}}}"#)
+        #expect(try accepts(s, #"{"a":"y"}"#))
+        #expect(try accepts(s, #"{"a":1.5}"#))
+        #expect(try !accepts(s, #"{"a":"x"}"#))
+        #expect(try !accepts(s, #"{"a":3}"#))
+        #expect(try !accepts(s, "{}"))
+    }
+}
