@@ -7,6 +7,8 @@ struct AutomatonBuilder {
         var maxNFAStates = 200_000
         var maxDFAStates = 50_000
         var inlineSize = 2_000
+        /// Inlining bound of rules called from more than one place.
+        var sharedInlineSize = 300
         /// Work budget of one compilation (NFA states visited while determinising).
         var maxWork = 40_000_000
     }
@@ -238,6 +240,19 @@ struct AutomatonBuilder {
             }
         }
         for v in 0..<n where idx[v] < 0 { strong(v) }
+        // Call sites per rule: a large rule called from several places stays a call (one
+        // automaton shared by the callers instead of a copy per site).
+        var uses = [Int](repeating: 0, count: n)
+        func countUses(_ e: GrammarExpr) {
+            switch e {
+            case .ref(let r): uses[r] += 1
+            case .seq(let xs), .alt(let xs): xs.forEach(countUses)
+            case .rep(let x, _, _): countUses(x)
+            case .members(let xs, _, let extra, let sep): xs.forEach(countUses); extra.map(countUses); countUses(sep)
+            default: break
+            }
+        }
+        g.rules.forEach(countUses)
         var done = [GrammarExpr?](repeating: nil, count: n)
         var out = g
         func body(_ r: Int) -> GrammarExpr {
@@ -251,7 +266,7 @@ struct AutomatonBuilder {
             case .ref(let r):
                 if recursive[r] || g.noInline.contains(r) { return e }
                 let b = body(r)
-                return b.size <= limits.inlineSize ? b : e
+                return b.size <= (uses[r] > 1 ? limits.sharedInlineSize : limits.inlineSize) ? b : e
             case .seq(let xs): return .seq(xs.map(subst))
             case .alt(let xs): return .alt(xs.map(subst))
             case .rep(let x, let lo, let hi): return .rep(subst(x), min: lo, max: hi)
@@ -289,6 +304,8 @@ struct AutomatonBuilder {
     static func collectSets(_ e: GrammarExpr, _ sets: inout [ByteSet], _ index: inout [ByteSet: Int]) {
         switch e {
         case .bytes(let s): if index[s] == nil { index[s] = sets.count; sets.append(s) }
+        case .automaton(let d):
+            for row in d.edges { for e in row where index[e.set] == nil { index[e.set] = sets.count; sets.append(e.set) } }
         case .seq(let xs), .alt(let xs): for x in xs { collectSets(x, &sets, &index) }
         case .rep(let x, _, _): collectSets(x, &sets, &index)
         case .members(let xs, _, let extra, let sep):
@@ -378,6 +395,16 @@ struct NFA {
                 }
             }
             eps[b[n]].append(Int32(end))
+            return end
+        case .automaton(let d):
+            let base = eps.count
+            for _ in 0..<d.count { _ = newState() }
+            let end = newState()
+            eps[s].append(Int32(base))
+            for (q, row) in d.edges.enumerated() {
+                for e in row { edges[base + q].append(Edge(label: .set(setIndex[e.set]!), target: Int32(base + e.target))) }
+                if d.accepting[q] { eps[base + q].append(Int32(end)) }
+            }
             return end
         }
     }

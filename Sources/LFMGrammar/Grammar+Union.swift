@@ -23,7 +23,7 @@ extension GrammarExpr {
     func renumbered(by offset: Int) -> GrammarExpr {
         guard offset != 0 else { return self }
         switch self {
-        case .empty, .bytes, .token: return self
+        case .empty, .bytes, .token, .automaton: return self
         case .ref(let n): return .ref(n + offset)
         case .seq(let xs): return .seq(xs.map { $0.renumbered(by: offset) })
         case .alt(let xs): return .alt(xs.map { $0.renumbered(by: offset) })

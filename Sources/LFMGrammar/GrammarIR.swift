@@ -88,6 +88,8 @@ public indirect enum GrammarExpr: Hashable, Sendable {
     /// left out, and `extra` may appear any number of times anywhere (JSON object members in
     /// schema order). Built with shared states, so its size is linear in the item count.
     case members([GrammarExpr], optional: [Bool], extra: GrammarExpr?, separator: GrammarExpr)
+    /// The strings a byte automaton accepts (built by intersection, complement or counting).
+    case automaton(ByteDFA)
 
     /// The language with no strings.
     public static let nothing = GrammarExpr.alt([])
@@ -115,6 +117,7 @@ public indirect enum GrammarExpr: Hashable, Sendable {
     public var size: Int {
         switch self {
         case .empty, .bytes, .token, .ref: return 1
+        case .automaton(let d): return d.size
         case .seq(let xs), .alt(let xs): return xs.reduce(1) { $0 + $1.size }
         case .rep(let e, let lo, let hi): return 1 + e.size * max(1, min(max(lo, hi ?? lo + 1), 1 << 20))
         case .members(let xs, _, let extra, let sep):

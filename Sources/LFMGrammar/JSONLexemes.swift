@@ -161,6 +161,8 @@ enum JSONLexemes {
         return alts.count == 1 ? alts[0] : .alt(alts)
     }
 
+    static func pow10i(_ n: Int) -> Int { (0..<n).reduce(1) { r, _ in r &* 10 } }
+
     static func pow10(_ n: Int) -> UInt64 { (0..<n).reduce(UInt64(1)) { r, _ in r &* 10 } }
 
     /// A JSON string whose value is none of `excluded` (character-level; escapes written

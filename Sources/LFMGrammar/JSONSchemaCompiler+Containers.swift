@@ -23,27 +23,74 @@ extension JSONSchemaCompiler {
         for name in (o["required"]?.arrayValue ?? []).compactMap(\.stringValue) where !props.contains(where: { $0.0 == name }) {
             props.append((name, additional))
         }
+        let keys = try keyConstraints(o, ptr)
         var items: [GrammarExpr] = [], optional: [Bool] = []
-        for (k, v) in props {
+        for (k, v0) in props {
+            var v = v0
+            if let keys {
+                if !keys.nameAllowed(k) {
+                    if required.contains(k) { return .nothing }
+                    continue
+                }
+                let matching = keys.patternSchemas(matching: k)
+                if !matching.isEmpty {
+                    // A required name that is not a declared property takes the pattern schemas
+                    // instead of additionalProperties.
+                    let declared = o["properties"]?.objectValue?[k] != nil
+                    v = .object(["allOf": .array((declared ? [v] : []) + matching)])
+                }
+            }
             let valuePtr = ptr + "/properties/" + Self.escapePointer(k)
             let value = try schema(v, valuePtr)
             if case .alt(let xs) = value, xs.isEmpty {
-                if required.contains(k) { throw fail("required", ptr + "/required", "required property '\(k)' cannot have any value") }
+                if required.contains(k) { return unsatisfiable(fail("required", ptr + "/required", "required property '\(k)' cannot have any value")) }
                 continue
             }
             items.append(shared(.seq([JSONLexemes.literalString(k), ws, .literal(":"), ws, value]), "\(ptr)/properties/\(k)"))
             optional.append(!required.contains(k))
         }
         var extra: GrammarExpr?
-        if additional != .bool(false) {
+        if let keys {
+            extra = try keyedExtra(keys, declared: props.map(\.0), additional: additional, ptr)
+        } else if additional != .bool(false) {
             let value = try schema(additional, ptr + "/additionalProperties")
             if !(value == .nothing) {
                 let key = props.isEmpty ? GrammarExpr.ref(stringRule()) : JSONLexemes.stringExcluding(props.map(\.0), tail: .ref(lexeme("json_string_rest", .seq([.star(JSONLexemes.anyChar), .literal("\"")]))), escapeTail: .ref(lexeme("json_string_escape_rest", .seq([JSONLexemes.otherEscape, .star(JSONLexemes.anyChar), .literal("\"")]))))
                 extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
             }
         }
-        if items.isEmpty && extra == nil { return .seq([.literal("{"), ws, .literal("}")]) }
-        let body = GrammarExpr.members(items, optional: optional, extra: extra, separator: .seq([ws, .literal(","), ws]))
+        let empty = GrammarExpr.seq([.literal("{"), ws, .literal("}")])
+        let sep = GrammarExpr.seq([ws, .literal(","), ws])
+        let minP = try count(o, "minProperties", ptr) ?? 0, maxP = try count(o, "maxProperties", ptr)
+        let requiredCount = optional.filter { !$0 }.count
+        if let maxP, maxP < max(minP, requiredCount) { return .nothing }
+        if items.isEmpty && extra == nil { return minP > 0 ? .nothing : empty }
+        let possible = extra == nil ? items.count : Int.max
+        if minP > possible { return .nothing }
+        let countsFree = minP <= requiredCount && (maxP.map { possible <= $0 } ?? true)
+        var body: GrammarExpr
+        if countsFree {
+            body = .members(items, optional: optional, extra: extra, separator: sep)
+        } else if items.isEmpty, let extra {
+            // Only extra members: count them.
+            if maxP == 0 { return empty }
+            if max(minP, maxP ?? 0) > Self.maxRepetition { throw fail("maxProperties", ptr + "/maxProperties", "above the supported \(Self.maxRepetition)") }
+            let x = shared(extra, "\(ptr)/additionalProperties#member")
+            body = .seq([x, .rep(.seq([sep, x]), min: max(0, minP - 1), max: maxP.map { $0 - 1 })])
+            if minP == 0 { return .alt([empty, .seq([.literal("{"), ws, body, ws, .literal("}")])]) }
+        } else if minP == 1 && requiredCount == 0 && (maxP.map { possible <= $0 } ?? true) {
+            // At least one member: the first one written is item i, or an extra member.
+            var alts: [GrammarExpr] = []
+            for i in items.indices {
+                var opt = Array(optional[i...]); opt[0] = false
+                alts.append(.members(Array(items[i...]), optional: opt, extra: extra, separator: sep))
+            }
+            if let extra { alts.append(.seq([extra, .star(.seq([sep, extra]))])) }
+            body = .alt(alts)
+        } else {
+            let k = minP > requiredCount ? "minProperties" : "maxProperties"
+            throw fail(k, ptr + "/" + k, "counting members is only supported for objects whose members are all additional, or for minProperties 1")
+        }
         return .seq([.literal("{"), ws, body, ws, .literal("}")])
     }
 

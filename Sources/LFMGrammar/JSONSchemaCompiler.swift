@@ -17,6 +17,14 @@ struct JSONSchemaCompiler {
     var totalSize = 0
     /// Python literal spelling (`True`, `False`, `None`) for LFM2's pythonic tool calls.
     var pythonic = false
+    /// Why the first unsatisfiable subschema matches nothing (reported when the root does).
+    var unsatisfiableReason: GrammarError?
+
+    /// Records why a subschema matches nothing (an `anyOf` branch may, the root may not).
+    mutating func unsatisfiable(_ why: GrammarError) -> GrammarExpr {
+        if unsatisfiableReason == nil { unsatisfiableReason = why }
+        return .nothing
+    }
 
     var nullLiteral: GrammarExpr { .literal(pythonic ? "None" : "null") }
     var boolLiteral: GrammarExpr { pythonic ? .alt([.literal("True"), .literal("False")]) : .alt([.literal("true"), .literal("false")]) }
@@ -26,9 +34,8 @@ struct JSONSchemaCompiler {
     static let maxRepetition = 10_000
 
     /// Keywords refused because they cannot be enforced while generating.
-    static let unsupported: Set<String> = ["not", "if", "then", "else", "dependentSchemas", "dependencies", "dependentRequired",
-        "patternProperties", "propertyNames", "minProperties", "maxProperties", "minContains", "maxContains",
-        "unevaluatedProperties", "unevaluatedItems", "multipleOf", "$dynamicRef", "$recursiveRef"]
+    static let unsupported: Set<String> = ["dependentSchemas", "dependencies", "dependentRequired", "minContains", "maxContains",
+        "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef"]
 
     init(root: JSONValue, strict: Bool) {
         self.root = root
@@ -47,6 +54,7 @@ struct JSONSchemaCompiler {
 
     mutating func compile() throws(GrammarError) -> Grammar {
         let body = try schema(root, "")
+        if body == .nothing, let why = unsatisfiableReason { throw why }
         let start = g.add("root", .seq([body, wsRef()]))
         g.start = start
         return g
@@ -127,10 +135,12 @@ struct JSONSchemaCompiler {
                 else if o["items"] == nil { o["items"] = u }
             }
         }
+        if o["if"] == nil || (o["then"] == nil && o["else"] == nil) {
+            for k in ["if", "then", "else"] { _ = o.removeValue(forKey: k) }
+        }
+        try rewriteConditional(&o, ptr)
         for k in o.keys where Self.unsupported.contains(k) {
-            if k == "if" && o["then"] == nil && o["else"] == nil { continue }
-            if k == "then" || k == "else", o["if"] == nil { continue }
-            if (k == "minProperties" && o[k]?.intValue == 0) || (k == "dependencies" || k == "dependentRequired" || k == "dependentSchemas" || k == "patternProperties") && o[k]?.objectValue?.isEmpty == true { continue }
+            if (k == "dependencies" || k == "dependentRequired" || k == "dependentSchemas" || k == "patternProperties") && o[k]?.objectValue?.isEmpty == true { continue }
             throw fail(k, ptr + "/" + k, "not supported for constrained decoding")
         }
         if let ref = o["$ref"] {
@@ -162,6 +172,8 @@ struct JSONSchemaCompiler {
             }
             return .alt(alts)
         }
+        let (excluded, recompile) = try applyNot(&o, ptr)
+        if recompile { return try schema(.object(o), ptr) }
         var types: [String]
         switch o["type"] {
         case nil: types = ["null", "boolean", "object", "array", "number", "string"]
@@ -179,25 +191,42 @@ struct JSONSchemaCompiler {
         if let values = o["enum"] ?? o["const"].map({ .array([$0]) }) {
             guard let vs = values.arrayValue else { throw fail("enum", ptr + "/enum", "must be an array") }
             let key = o["enum"] != nil ? "enum" : "const"
-            let ok = vs.filter { v in types.contains { SchemaMerger.valueHasType(v, $0) } }
-            if ok.isEmpty { throw fail(key, ptr + "/" + key, "no value satisfies the schema") }
+            let ok = vs.filter { v in types.contains { SchemaMerger.valueHasType(v, $0) } && !excluded.contains { Self.sameValue($0, v) } }
+            if ok.isEmpty { return unsatisfiable(fail(key, ptr + "/" + key, "no value satisfies the schema")) }
             let py = pythonic
             return .alt(ok.map { JSONLexemes.literal($0, pythonic: py) })
         }
         var alts: [GrammarExpr] = []
+        let exStrings = excluded.filter { $0.stringValue != nil }
+        let exNumbers = excluded.filter { SchemaMerger.valueHasType($0, "number") }
         for t in types {
             switch t {
-            case "null": alts.append(nullLiteral)
-            case "boolean": alts.append(boolLiteral)
-            case "string": alts.append(try stringExpr(o, ptr))
-            case "integer": alts.append(try NumberGrammar.expr(o, integer: true, ptr: ptr))
-            case "number": alts.append(try NumberGrammar.expr(o, integer: false, ptr: ptr))
-            case "object": alts.append(try objectExpr(o, ptr))
-            case "array": alts.append(try arrayExpr(o, ptr))
+            case "null": if !excluded.contains(.null) { alts.append(nullLiteral) }
+            case "boolean":
+                let py = pythonic
+                let bs = [true, false].filter { !excluded.contains(.bool($0)) }
+                if !bs.isEmpty { alts.append(.alt(bs.map { JSONLexemes.literal(.bool($0), pythonic: py) })) }
+            case "string": alts.append(try excluding(try stringExpr(o, ptr), exStrings, number: false, ptr: ptr))
+            case "integer": alts.append(try excluding(try NumberGrammar.expr(o, integer: true, ptr: ptr), exNumbers, number: true, ptr: ptr))
+            case "number": alts.append(try excluding(try NumberGrammar.expr(o, integer: false, ptr: ptr), exNumbers, number: true, ptr: ptr))
+            case "object":
+                if excluded.contains(where: { $0.objectValue != nil }) { throw fail("not", ptr + "/not", "excluded object values are not supported") }
+                alts.append(try objectExpr(o, ptr))
+            case "array":
+                if excluded.contains(where: { $0.arrayValue != nil }) { throw fail("not", ptr + "/not", "excluded array values are not supported") }
+                alts.append(try arrayExpr(o, ptr))
             default: break
             }
         }
         return alts.count == 1 ? alts[0] : .alt(alts)
+    }
+
+    /// JSON equality with numbers compared by value.
+    static func sameValue(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if a == b { return true }
+        if let x = a.doubleValue, let y = b.doubleValue, a.boolValue == nil, b.boolValue == nil,
+           SchemaMerger.valueHasType(a, "number"), SchemaMerger.valueHasType(b, "number") { return x == y }
+        return false
     }
 
     static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "id", "$comment",
@@ -223,20 +252,20 @@ struct JSONSchemaCompiler {
         let hasLength = minLen > 0 || maxLen != nil
         if let p = o["pattern"] {
             guard let pattern = p.stringValue else { throw fail("pattern", ptr + "/pattern", "must be a string") }
-            if hasLength { throw fail("pattern", ptr + "/pattern", "pattern together with minLength/maxLength is not supported") }
             var parser = RegexParser(pattern)
             let node: RegexNode
             do { node = try parser.parse() } catch { throw fail("pattern", ptr + "/pattern", error.message) }
-            do {
-                let body = try node.anchoredExpr(render: JSONLexemes.char, search: true, any: .any)
-                return .seq([quote, body, quote])
-            } catch { throw fail("pattern", ptr + "/pattern", error.message) }
+            let body: GrammarExpr
+            do { body = try node.anchoredExpr(render: JSONLexemes.char, search: true, any: .any) } catch { throw fail("pattern", ptr + "/pattern", error.message) }
+            if hasLength { return .seq([quote, try lengthBounded(body, minLen, maxLen, "pattern", ptr), quote]) }
+            return .seq([quote, body, quote])
         }
         if let f = o["format"]?.stringValue, let regex = Self.formats[f] {
-            if hasLength { throw fail("format", ptr + "/format", "format together with minLength/maxLength is not supported") }
             var parser = RegexParser(regex)
             let node = try parser.parse()
-            return .seq([quote, try node.anchoredExpr(render: JSONLexemes.char, search: false, any: .any), quote])
+            let body = try node.anchoredExpr(render: JSONLexemes.char, search: false, any: .any)
+            if hasLength { return .seq([quote, try lengthBounded(body, minLen, maxLen, "format", ptr), quote]) }
+            return .seq([quote, body, quote])
         }
         if maxLen ?? 0 > Self.maxRepetition || minLen > Self.maxRepetition {
             throw fail(maxLen ?? 0 > Self.maxRepetition ? "maxLength" : "minLength", ptr, "above the supported \(Self.maxRepetition)")
@@ -248,6 +277,18 @@ struct JSONSchemaCompiler {
             char = .ref(r)
         }
         return .seq([quote, .rep(char, min: minLen, max: maxLen), quote])
+    }
+
+    /// String content matching `body` with `minLen...maxLen` characters: the product of the
+    /// content automaton and a character counter (lengths up to 256).
+    func lengthBounded(_ body: GrammarExpr, _ minLen: Int, _ maxLen: Int?, _ key: String, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        let limit = 256
+        if (maxLen ?? minLen) > limit { throw fail(key, ptr + "/" + key, "\(key) together with a length above \(limit) is not supported") }
+        do throws(GrammarError) {
+            guard let content = try ByteDFA.from(body) else { throw GrammarError("calls inside the content") }
+            let length = try ByteDFA.from(.rep(JSONLexemes.anyChar, min: minLen, max: maxLen))!
+            return try content.intersection(length).expr
+        } catch { throw fail(key, ptr + "/" + key, "together with minLength/maxLength: \(error.message)") }
     }
 
     mutating func charRule() -> Int {

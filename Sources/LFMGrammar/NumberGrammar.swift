@@ -5,7 +5,93 @@ import OrderedJSON
 /// integral bounds (a number is split into sign, integer part and fraction, and the integer
 /// part is bounded per case). Bounded numbers are written without exponent.
 enum NumberGrammar {
+    /// The numbers of `o` (bounds, then `multipleOf` as a remainder automaton intersected
+    /// with them; numbers with `multipleOf` are written without exponent).
     static func expr(_ o: JSONObject, integer: Bool, ptr: String) throws(GrammarError) -> GrammarExpr {
+        var e = try boundedExpr(o, integer: integer, ptr: ptr)
+        if o[JSONSchemaCompiler.nonIntegralKey] == .bool(true) {
+            if integer { return .nothing }
+            let frac = GrammarExpr.seq([.optional(.literal("-")), .alt([.literal("0"), .seq([.byteRange(0x31...0x39), .star(.byteRange(0x30...0x39))])]),
+                                        .literal("."), .star(.byteRange(0x30...0x39)), .byteRange(0x31...0x39), .star(.byteRange(0x30...0x39))])
+            guard let d = try ByteDFA.from(e) else { return .nothing }
+            e = try d.intersection(ByteDFA.from(frac)!).expr
+        }
+        guard let m = o["multipleOf"] else { return e }
+        let mptr = displayPointer(ptr + "/multipleOf")
+        guard let (p, d) = decimal(m), p > 0 else { throw GrammarError("schema keyword 'multipleOf' at \(mptr): must be a positive number") }
+        guard p <= 2_000, d <= 18 else {
+            throw GrammarError("schema keyword 'multipleOf' at \(mptr): divisors with more than 2000 significant units or 18 fraction digits are not supported")
+        }
+        if e == .nothing { return e }
+        guard let bounds = try ByteDFA.from(e) else { return e }
+        return try bounds.intersection(multipleDFA(p, d)).expr
+    }
+
+    /// `v` as p / 10^d with p a positive integer (nil for non-numbers or huge values).
+    static func decimal(_ v: JSONValue) -> (Int, Int)? {
+        let text: String
+        switch v {
+        case .integer(let i): text = String(i)
+        case .double(let x) where x.isFinite && x > 0: text = "\(x)"
+        default: return nil
+        }
+        let parts = text.lowercased().split(separator: "e", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let exp = parts.count == 2 ? Int(parts[1]) : 0 else { return nil }
+        let mant = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        let frac = mant.count == 2 ? String(mant[1]) : ""
+        var digits = String(mant[0]) + frac
+        var d = frac.count - exp
+        while d < 0 { digits += "0"; d += 1 }
+        while d > 0 && digits.hasSuffix("0") { digits.removeLast(); d -= 1 }
+        guard digits.count <= 18, let p = Int(digits) else { return nil }
+        return (p, d)
+    }
+
+    /// Decimal JSON numbers without exponent whose value times 10^d is a multiple of p:
+    /// the remainder of the scaled value is tracked digit by digit.
+    static func multipleDFA(_ p: Int, _ d: Int) -> ByteDFA {
+        // States: 0 start, 1 after '-', 2 integer part "0", 3 + r: integer part with
+        // remainder r, then fraction states 3 + p + j * p + r (j = fraction digits read, 0...d,
+        // and d + 1 for "more than d, the extra ones zeros"; j == 0 right after '.', not accepting).
+        let digit = ByteSet(0x30...0x39), nonzero = ByteSet(0x31...0x39), dot = ByteSet(bytes: [0x2E])
+        let count = 3 + p + (d + 2) * p
+        var edges = [[ByteDFA.Edge]](repeating: [], count: count)
+        var accepting = [Bool](repeating: false, count: count)
+        func pow10mod(_ k: Int) -> Int { var r = 1 % p; for _ in 0..<k { r = r * 10 % p }; return r }
+        func intState(_ r: Int) -> Int { 3 + r }
+        func fracState(_ j: Int, _ r: Int) -> Int { 3 + p + j * p + r }
+        func digitEdges(_ from: Int, _ set: ByteSet, _ next: (Int) -> Int) {
+            var byTarget: [Int: ByteSet] = [:], order: [Int] = []
+            for b in 0x30...0x39 where set.contains(UInt8(b)) {
+                let t = next(b - 0x30)
+                if byTarget[t] == nil { order.append(t) }
+                byTarget[t, default: ByteSet()].insert(UInt8(b))
+            }
+            edges[from] += order.map { ByteDFA.Edge(set: byTarget[$0]!, target: $0) }
+        }
+        let scale = pow10mod(d)
+        for s in [0, 1] {
+            if s == 0 { edges[0].append(.init(set: ByteSet(bytes: [0x2D]), target: 1)) }
+            edges[s].append(.init(set: ByteSet(bytes: [0x30]), target: 2))
+            digitEdges(s, nonzero) { intState($0 % p) }
+        }
+        accepting[2] = true
+        edges[2].append(.init(set: dot, target: fracState(0, 0)))
+        for r in 0..<p {
+            digitEdges(intState(r), digit) { intState((r * 10 + $0) % p) }
+            accepting[intState(r)] = r * scale % p == 0
+            edges[intState(r)].append(.init(set: dot, target: fracState(0, r)))
+            for j in 0...(d + 1) {
+                let s = fracState(j, r)
+                accepting[s] = j > 0 && r * pow10mod(d - min(j, d)) % p == 0
+                if j < d { digitEdges(s, digit) { fracState(j + 1, (r * 10 + $0) % p) } }
+                else { edges[s].append(.init(set: ByteSet(bytes: [0x30]), target: fracState(d + 1, r))) }
+            }
+        }
+        return ByteDFA(edges: edges, accepting: accepting).trimmed()
+    }
+
+    static func boundedExpr(_ o: JSONObject, integer: Bool, ptr: String) throws(GrammarError) -> GrammarExpr {
         var lo: (Double, Bool)? = nil   // (bound, exclusive)
         var hi: (Double, Bool)? = nil
         func num(_ k: String) throws(GrammarError) -> Double? {

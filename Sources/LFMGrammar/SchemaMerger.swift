@@ -68,6 +68,10 @@ struct SchemaMerger {
         if b == .bool(true) { return a }
         if a == .bool(false) || b == .bool(false) { return false }
         guard var x = a.objectValue, var y = b.objectValue else { throw GrammarError("schema at \(displayPointer(ptr)) must be an object or a boolean") }
+        // `if` without `then`/`else` (and those without `if`) have no effect; drop them so
+        // parts do not combine into one conditional.
+        for k in ["if", "then", "else"] where x["if"] == nil || (x["then"] == nil && x["else"] == nil) { _ = x.removeValue(forKey: k) }
+        for k in ["if", "then", "else"] where y["if"] == nil || (y["then"] == nil && y["else"] == nil) { _ = y.removeValue(forKey: k) }
         // Flatten nested allOf first.
         for (name, part) in [("a", x), ("b", y)] {
             if let all = part["allOf"]?.arrayValue {
@@ -80,7 +84,18 @@ struct SchemaMerger {
             }
         }
         var out = x
+        // Two conditionals: keep b's as an allOf part of the result.
+        if x["if"] != nil && y["if"] != nil {
+            var cond: JSONObject = [:]
+            for k in ["if", "then", "else"] { if let v = y.removeValue(forKey: k) { cond[k] = v } }
+            out["allOf"] = .array([.object(cond)])
+        }
         func fail(_ k: String) -> GrammarError { GrammarError("schema keyword 'allOf' at \(displayPointer(ptr)): cannot merge '\(k)'") }
+        // One part's additionalProperties restricts keys the other part's patterns would admit.
+        if x["patternProperties"] != y["patternProperties"] {
+            let closes: (JSONObject) -> Bool = { o in o["additionalProperties"].map { $0 != .bool(true) } ?? false }
+            if (closes(x) && y["patternProperties"] != nil) || (closes(y) && x["patternProperties"] != nil) { throw fail("patternProperties") }
+        }
         // Array items: merge position by position (prefixItems / items arrays with their rest).
         let arrayKeys: Set<String> = ["items", "prefixItems", "additionalItems"]
         let fx = Self.arrayForm(x), fy = Self.arrayForm(y)
@@ -150,8 +165,23 @@ struct SchemaMerger {
             case "maximum", "exclusiveMaximum", "maxLength", "maxItems":
                 if vx.boolValue != nil || vy.boolValue != nil { throw fail(k) }
                 out[k] = (vx.doubleValue ?? 0) <= (vy.doubleValue ?? 0) ? vx : vy
-            case "additionalProperties", "not":
+            case "additionalProperties", "propertyNames":
                 out[k] = .object(["allOf": .array([vx, vy])])
+            case "not":
+                // not a and not b = not (a or b)
+                out[k] = .object(["anyOf": .array([vx, vy])])
+            case "multipleOf":
+                guard let (p1, d1) = NumberGrammar.decimal(vx), let (p2, d2) = NumberGrammar.decimal(vy), max(d1, d2) <= 9 else { throw fail(k) }
+                let d = max(d1, d2)
+                let a = p1 * JSONLexemes.pow10i(d - d1), b = p2 * JSONLexemes.pow10i(d - d2)
+                func gcd(_ x: Int, _ y: Int) -> Int { y == 0 ? x : gcd(y, x % y) }
+                let (l, o) = (a / gcd(a, b)).multipliedReportingOverflow(by: b)
+                guard !o, l <= 1_000_000_000 else { throw fail(k) }
+                out[k] = d == 0 ? .integer(Int64(l)) : .double(Double(l) / Double(JSONLexemes.pow10i(d)))
+            case "minProperties", "minContains":
+                out[k] = (vx.doubleValue ?? 0) >= (vy.doubleValue ?? 0) ? vx : vy
+            case "maxProperties", "maxContains":
+                out[k] = (vx.doubleValue ?? 0) <= (vy.doubleValue ?? 0) ? vx : vy
             case "anyOf", "oneOf":
                 let ax = vx.arrayValue ?? [], ay = vy.arrayValue ?? []
                 guard ax.count * ay.count <= 64 else { throw fail(k) }
@@ -161,7 +191,7 @@ struct SchemaMerger {
             case "$defs", "definitions", "uniqueItems", "nullable":
                 if k == "nullable" { out[k] = .bool(vx.boolValue == true && vy.boolValue == true) }
             default:
-                if JSONSchemaCompiler.annotations.contains(k) { continue }
+                if JSONSchemaCompiler.annotations.contains(k) || (k.hasPrefix("x-") && !k.hasPrefix("x-lfm-")) { continue }
                 throw fail(k)
             }
         }

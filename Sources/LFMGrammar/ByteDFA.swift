@@ -1,0 +1,176 @@
+/// A deterministic automaton over bytes (no calls, no tokens), start state 0. Used where a
+/// regular expression cannot state a constraint compactly but an automaton can: intersections
+/// (a `format` and a length, a key pattern and excluded names), complements, and counters
+/// such as the remainder of `multipleOf`. Embedded in a rule as ``GrammarExpr/automaton(_:)``.
+public struct ByteDFA: Hashable, Sendable {
+    /// An edge: the bytes of `set` lead to `target` (the sets of one state are disjoint).
+    public struct Edge: Hashable, Sendable {
+        public var set: ByteSet
+        public var target: Int
+    }
+
+    /// Edges per state.
+    public var edges: [[Edge]]
+    /// Accepting flag per state.
+    public var accepting: [Bool]
+
+    /// Most states an operation may build before it gives up (compile time stays bounded).
+    static let maxStates = 20_000
+
+    /// An automaton of the given states.
+    public init(edges: [[Edge]], accepting: [Bool]) {
+        self.edges = edges
+        self.accepting = accepting
+    }
+
+    /// Number of states.
+    public var count: Int { accepting.count }
+
+    /// Size for grammar limits (states plus edges).
+    var size: Int { edges.reduce(accepting.count) { $0 + $1.count } }
+
+    /// The automaton of a call-free, token-free expression (nil when `e` has calls or tokens).
+    static func from(_ e: GrammarExpr) throws(GrammarError) -> ByteDFA? {
+        var refs: [Int] = []
+        AutomatonBuilder.collectRefs(e, &refs)
+        if !refs.isEmpty || AutomatonBuilder.hasTokens(e) { return nil }
+        var sets: [ByteSet] = [], index: [ByteSet: Int] = [:]
+        AutomatonBuilder.collectSets(e, &sets, &index)
+        var nfa = NFA()
+        let s0 = nfa.newState()
+        let end = try nfa.build(e, from: s0, setIndex: index, limit: 200_000, map: { $0 })
+        // Byte classes of the sets.
+        var classOf = [Int](repeating: 0, count: 256)
+        var sigIndex: [[Int]: Int] = [:]
+        var classBytes: [ByteSet] = []
+        for b in 0..<256 {
+            let sig = sets.indices.filter { sets[$0].contains(UInt8(b)) }
+            if let c = sigIndex[sig] { classOf[b] = c; classBytes[c].insert(UInt8(b)) } else {
+                sigIndex[sig] = classBytes.count; classOf[b] = classBytes.count
+                classBytes.append(ByteSet(bytes: [UInt8(b)]))
+            }
+        }
+        let setClasses = sets.map { s in (0..<classBytes.count).filter { !classBytes[$0].intersection(s).isEmpty } }
+        var dfa = ByteDFA(edges: [], accepting: [])
+        var ids: [[Int32]: Int] = [:]
+        var queue: [[Int32]] = []
+        func id(_ subset: [Int32]) throws(GrammarError) -> Int {
+            if let i = ids[subset] { return i }
+            if queue.count >= maxStates { throw GrammarError("grammar too large: more than \(maxStates) states in a byte automaton") }
+            ids[subset] = queue.count; queue.append(subset)
+            dfa.edges.append([]); dfa.accepting.append(subset.contains(Int32(end)))
+            return queue.count - 1
+        }
+        _ = try id(nfa.closure([Int32(s0)]))
+        var q = 0
+        while q < queue.count {
+            let subset = queue[q]
+            var buckets = [[Int32]](repeating: [], count: classBytes.count)
+            for ns in subset {
+                for edge in nfa.edges[Int(ns)] {
+                    if case .set(let k) = edge.label { for c in setClasses[k] { buckets[c].append(edge.target) } }
+                }
+            }
+            var byTarget: [Int: ByteSet] = [:], order: [Int] = []
+            for c in 0..<classBytes.count where !buckets[c].isEmpty {
+                let t = try id(nfa.closure(buckets[c]))
+                if byTarget[t] == nil { order.append(t) }
+                byTarget[t, default: ByteSet()] = byTarget[t, default: ByteSet()].union(classBytes[c])
+            }
+            dfa.edges[q] = order.map { Edge(set: byTarget[$0]!, target: $0) }
+            q += 1
+        }
+        return dfa.trimmed()
+    }
+
+    /// Strings accepted by both automata.
+    func intersection(_ o: ByteDFA) throws(GrammarError) -> ByteDFA {
+        var out = ByteDFA(edges: [], accepting: [])
+        var ids: [Int: Int] = [:]
+        var queue: [(Int, Int)] = []
+        func id(_ a: Int, _ b: Int) throws(GrammarError) -> Int {
+            let key = a * o.count + b
+            if let i = ids[key] { return i }
+            if queue.count >= Self.maxStates { throw GrammarError("grammar too large: more than \(Self.maxStates) states in a byte automaton") }
+            ids[key] = queue.count; queue.append((a, b))
+            out.edges.append([]); out.accepting.append(accepting[a] && o.accepting[b])
+            return queue.count - 1
+        }
+        _ = try id(0, 0)
+        var q = 0
+        while q < queue.count {
+            let (a, b) = queue[q]
+            var row: [Edge] = []
+            for ea in edges[a] {
+                for eb in o.edges[b] {
+                    let s = ea.set.intersection(eb.set)
+                    if !s.isEmpty { row.append(Edge(set: s, target: try id(ea.target, eb.target))) }
+                }
+            }
+            out.edges[q] = row
+            q += 1
+        }
+        return out.trimmed()
+    }
+
+    /// Strings not accepted (over all byte strings; intersect with a language to bound it).
+    func complement() -> ByteDFA {
+        var out = self
+        let sink = out.count
+        out.edges.append([Edge(set: ByteSet().complement, target: sink)])
+        out.accepting.append(false)
+        for s in 0..<sink {
+            var covered = ByteSet()
+            for e in out.edges[s] { covered = covered.union(e.set) }
+            if !covered.complement.isEmpty { out.edges[s].append(Edge(set: covered.complement, target: sink)) }
+        }
+        out.accepting = out.accepting.map { !$0 }
+        return out
+    }
+
+    /// True when no string is accepted.
+    var isEmpty: Bool { !accepting.contains(true) }
+
+    /// Whether the automaton accepts `bytes`.
+    func accepts(_ bytes: some Sequence<UInt8>) -> Bool {
+        var s = 0
+        for b in bytes {
+            guard let e = edges[s].first(where: { $0.set.contains(b) }) else { return false }
+            s = e.target
+        }
+        return accepting[s]
+    }
+
+    /// Keeps the states reachable from the start that can reach acceptance (state 0 stays
+    /// the start; an empty language becomes one non-accepting state without edges).
+    func trimmed() -> ByteDFA {
+        var rev = [[Int]](repeating: [], count: count)
+        for s in 0..<count { for e in edges[s] { rev[e.target].append(s) } }
+        var live = accepting
+        var stack = (0..<count).filter { live[$0] }
+        while let s = stack.popLast() { for p in rev[s] where !live[p] { live[p] = true; stack.append(p) } }
+        guard live[0] else { return ByteDFA(edges: [[]], accepting: [false]) }
+        var newID = [Int](repeating: -1, count: count)
+        var order = [0]
+        newID[0] = 0
+        var i = 0
+        while i < order.count {
+            for e in edges[order[i]] where live[e.target] && newID[e.target] < 0 { newID[e.target] = order.count; order.append(e.target) }
+            i += 1
+        }
+        return ByteDFA(edges: order.map { s in edges[s].filter { live[$0.target] }.map { Edge(set: $0.set, target: newID[$0.target]) } },
+                       accepting: order.map { accepting[$0] })
+    }
+
+    /// The automaton as a grammar expression (`.nothing` when it accepts nothing).
+    var expr: GrammarExpr { isEmpty ? .nothing : .automaton(self) }
+}
+
+extension ByteSet {
+    /// The bytes in both sets.
+    public func intersection(_ o: ByteSet) -> ByteSet {
+        var r = ByteSet()
+        r.words = (words.0 & o.words.0, words.1 & o.words.1, words.2 & o.words.2, words.3 & o.words.3)
+        return r
+    }
+}
