@@ -8,6 +8,7 @@
 #pragma clang diagnostic ignored "-Wpsabi"
 
 typedef float lfm_v8 __attribute__((vector_size(32)));
+typedef float lfm_v4 __attribute__((vector_size(16)));
 typedef int32_t lfm_v8i __attribute__((vector_size(32)));
 typedef _Float16 lfm_h8 __attribute__((vector_size(16)));
 typedef uint16_t lfm_u16x8 __attribute__((vector_size(16)));
@@ -40,7 +41,7 @@ size_t lfm_attend_tile_scratch(int64_t group, int64_t d) {
     const int64_t DP = (d + 15) & ~(int64_t)15;
     const int64_t rmax = group > LFM_ATT_RMAX ? group : LFM_ATT_RMAX;
     const int64_t RP = (rmax + 7) & ~(int64_t)7;
-    const int64_t n = DP * RP + 2 * LFM_ATT_BK * DP + LFM_ATT_BK * RP + RP * DP + 3 * RP;
+    const int64_t n = DP * RP + 2 * LFM_ATT_BK * DP + LFM_ATT_BK * RP + RP * DP + 3 * RP + 4 * DP;
     return (size_t)((n + 15) & ~(int64_t)15);
 }
 
