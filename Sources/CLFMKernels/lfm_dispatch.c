@@ -21,7 +21,7 @@ static void gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64
     const lfm_kernel_table name = {                                                           \
         level, bf16act, arb, prep, gemmfn, lfm_dot_f32_##sfx, lfm_axpy_f32_##sfx, lfm_scale_f32_##sfx, \
         lfm_rmsnorm_f32_##sfx, lfm_silu_mul_f32_##sfx, lfm_max_f32_##sfx, lfm_exp_sum_f32_##sfx,   \
-        lfm_attend_##sfx, lfm_kv_store_##sfx }
+        lfm_attend_##sfx, lfm_kv_store_##sfx, lfm_attend_tile_##sfx }
 
 LFM_TABLE(lfm_table_portable, LFM_ISA_PORTABLE, 0, act_row_bytes_f32, prepare_f32, gemm_portable, portable);
 
@@ -155,6 +155,12 @@ float lfm_exp_sum_f32(float *x, float m, int64_t n) { return active()->exp_sum(x
 void lfm_attend(int dtype, const float *q, const void *const *kpages, const void *const *vpages, int64_t P,
                 int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out) {
     active()->attend(dtype, q, kpages, vpages, P, stride, n, d, scale, scores, out);
+}
+void lfm_attend_tile(int dtype, const float *q, int64_t ldq, int64_t nq, int64_t group, int64_t d, int64_t qpos0,
+                     const void *const *kpages, const void *const *vpages, int64_t P, int64_t stride,
+                     int64_t k0, int64_t k1, float scale, float *scratch, float *out, int64_t ldo, float *ml) {
+    active()->attend_tile(dtype, q, ldq, nq, group, d, qpos0, kpages, vpages, P, stride, k0, k1, scale, scratch, out,
+                          ldo, ml);
 }
 void lfm_kv_store(int dtype, const float *src, void *dst, int64_t n) { active()->kv_store(dtype, src, dst, n); }
 size_t lfm_kv_elem_bytes(int dtype) { return dtype == LFM_KV_F16 || dtype == LFM_KV_BF16 ? 2 : 4; }

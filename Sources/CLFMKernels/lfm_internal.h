@@ -147,7 +147,11 @@ int lfm_gemm_avx512_bf16f32(int wtype, const void *w, int64_t k, int64_t r0, int
                             const void *act, int64_t T, float *y, size_t ldy);
 #endif
 
-/* Vector primitives per ISA (lfm_vec.c). */
+/* Tiled attention (lfm_attn.c): keys per block and rows (query tokens x heads) per tile. */
+#define LFM_ATT_BK 32
+#define LFM_ATT_RMAX 32
+
+/* Vector primitives per ISA (lfm_vec.c, lfm_attn.c). */
 #define LFM_DECL_VEC(sfx)                                                                   \
     float lfm_dot_f32_##sfx(const float *a, const float *b, int64_t n);                     \
     void lfm_axpy_f32_##sfx(float a, const float *x, float *y, int64_t n);                  \
@@ -159,7 +163,11 @@ int lfm_gemm_avx512_bf16f32(int wtype, const void *w, int64_t k, int64_t r0, int
     void lfm_attend_##sfx(int dtype, const float *q, const void *const *kpages, const void *const *vpages,  \
                           int64_t P, int64_t stride, int64_t n, int64_t d, float scale, float *scores,    \
                           float *out);                                                                    \
-    void lfm_kv_store_##sfx(int dtype, const float *src, void *dst, int64_t n);
+    void lfm_kv_store_##sfx(int dtype, const float *src, void *dst, int64_t n);                  \
+    void lfm_attend_tile_##sfx(int dtype, const float *q, int64_t ldq, int64_t nq, int64_t group, int64_t d,  \
+                               int64_t qpos0, const void *const *kpages, const void *const *vpages,          \
+                               int64_t P, int64_t stride, int64_t k0, int64_t k1, float scale,               \
+                               float *scratch, float *out, int64_t ldo, float *ml);
 LFM_DECL_VEC(portable)
 #if defined(__x86_64__)
 LFM_DECL_VEC(avx2)

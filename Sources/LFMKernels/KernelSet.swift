@@ -98,6 +98,20 @@ public struct KernelSet: Sendable {
         table.attend(type.rawValue, q, keyPages, valuePages, Int64(pageSize), Int64(stride), Int64(n), Int64(d), scale, scratch, out)
     }
 
+    /// Tiled causal attention of `tokens` consecutive queries × `group` heads sharing one KV
+    /// head over the keys `keyRange` ∩ [0, position + 1) (`lfm_attend_tile`, lfm_kernels.h).
+    /// With `partial` nil the output is the softmax-weighted sum; otherwise it is the part over
+    /// `keyRange` and `partial` gets (max score, sum) per row for `Kernels.attendMerge`.
+    public func attendTile(_ type: KVCacheType, queries q: UnsafePointer<Float>, queryStride: Int, tokens: Int, group: Int,
+                           headDim d: Int, firstPosition: Int, keyPages: UnsafePointer<UnsafeRawPointer?>,
+                           valuePages: UnsafePointer<UnsafeRawPointer?>, pageSize: Int, stride: Int, keyRange: Range<Int>,
+                           scale: Float, scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                           outputStride: Int, partial: UnsafeMutablePointer<Float>? = nil) {
+        table.attend_tile(type.rawValue, q, Int64(queryStride), Int64(tokens), Int64(group), Int64(d), Int64(firstPosition),
+                          keyPages, valuePages, Int64(pageSize), Int64(stride), Int64(keyRange.lowerBound),
+                          Int64(keyRange.upperBound), scale, scratch, out, Int64(outputStride), partial)
+    }
+
     /// Converts `n` floats into KV storage of `type` (`lfm_kv_store`).
     public func storeKV(_ type: KVCacheType, _ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, count n: Int) {
         table.kv_store(type.rawValue, src, dst, Int64(n))

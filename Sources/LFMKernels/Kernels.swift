@@ -177,6 +177,19 @@ extension Kernels {
 }
 
 extension Kernels {
+    /// Floats of 32-byte-aligned scratch one `lfm_attend_tile` call needs (per thread).
+    public static func attendTileScratch(group: Int, headDim d: Int) -> Int { Int(lfm_attend_tile_scratch(Int64(group), Int64(d))) }
+
+    /// Split-K reduction (`lfm_attend_merge`): `parts` partial tile results over disjoint key
+    /// ranges (outputs `[part][slotRows][d]`, (max, sum) pairs `[part][slotRows][2]`, of which the
+    /// first `rows` are used) → the softmax output of each row r (token r / group, head r % group)
+    /// at `out + (r / group) · outputStride + (r % group) · d`.
+    public static func attendMerge(parts: Int, rows: Int, slotRows: Int? = nil, headDim d: Int, partials: UnsafePointer<Float>,
+                                   maxSums: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, outputStride: Int, group: Int) {
+        lfm_attend_merge(Int64(parts), Int64(rows), Int64(slotRows ?? rows), Int64(d), partials, maxSums, out, Int64(outputStride),
+                         Int64(group))
+    }
+
     /// Runs `iterations` rounds of independent int8 dot-product instructions on the calling
     /// thread and returns the int8 operations done (0 without AVX-512 VNNI); timed on every
     /// thread at once it measures the machine's int8 peak (`lfm-serve bench --batch`).

@@ -63,6 +63,11 @@ public final class LFM2Model: @unchecked Sendable {
     /// Index of each attention layer among attention layers, and of each conv layer among conv layers.
     let slot: [Int]
     let invFreq: [Float]
+    /// The attention kernel (default tiled; `LFM_ATTENTION=per-head` selects the first one).
+    /// Set it only between steps, from the thread that calls `forward`.
+    public var attentionKernel: AttentionKernel = .fromEnvironment
+    /// Split-K: a decode's key range is cut into parts of at least this many keys.
+    var attentionMinKeysPerPart = 512
 
     public convenience init(checkpoint: Checkpoint, threads: Int = ThreadPool.onlineCPUs) {
         self.init(config: checkpoint.config, weights: checkpoint.weights, pool: ThreadPool(threads: threads))
@@ -206,8 +211,6 @@ public final class LFM2Model: @unchecked Sendable {
         ws.up.ensure(T * F * f)
         ws.out.ensure(T * D * f)
         ws.act.ensure(T * maxActRowBytes + 64)
-        let maxLen = batch.map { $0.sequence.length + $0.tokens.count }.max() ?? 0
-        ws.scores.ensure(pool.threadCount * (maxLen + 16) * f)
         ws.rope.ensure(T * c.headDim * f)
         let maxSeg = batch.map(\.tokens.count).max() ?? 0
         ws.window.ensure((maxSeg + c.convKernel) * D * f)

@@ -23,8 +23,10 @@ struct Workspace {
     var stacked = Buffer()
     /// MoE: router logits `[T, E]`, the rows gathered for one expert `[n, D]` and its output `[n, D]`.
     var router = Buffer(), expertIn = Buffer(), expertOut = Buffer()
+    /// Split-K attention: partial outputs and their (max, sum) pairs.
+    var partials = Buffer()
 
     func free() {
-        for b in [hidden, normed, proj, q, k, v, mix, gate, up, out, act, scores, rope, window, logits, gathered, stacked, router, expertIn, expertOut] { b.free() }
+        for b in [hidden, normed, proj, q, k, v, mix, gate, up, out, act, scores, rope, window, logits, gathered, stacked, router, expertIn, expertOut, partials] { b.free() }
     }
 }

@@ -60,11 +60,21 @@ struct StepPlan<S: AnyObject> {
 /// 2. Waiting sequences are admitted FCFS with prompt chunks while the budget, the sequence
 ///    limit and pages last; each first adopts its cached prefix, and one whose next page a
 ///    running prefill is computing waits a step (``SharedPrefixPolicy``).
+///
+/// While any sequence decodes, the prompt tokens of a step (running and newly admitted
+/// prefills together) are capped at ``promptCapWhileDecoding``, so a long prompt arriving is
+/// cut into small chunks and the running streams keep their inter-token latency; with no
+/// decode running, prompts use the whole budget.
 struct Scheduler {
     /// Tokens per step (decode tokens plus prompt chunks).
     var tokenBudget: Int
     /// Sequences running at once.
     var maxSequences: Int
+    /// Prompt tokens per step while decodes run; nil: a quarter of the budget (at least 1).
+    var prefillCapWhileDecoding: Int? = nil
+
+    /// The prompt-token cap in force while decodes run.
+    var promptCapWhileDecoding: Int { max(1, min(tokenBudget, prefillCapWhileDecoding ?? tokenBudget / 4)) }
 
     /// Plans one step; moves sequences between `running` and `waiting` as it decides.
     func schedule<S: ScheduledSequence, KV: KVSlots>(running: inout [S], waiting: inout [S], kv: KV) -> StepPlan<S>
@@ -72,15 +82,18 @@ struct Scheduler {
         var plan = StepPlan<S>()
         var budget = tokenBudget
         running.sort { $0.order < $1.order }
+        let decoding = running.contains { $0.isDecoding && $0.pending > 0 && !$0.isPaused }
+        var promptBudget = decoding ? promptCapWhileDecoding : tokenBudget
         var i = 0
         while i < running.count {
             let s = running[i]
             guard s.pending > 0, !s.isPaused else { i += 1; continue }
-            let n = s.isDecoding ? 1 : min(s.pending, max(1, budget))
-            if budget <= 0 && !s.isDecoding { i += 1; continue }
+            let n = s.isDecoding ? 1 : min(s.pending, max(1, min(budget, promptBudget)))
+            if (budget <= 0 || promptBudget <= 0) && !s.isDecoding { i += 1; continue }
             if kv.allocate(s, tokens: n) {
                 plan.entries.append((s, n))
                 budget -= n
+                if !s.isDecoding { promptBudget -= n }
                 i += 1
             } else if running.count > 1, let victim = running.last {
                 // Free the newest sequence's pages (possibly s itself) and retry.
@@ -95,7 +108,9 @@ struct Scheduler {
             }
         }
         waiting.sort { $0.order < $1.order }
-        while budget > 0, let s = waiting.first, running.count < maxSequences {
+        while budget > 0, promptBudget > 0, let s = waiting.first, running.count < maxSequences {
+            // A sequence preempted in this step does not come straight back (FCFS: nothing passes it).
+            if plan.preempted.contains(where: { $0 === s }) { break }
             kv.adoptComputedPrefix(s)
             if kv.sharesPrefixes, s.readsPrefixCache,
                SharedPrefixPolicy.shouldWait(tokens: s.tokens, cached: s.computed, pageSize: kv.pageSize,
@@ -104,7 +119,7 @@ struct Scheduler {
                 if s.computed > 0 { kv.free(s) }
                 break
             }
-            let n = min(s.pending, budget)
+            let n = min(s.pending, budget, promptBudget)
             guard kv.allocate(s, tokens: n) else {
                 // Give the shared pages back while it waits.
                 if s.computed > 0 { kv.free(s) }
@@ -116,6 +131,7 @@ struct Scheduler {
             running.append(s)
             plan.entries.append((s, n))
             budget -= n
+            promptBudget -= n
         }
         if plan.entries.isEmpty, running.isEmpty, let s = waiting.first {
             kv.free(s)

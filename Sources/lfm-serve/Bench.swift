@@ -21,13 +21,32 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("batch-prompt"), help: "Prompt tokens of each batched sequence.") var batchPrompt: Int = 128
     @Option(name: .customLong("batch-steps"), help: "Batched decode steps timed.") var batchSteps: Int = 32
     @Option(name: .customLong("kv-cache-dtype"), help: "KV cache element type: f32, f16 or bf16.") var kvCacheDType: String = "f16"
+    @Option(name: .customLong("chunk"), help: "Prefill chunk: tokens per forward step, as the server's max-batched-tokens.") var chunk: Int = 512
+    @Option(help: "Decode (tg) from a context of this many prompt tokens (prefilled untimed), as llama-bench -d.") var depth: Int = 0
+    @Option(help: "Attention kernel: tiled or per-head (the first kernel, for A/B runs).") var attention: String = "tiled"
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         guard KVCacheType(name: kvCacheDType) != nil else { throw ValidationError("--kv-cache-dtype must be f32, f16 or bf16, got '\(kvCacheDType)'") }
+        guard chunk >= 1 else { throw ValidationError("--chunk must be at least 1, got \(chunk)") }
+        guard depth >= 0 else { throw ValidationError("--depth must be 0 or more, got \(depth)") }
+        guard attentionKernel != nil else { throw ValidationError("--attention must be tiled or per-head, got '\(attention)'") }
     }
 
     var kvType: KVCacheType { KVCacheType(name: kvCacheDType) ?? .f16 }
+    var attentionKernel: AttentionKernel? { attention == "per-head" ? .perHead : attention == "tiled" ? .tiled : nil }
+
+    /// Feeds `tokens` to `seq` in steps of at most `chunk` tokens (no whole-prompt activation
+    /// buffers), logits of the last token only.
+    private func prefill(_ lfm: LFM2Model, _ seq: SequenceState, _ tokens: [Int], kv: KVCachePool) throws {
+        try seq.reserve(tokens.count, in: kv)
+        var i = 0
+        while i < tokens.count {
+            let n = min(chunk, tokens.count - i)
+            _ = try lfm.forward([BatchEntry(sequence: seq, tokens: Array(tokens[i..<(i + n)]), logits: i + n == tokens.count ? .last : .none)], kv: kv)
+            i += n
+        }
+    }
 
     func run() throws {
         if let path = tokenizerText { return try benchTokenizer(path) }
@@ -37,19 +56,22 @@ struct Bench: ParsableCommand {
         let rssLoaded = ProcessInfo.residentBytes
         let c = loaded.checkpoint.config
         let lfm = LFM2Model(checkpoint: loaded.checkpoint, threads: threads)
-        let kv = KVCachePool(config: c, pageSize: 16, pageCount: (promptTokens + genTokens) / 16 + 4, type: kvType)
+        lfm.attentionKernel = attentionKernel ?? .tiled
+        let kv = KVCachePool(config: c, pageSize: 16, pageCount: (max(promptTokens, depth) + genTokens) / 16 + 4, type: kvType)
         var rng = RandomGenerator(seed: 1)
         let tokens = (0..<promptTokens).map { _ in Int(rng.next() % UInt64(min(c.vocabSize, 64000))) }
         var bestPP = 0.0, bestTG = 0.0
         for _ in 0..<max(1, repetitions) {
             let seq = SequenceState(config: c)
-            try seq.reserve(promptTokens, in: kv)
             var t0 = Date()
-            _ = try lfm.forward([BatchEntry(sequence: seq, tokens: tokens, logits: .last)], kv: kv)
+            try prefill(lfm, seq, tokens, kv: kv)
             bestPP = max(bestPP, Double(promptTokens) / Date().timeIntervalSince(t0))
             seq.release(to: kv)
-            // tg: decode from an empty context, as llama-bench's tg test does.
+            // tg: decode from a context of `depth` tokens (llama-bench's tg starts empty; -d sets it).
             let dec = SequenceState(config: c)
+            if depth > 0 {
+                try prefill(lfm, dec, (0..<depth).map { tokens.isEmpty ? 1 : tokens[$0 % tokens.count] }, kv: kv)
+            }
             t0 = Date()
             var tok = 1
             for _ in 0..<genTokens {
@@ -68,14 +90,14 @@ struct Bench: ParsableCommand {
             if let b = batched {
                 extra = String(format: #","batch":%d,"batch_tok_s":%.2f,"batch_gops":%.1f,"peak_int8_gops":%.1f"#, batch, b.tokS, b.gops, b.peak)
             }
-            print(#"{"model":"\#(model)","types":"\#(types)","threads":\#(threads),"pp":\#(promptTokens),"pp_tok_s":\#(String(format: "%.2f", bestPP)),"tg":\#(genTokens),"tg_tok_s":\#(String(format: "%.2f", bestTG)),"file_mib":\#(loaded.checkpoint.fileBytes / 1048576),"rss_loaded_mib":\#(rssLoaded / 1048576),"rss_mib":\#(rss / 1048576)\#(extra)}"#)
+            print(#"{"model":"\#(model)","types":"\#(types)","threads":\#(threads),"attention":"\#(attention)","chunk":\#(chunk),"depth":\#(depth),"pp":\#(promptTokens),"pp_tok_s":\#(String(format: "%.2f", bestPP)),"tg":\#(genTokens),"tg_tok_s":\#(String(format: "%.2f", bestTG)),"file_mib":\#(loaded.checkpoint.fileBytes / 1048576),"rss_loaded_mib":\#(rssLoaded / 1048576),"rss_mib":\#(rss / 1048576)\#(extra)}"#)
         } else {
             if let b = batched {
                 print(String(format: "batched decode: %d sequences (prompt %d) × %d steps: %.1f tok/s, matrix products %.0f GOP/s = %.0f%% of the int8 peak %.0f GOP/s",
                              batch, batchPrompt, batchSteps, b.tokS, b.gops, b.peak > 0 ? 100 * b.gops / b.peak : 0, b.peak))
             }
-            print(String(format: "%@ [%@] threads %d: pp%d %.1f tok/s, tg%d %.1f tok/s, file %.0f MiB, RSS after load %.0f MiB, after run %.0f MiB",
-                         model, types, threads, promptTokens, bestPP, genTokens, bestTG, Double(loaded.checkpoint.fileBytes) / 1048576,
+            print(String(format: "%@ [%@] threads %d, %@ attention: pp%d %.1f tok/s, tg%d@d%d %.1f tok/s, file %.0f MiB, RSS after load %.0f MiB, after run %.0f MiB",
+                         model, types, threads, attention, promptTokens, bestPP, genTokens, depth, bestTG, Double(loaded.checkpoint.fileBytes) / 1048576,
                          Double(rssLoaded) / 1048576, Double(rss) / 1048576))
         }
     }

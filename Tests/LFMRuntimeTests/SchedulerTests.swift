@@ -64,7 +64,8 @@ import Testing
         a.pages = 1
         var running = [a], waiting = [c, b]
         let pool = Pool(free: 100)
-        let plan = Scheduler(tokenBudget: 8, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: pool)
+        let plan = Scheduler(tokenBudget: 8, maxSequences: 8, prefillCapWhileDecoding: 8)
+            .schedule(running: &running, waiting: &waiting, kv: pool)
         #expect(plan.entries.map { $0.sequence.order } == [0, 1])
         #expect(plan.entries.map(\.tokens) == [1, 7])          // one decode token, then a 7-token chunk of b
         #expect(plan.admitted.map(\.order) == [1])
@@ -137,5 +138,50 @@ import Testing
         let third = Scheduler(tokenBudget: 12, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: pool)
         #expect(third.entries.map(\.tokens) == [1, 1])          // a decodes; b adopted 12 tokens, computes 1
         #expect(b.computed == 12 && third.admitted.map(\.order) == [1])
+    }
+
+    /// A decoding sequence that is one step into its answer.
+    static func decoding(_ order: Int) -> Seq {
+        let s = Seq(order, prompt: 3)
+        s.admitted = true
+        s.ran(3)
+        s.pages = 1
+        return s
+    }
+
+    @Test func promptTokensAreCappedWhileDecodesRun() {
+        // With a decode running, a long prompt gets a quarter of the budget per step.
+        var running = [Self.decoding(0)], waiting = [Seq(1, prompt: 16_000)]
+        let plan = Scheduler(tokenBudget: 512, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: Pool(free: 10_000))
+        #expect(plan.entries.map(\.tokens) == [1, 128])
+        // The next step continues it (now running) under the same cap.
+        for (s, n) in plan.entries { s.ran(n) }
+        let next = Scheduler(tokenBudget: 512, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: Pool(free: 10_000))
+        #expect(next.entries.map(\.tokens) == [1, 128])
+        // Alone, the prompt takes the whole budget.
+        var alone: [Seq] = [], w2 = [Seq(2, prompt: 16_000)]
+        let solo = Scheduler(tokenBudget: 512, maxSequences: 8).schedule(running: &alone, waiting: &w2, kv: Pool(free: 10_000))
+        #expect(solo.entries.map(\.tokens) == [512])
+    }
+
+    @Test func theCapCoversRunningAndAdmittedPromptsTogether() {
+        let d = Self.decoding(0), b = Seq(1, prompt: 100)
+        b.admitted = true
+        var running = [d, b], waiting = [Seq(2, prompt: 50)]
+        let plan = Scheduler(tokenBudget: 64, maxSequences: 8, prefillCapWhileDecoding: 20)
+            .schedule(running: &running, waiting: &waiting, kv: Pool(free: 1000))
+        #expect(plan.entries.map(\.tokens) == [1, 20])          // b takes the cap; the waiting prompt waits
+        #expect(waiting.map(\.order) == [2])
+        let wide = Scheduler(tokenBudget: 64, maxSequences: 8, prefillCapWhileDecoding: 30)
+            .schedule(running: &running, waiting: &waiting, kv: Pool(free: 1000))
+        #expect(wide.entries.map(\.tokens) == [1, 30] && waiting.count == 1)
+    }
+
+    @Test func pausedDecodesDoNotCapPrompts() {
+        let d = Self.decoding(0)
+        d.isPaused = true
+        var running = [d], waiting = [Seq(1, prompt: 1000)]
+        let plan = Scheduler(tokenBudget: 256, maxSequences: 8).schedule(running: &running, waiting: &waiting, kv: Pool(free: 1000))
+        #expect(plan.entries.map(\.tokens) == [256])
     }
 }

@@ -146,6 +146,26 @@ void lfm_kv_store(int dtype, const float *src, void *dst, int64_t n);
 void lfm_attend(int dtype, const float *q, const void *const *kpages, const void *const *vpages, int64_t P,
                 int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out);
 
+/* Tiled causal attention (flash-attention style, online softmax; docs/lfm2.md §2.5) of nq
+ * consecutive query tokens at positions qpos0 .. qpos0+nq-1, each with `group` query heads that
+ * share one KV head: head h of token t is q[t*ldq + h*d .. +d), its output out[t*ldo + h*d ..].
+ * Token t attends the keys tau in [k0, min(k1, qpos0+t+1)), read from pages as lfm_attend
+ * (kpages / vpages already offset to the KV head). Each block of keys is read once per tile of
+ * up to 32 rows (tokens x heads) and widened to f32 in registers. With ml == NULL, out is the
+ * softmax-weighted sum; otherwise out is the part over the given key range, normalised by its
+ * own sum, and ml[2r], ml[2r+1] (row r = t*group + h) get its score maximum m and sum l of
+ * exp(score - m) (m = -inf, l = 0, out = 0 for a row without keys), for lfm_attend_merge.
+ * scratch: lfm_attend_tile_scratch(group, d) floats, 32-byte aligned. */
+size_t lfm_attend_tile_scratch(int64_t group, int64_t d);
+void lfm_attend_tile(int dtype, const float *q, int64_t ldq, int64_t nq, int64_t group, int64_t d, int64_t qpos0,
+                     const void *const *kpages, const void *const *vpages, int64_t P, int64_t stride,
+                     int64_t k0, int64_t k1, float scale, float *scratch, float *out, int64_t ldo, float *ml);
+/* Split-K reduction: `parts` partial results of lfm_attend_tile over disjoint key ranges, part s
+ * with rows r in [0, rows) at po[(s*slot_rows + r)*d] and pml[(s*slot_rows + r)*2] → the exact
+ * softmax output of row r (token r / group, head r % group) at out[(r/group)*ldo + (r%group)*d]. */
+void lfm_attend_merge(int64_t parts, int64_t rows, int64_t slot_rows, int64_t d, const float *po, const float *pml,
+                      float *out, int64_t ldo, int64_t group);
+
 /* ---- Explicit-ISA entry points (tests, benchmarks) ------------------------------------
  * A table of the kernels for one ISA level, independent of the global active level, so
  * tests running in parallel can compare paths without racing on lfm_isa_force. */
@@ -167,6 +187,10 @@ typedef struct lfm_kernel_table {
     void (*attend)(int dtype, const float *q, const void *const *kpages, const void *const *vpages, int64_t P,
                    int64_t stride, int64_t n, int64_t d, float scale, float *scores, float *out);
     void (*kv_store)(int dtype, const float *src, void *dst, int64_t n);
+    void (*attend_tile)(int dtype, const float *q, int64_t ldq, int64_t nq, int64_t group, int64_t d,
+                        int64_t qpos0, const void *const *kpages, const void *const *vpages, int64_t P,
+                        int64_t stride, int64_t k0, int64_t k1, float scale, float *scratch, float *out,
+                        int64_t ldo, float *ml);
 } lfm_kernel_table;
 
 /* The table for `level` (| LFM_ISA_BF16_F32) clamped to what the CPU supports (never NULL). */
