@@ -220,3 +220,22 @@ def test_raw_message_validates_strictly(env, name):
     m = Message.model_validate(json.loads(raw))
     assert m.usage.input_tokens + m.usage.cache_read_input_tokens == len(golden[name]["prompt_ids"])
     assert [b.type for b in m.content] == (["thinking", "text"] if name == "think" else ["tool_use"])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_output_config_format_constrains_the_answer(env, stream):
+    """`output_config.format` json_schema takes the chat path's structured outputs."""
+    import jsonschema
+    s, oa, an, golden = env
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 99}, "ok": {"type": "boolean"}},
+              "required": ["n", "ok"], "additionalProperties": False}
+    body = {"model": "scripted-chat", "max_tokens": 100, "messages": [{"role": "user", "content": "Hello"}],
+            "output_config": {"format": {"type": "json_schema", "schema": schema}}, "stream": stream}
+    status, raw = s.raw("POST", "/v1/messages", body)
+    assert status == 200, raw
+    if stream:
+        text = "".join(json.loads(l[6:])["delta"].get("text", "") for l in raw.decode().splitlines()
+                       if l.startswith("data: ") and '"content_block_delta"' in l)
+    else:
+        text = "".join(b["text"] for b in json.loads(raw)["content"] if b["type"] == "text")
+    jsonschema.validate(json.loads(text), schema)

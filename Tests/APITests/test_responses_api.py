@@ -197,14 +197,36 @@ def test_bad_input_is_400_naming_the_field(env):
             client.responses.create(model="scripted-chat", **body)
         err = e.value.body
         assert err["type"] == "invalid_request_error" and err["param"] == field, err
-    # Structured outputs take the chat path's response_format: the error (or, once supported,
-    # the constraint) is the chat path's, named by this API's field.
-    try:
-        r = client.responses.create(model="scripted-chat", input="Who wrote the first program? JSON", max_output_tokens=40,
-                                    text={"format": {"type": "json_object"}})
-        json.loads(r.output_text)
-    except openai.BadRequestError as e:
-        assert e.body["param"] == "text.format" and "text.format" in e.body["message"]
+    # A schema that cannot be enforced is the chat path's 400, named by this API's field.
+    with pytest.raises(openai.BadRequestError) as e:
+        client.responses.create(model="scripted-chat", input="x", max_output_tokens=10,
+                                text={"format": {"type": "json_schema", "name": "x", "schema": {"type": "string", "not": {"pattern": "a"}}}})
+    assert e.value.body["param"].startswith("text.format"), e.value.body
+
+
+SCHEMA = {"type": "object", "properties": {"who": {"type": "string", "maxLength": 16}, "year": {"type": "integer", "minimum": 1800, "maximum": 2100}},
+          "required": ["who", "year"], "additionalProperties": False}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_text_format_json_schema_constrains_the_answer(env, stream):
+    import jsonschema
+    s, client, golden = env
+    args = dict(model="scripted-chat", input="Who wrote the first program?", max_output_tokens=200, temperature=1,
+                text={"format": {"type": "json_schema", "name": "answer", "schema": SCHEMA, "strict": True}})
+    if stream:
+        with client.responses.stream(**args) as st:
+            r = st.get_final_response()
+    else:
+        r = client.responses.create(**args)
+    assert r.status == "completed"
+    jsonschema.validate(json.loads(r.output_text), SCHEMA)
+    # JSON mode bounds nothing, so a random-weight answer may run to max_output_tokens.
+    r = client.responses.create(model="scripted-chat", input="Anything", max_output_tokens=200, text={"format": {"type": "json_object"}})
+    if r.status == "completed":
+        assert isinstance(json.loads(r.output_text), dict)
+    else:
+        assert r.incomplete_details.reason == "max_output_tokens" and r.output_text.startswith("{")
 
 
 @pytest.mark.parametrize("name", ["think", "tool"])
