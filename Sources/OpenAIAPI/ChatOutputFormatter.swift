@@ -53,7 +53,7 @@ struct RunUsage: Sendable, Equatable {
 /// Implementations: ``ChatCompletionsFormatter``, ``AnthropicMessagesFormatter``,
 /// ``ResponsesFormatter``.
 protocol ChatOutputFormatter: Sendable {
-    /// Events sent first, when the stream is attached (before anything held).
+    /// Events sent first on a stream, made when the run is created (before any engine event).
     mutating func opening(choices: Int) -> [SSEEvent]
     /// Stream events for the deltas one engine event of choice `choice` produced; `logprobs`
     /// is the token's log-probability entry (chat shape) or null.

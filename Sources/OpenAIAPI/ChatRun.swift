@@ -56,17 +56,22 @@ final class ChatRun: Sendable {
             Choice(assembler: ChoiceAssembler(parseTools: parseTools, reasoning: reasoning, startsInReasoning: startsInReasoning, prefill: prefill),
                    timer: GenerationTimer(start: start))
         }
-        state = Mutex(State(choices: choices, out: RunOutput(streaming: options.stream), formatter: formatter))
+        // The opening events are made now, before any engine event can arrive, so their
+        // sequence numbers come first even when tokens are produced before the stream starts.
+        var formatter = formatter
+        var out = RunOutput(streaming: options.stream)
+        if options.stream { formatter.opening(choices: n).forEach { out.send($0) } }
+        state = Mutex(State(choices: choices, out: out, formatter: formatter))
     }
 
     /// Streams to `stream`: the formatter's opening events first, then what was produced
     /// before the stream started.
     func attach(_ stream: HTTPBodyStream) {
-        state.withLock { s in
-            let first = s.formatter.opening(choices: s.choices.count)
-            s.out.attach(stream, first: first)
-        }
+        state.withLock { $0.out.attach(stream) }
     }
+
+    /// The stream events made so far and not yet sent (before ``attach(_:)``).
+    var heldEvents: [SSEEvent] { state.withLock { $0.out.held } }
 
     /// Calls `body` with the response and its status once every choice has finished, or
     /// with the error once one failed (non-streamed).

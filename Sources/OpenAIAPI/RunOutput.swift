@@ -15,7 +15,8 @@ struct RunOutput {
 
     let streaming: Bool
     private(set) var stream: HTTPBodyStream?
-    private var held: [SSEEvent] = []
+    /// Events produced before the stream was attached, in order.
+    private(set) var held: [SSEEvent] = []
     private var heldUsage: JSONValue?
     private var finished = false
     private var completion: Completion?
@@ -41,10 +42,10 @@ struct RunOutput {
         }
     }
 
-    /// Attaches the started stream: `first` events (e.g. role chunks), then what was held.
-    mutating func attach(_ s: HTTPBodyStream, first: [SSEEvent] = []) {
+    /// Attaches the started stream and sends what was held.
+    mutating func attach(_ s: HTTPBodyStream) {
         stream = s
-        for e in first + held { _ = s.send(e) }
+        for e in held { _ = s.send(e) }
         held = []
         if finished {
             if let heldUsage { s.logUsage(heldUsage) }

@@ -46,6 +46,21 @@ import Testing
         }
     }
 
+    /// Tokens produced before the stream is attached come after the opening events: the
+    /// Responses `sequence_number`s are 0, 1, 2, … in the order the events are sent.
+    @Test func eventsHeldBeforeAttachKeepTheirOrder() throws {
+        let formatter = ResponsesFormatter(id: "resp_1", model: "m", createdAt: 1, echo: ResponsesRequest.Echo())
+        let run = ChatRun(id: "resp_1", choices: 1, options: try options(["stream": true]), parseTools: false, prefill: "",
+                          reasoning: .auto, startsInReasoning: false, tokenizer: Self.tokenizer, formatter: formatter)
+        run.handle(choice: 0, event: token("<think>hm"))
+        run.handle(choice: 0, event: token("</think>Hi"))
+        run.handle(choice: 0, event: .finished(reason: .stop, trailingText: "", usage: GenerationUsage(promptTokens: 3, completionTokens: 2, cachedTokens: 0)))
+        let events = run.heldEvents.compactMap { try? JSONValue.parse($0.data) }
+        #expect(events.first?["type"] == "response.created")
+        #expect(events.last?["type"] == "response.completed")
+        #expect(events.map { $0["sequence_number"]?.intValue } == Array(0..<events.count))
+    }
+
     /// A call cut off by max_tokens before its end marker is content, with finish_reason length.
     @Test func toolCallCutByMaxTokensStaysContent() throws {
         let cut = try respond([token("<|tool_call_start|>[get_weather(city="), token("\"Par"),
