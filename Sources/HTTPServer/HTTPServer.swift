@@ -6,6 +6,7 @@ import CEpoll
 import Logging
 import SocketIO
 import Synchronization
+import Locking
 
 /// An HTTP/1.1 server on epoll event loops (no SwiftNIO). Knows nothing of LLMs: it
 /// parses requests, passes them through its middleware (``HTTPMiddleware``) to ``Router``
@@ -37,7 +38,7 @@ public final class HTTPServer: Sendable {
     package let logger: Logger
     /// Middleware, then routes: what every complete request goes through.
     package let pipeline: RequestPipeline
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let openConnections = Atomic<Int>(0)
 
     /// A server that will serve `router` with `configuration`, logging to `logger`.

@@ -1,4 +1,5 @@
 import HTTP1
+import Locking
 import Synchronization
 
 /// State shared between the loop thread and whichever threads hold a request's
@@ -30,7 +31,7 @@ package final class RequestContext: Sendable {
     package let highWater: Int
     /// Above this many unsent stream bytes the client is too slow and is disconnected.
     package let hardLimit: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let cancelledFlag = Atomic<Bool>(false)
 
     package init(sink: any ResponseSink, serial: Int, requestID: String, highWater: Int, hardLimit: Int,

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 
 /// Settings of one fuzzing run.
@@ -89,7 +90,7 @@ public enum FuzzDriver {
         /// Start of the running execution in uptime nanoseconds, 0 between executions.
         let started = Atomic<UInt64>(0)
         let stop = Atomic<Bool>(false)
-        let input = Mutex<[UInt8]>([])
+        let input = Locked<[UInt8]>([])
     }
 
     public static func run(_ config: FuzzConfiguration, log: @escaping @Sendable (String) -> Void = { print($0) }) -> FuzzReport {

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// A grammar compiled against one ``TokenVocabulary``: immutable, shareable between threads
 /// and sequences. Make one ``GrammarMatcher`` per sequence with ``makeMatcher()``.
@@ -10,11 +10,11 @@ public final class CompiledGrammar: Sendable {
     /// The vocabulary masks are computed over.
     public let vocabulary: TokenVocabulary
     let automaton: Automaton
-    private let cache = Mutex<[Int32: StateMask]>([:])
+    private let cache = Locked<[Int32: StateMask]>([:])
     /// Whole masks of configurations that needed a walk with the real stack.
-    private let configCache = Mutex<[[[Int32]]: CachedMask]>([:])
+    private let configCache = Locked<[[[Int32]]: CachedMask]>([:])
     /// Lexeme-state masks shared by all grammars of the process (keyed with the vocabulary).
-    private static let shared = Mutex<[SharedMaskKey: StateMask]>([:])
+    private static let shared = Locked<[SharedMaskKey: StateMask]>([:])
     /// Number of automaton states (a size measure for tests and logs).
     public var stateCount: Int { automaton.stateCount }
 

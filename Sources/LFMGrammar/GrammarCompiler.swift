@@ -1,5 +1,5 @@
+import Locking
 import OrderedJSON
-import Synchronization
 
 /// What to constrain the output to.
 public enum GrammarSpec: Sendable, Hashable {
@@ -23,7 +23,7 @@ public enum GrammarSpec: Sendable, Hashable {
 public final class GrammarCompiler: Sendable {
     /// The vocabulary every compiled grammar masks over.
     public let vocabulary: TokenVocabulary
-    private let lru: Mutex<LRU>
+    private let lru: Locked<LRU>
     private let capacity: Int
 
     private struct LRU {
@@ -35,7 +35,7 @@ public final class GrammarCompiler: Sendable {
     public init(vocabulary: TokenVocabulary, cacheCapacity: Int = 64) {
         self.vocabulary = vocabulary
         self.capacity = max(1, cacheCapacity)
-        lru = Mutex(LRU())
+        lru = Locked(LRU())
     }
 
     /// Compiles (or fetches from the cache) a spec.

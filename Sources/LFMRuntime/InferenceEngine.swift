@@ -2,8 +2,8 @@ import Foundation
 import LFMKernels
 import LFMModel
 import LFMTokenizer
+import Locking
 import Logging
-import Synchronization
 
 /// The engine: one thread that runs continuous-batching steps over a shared model.
 ///
@@ -30,8 +30,8 @@ public final class InferenceEngine: @unchecked Sendable {
     private var waiting: [ActiveSequence] = []
     private var running: [ActiveSequence] = []
     private var thread: Thread?
-    private let statsBox = Mutex(EngineStats())
-    private let observerBox = Mutex<(any EngineObserver)?>(nil)
+    private let statsBox = Locked(EngineStats())
+    private let observerBox = Locked<(any EngineObserver)?>(nil)
     private let finishedThread = NSCondition()
     private var threadDone = false
 

@@ -1,8 +1,8 @@
 import HTTPServer
 import LFMRuntime
 import LFMTokenizer
+import Locking
 import OrderedJSON
-import Synchronization
 
 /// The state of one chat run while its `n` choices generate: it receives engine events (on
 /// the engine thread), runs each choice's output through reasoning and tool-call parsing
@@ -14,7 +14,7 @@ final class ChatRun: Sendable {
     let options: GenerationOptions
     let tokenizer: Tokenizer
     let metrics: ServiceMetrics?
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     struct Choice {
         var assembler: ChoiceAssembler
@@ -61,7 +61,7 @@ final class ChatRun: Sendable {
         var formatter = formatter
         var out = RunOutput(streaming: options.stream)
         if options.stream { formatter.opening(choices: n).forEach { out.send($0) } }
-        state = Mutex(State(choices: choices, out: out, formatter: formatter))
+        state = Locked(State(choices: choices, out: out, formatter: formatter))
     }
 
     /// Streams to `stream`: the formatter's opening events first, then what was produced

@@ -1,13 +1,13 @@
 import HTTPServer
+import Locking
 import OrderedJSON
-import Synchronization
 
 /// Lets the HTTP server start before the model is loaded: until `install(_:)` provides the
 /// real routes, the liveness route answers as usual and every other route answers 503 with
 /// `Retry-After: 5` (`/health` with `{"status":"unavailable","reason":"loading model"}`, or
 /// the reason ``HealthState`` gives; the others with an OpenAI error body).
 public final class DeferredRoutes: Sendable {
-    private let inner = Mutex<Router?>(nil)
+    private let inner = Locked<Router?>(nil)
     private let health: HealthState
 
     public init(health: HealthState) { self.health = health }

@@ -2,8 +2,8 @@ import Foundation
 import HTTPServer
 import LFMRuntime
 import LFMTokenizer
+import Locking
 import OrderedJSON
-import Synchronization
 
 extension OpenAIService {
     /// `POST /v1/completions`: prompt as a string, an array of strings, token ids, or an array
@@ -73,7 +73,7 @@ final class CompletionRun: Sendable {
     /// The prompts' ids (with `echo`): their tokens lead the choice's `logprobs`.
     let echoTokens: [[Int]]?
     let metrics: ServiceMetrics?
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     struct State {
         var text: [String]
@@ -99,7 +99,7 @@ final class CompletionRun: Sendable {
         self.id = id; self.model = model; self.created = created; self.options = options; self.echo = echo; self.n = n
         self.metrics = metrics; self.echoTokens = echoTokens
         let start = ContinuousClock.now
-        state = Mutex(State(text: Array(repeating: "", count: count), finish: Array(repeating: nil, count: count),
+        state = Locked(State(text: Array(repeating: "", count: count), finish: Array(repeating: nil, count: count),
                             stopReason: Array(repeating: nil, count: count),
                             tokens: Array(repeating: [], count: count), tokenLogprobs: Array(repeating: [], count: count),
                             top: Array(repeating: [], count: count), widths: Array(repeating: [], count: count), echoed: Array(repeating: false, count: count), promptTokens: Array(repeating: 0, count: count),

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import LFMRuntime
 import LFMTokenizer
+import Locking
 import Logging
 import OrderedJSON
 
@@ -199,11 +200,9 @@ public final class OpenAIService: Sendable {
 
 /// Whether the server can take requests (loading and draining answer 503).
 public final class HealthState: Sendable {
-    private let reason = Mutex<String?>(nil)
+    private let reason = Locked<String?>(nil)
     public init(unavailable: String? = nil) { reason.withLock { $0 = unavailable } }
     /// nil when ready.
     public var unavailableReason: String? { reason.withLock { $0 } }
     public func set(unavailable: String?) { reason.withLock { $0 = unavailable } }
 }
-
-import Synchronization

@@ -1,7 +1,7 @@
 import Foundation
 import LFMRuntime
+import Locking
 import Prometheus
-import Synchronization
 
 /// Prometheus metrics of the API and the engine, exposed at `GET /metrics` (text format 0.0.4).
 /// Names follow vLLM's in spirit (`lfm_serve_` prefix): request counts by endpoint and status,
@@ -21,7 +21,7 @@ public final class ServiceMetrics: Sendable {
     let batchSize: ValueHistogram
     let stepTokens: ValueHistogram
     let stepDuration: ValueHistogram
-    private let engineCounters = Mutex<(preemptions: Int, queried: Int, hits: Int)>((0, 0, 0))
+    private let engineCounters = Locked<(preemptions: Int, queried: Int, hits: Int)>((0, 0, 0))
 
     /// `lfm_serve_<name>` with help text (no unit suffix; the name carries it).
     static func name(_ n: String, _ help: String) -> MetricNameDescriptor {

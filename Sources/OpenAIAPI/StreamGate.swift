@@ -1,6 +1,6 @@
 import HTTPServer
 import LFMRuntime
-import Synchronization
+import Locking
 
 /// Write backpressure between one SSE stream and the engine sequences feeding it: when the
 /// stream's unsent bytes pass the server's high-water mark, the sequences are paused (they
@@ -12,7 +12,7 @@ final class StreamGate: Sendable {
         var handles: [RequestHandle]
         var paused = false
     }
-    private let state = Mutex<Armed?>(nil)
+    private let state = Locked<Armed?>(nil)
 
     /// Starts watching `stream` for the run's `handles`.
     func arm(stream: HTTPBodyStream, handles: [RequestHandle]) {

@@ -1,8 +1,8 @@
 import LFMGrammar
 import LFMRuntime
 import LFMTokenizer
+import Locking
 import OrderedJSON
-import Synchronization
 
 /// The service's side of structured outputs: one grammar compiler over the model's vocabulary
 /// (built on first use, caching compiled grammars by content), and the planning of a request's
@@ -11,7 +11,7 @@ import Synchronization
 final class StructuredOutputs: Sendable {
     private let tokenizer: Tokenizer
     private let endIDs: [Int]
-    private let box = Mutex<GrammarCompiler?>(nil)
+    private let box = Locked<GrammarCompiler?>(nil)
     /// `<|tool_call_start|>` / `<|tool_call_end|>`, when the vocabulary has them.
     let toolCallTokens: (start: Int, end: Int)?
 

@@ -28,6 +28,9 @@ struct ToolCallBlockParser: Sendable {
     private(set) var position = 0
     /// The calls committed so far.
     private(set) var calls: [ParsedCall] = []
+    /// Where the call being written starts and how far it was read when its parse last
+    /// asked for more, so it is parsed again only when that can change the answer.
+    private var pending: (start: Int, end: Int)?
 
     /// Parses as far as `text[..<end]` allows. With `final`, `end` is the end of the body.
     mutating func advance(_ text: [Unicode.Scalar], end: Int, final: Bool,
@@ -52,14 +55,17 @@ struct ToolCallBlockParser: Sendable {
                     stage = .tail
                     continue
                 }
+                if !final, let pending, pending.start == p, !Self.worthReparsing(text, pending: pending, end: end) { return .needMore }
                 var parser = PythonLiteralParser(text: text, start: p, end: end)
                 do throws(LiteralParseFailure) {
                     let call = try parser.parseCall()
+                    pending = nil
                     if let knownNames, !knownNames.contains(call.name) { return .invalid(restStart: p) }
                     calls.append(call)
                     position = parser.pos
                     stage = stage == .listItem ? .listSeparator : .bareSeparator
                 } catch .needMore {
+                    pending = (p, end)
                     return final ? .invalid(restStart: p) : .needMore
                 } catch {
                     return .invalid(restStart: p)
@@ -82,5 +88,20 @@ struct ToolCallBlockParser: Sendable {
                 return .invalid(restStart: p)
             }
         }
+    }
+
+    /// Length under which a pending call is parsed again on every piece.
+    static let eagerLength = 256
+
+    /// A call's parse that asked for more text can only finish once a closing `)` or `}`
+    /// arrives; it may fail earlier. A short call (under ``eagerLength`` scalars) is parsed
+    /// on every piece, so a malformed one turns into content at once; a longer one again
+    /// when its text has doubled (or at the end). So a call of L scalars streamed in small
+    /// pieces is parsed O(log L) times plus once per closing bracket, not once per piece
+    /// (which was quadratic). The calls and the failure position stay those of the whole
+    /// body: only when a failure of a long call is found changes.
+    static func worthReparsing(_ text: [Unicode.Scalar], pending: (start: Int, end: Int), end: Int) -> Bool {
+        if end - pending.start < eagerLength || end - pending.start >= 2 * (pending.end - pending.start) { return true }
+        return text[min(pending.end, end)..<end].contains { $0 == ")" || $0 == "}" }
     }
 }

@@ -60,7 +60,7 @@ public struct ServeSettings: Sendable, Equatable {
                     help: "Model id reported by /v1/models.", unsetDescription: "the Hub id, or the model path's last component"),
         SettingSpec("api-key", .string, default: nil,
                     help: "Require this API key (Authorization: Bearer or x-api-key) on every route but /health and /metrics; repeat the flag for several keys.",
-                    secret: true),
+                    secret: true, repeatable: true),
         SettingSpec("api-key-file", .string, default: nil, help: "File of accepted API keys, one per line (# comments allowed)."),
         SettingSpec("metrics-require-key", .bool, default: "false", help: "Require the API key on /metrics too."),
         SettingSpec("strict-model-name", .bool, default: "false",

@@ -17,10 +17,13 @@ public struct SettingSpec: Sendable, Equatable {
     public let isSecret: Bool
     /// How an unset default is described (e.g. "the model's name"), when "none" would mislead.
     public let unsetDescription: String?
+    /// Whether the flag may be given several times, each value kept (joined by newlines).
+    public let isRepeatable: Bool
 
     public init(_ key: String, _ kind: SettingKind, default defaultText: String?, help: String, secret: Bool = false,
-                unsetDescription: String? = nil) {
+                repeatable: Bool = false, unsetDescription: String? = nil) {
         self.unsetDescription = unsetDescription
+        self.isRepeatable = repeatable
         self.key = key
         self.kind = kind
         self.defaultText = defaultText

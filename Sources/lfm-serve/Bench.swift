@@ -1,10 +1,10 @@
 import ArgumentParser
-import LFMKernels
-import Synchronization
 import Foundation
+import LFMKernels
 import LFMModel
 import LFMRuntime
 import LFMTokenizer
+import Locking
 
 /// `lfm-serve bench`: measures prefill and decode speed of a model (like llama-bench's pp/tg),
 /// or tokenizer encode throughput on a text file.
@@ -133,7 +133,7 @@ struct Bench: ParsableCommand {
         // Peak: the int8 probe on every pool thread at once.
         let iters: Int64 = 20_000_000
         let p0 = Date()
-        let ops = Mutex(0.0)
+        let ops = Locked(0.0)
         lfm.pool.parallelFor(lfm.pool.threadCount) { _, _ in
             let n = Kernels.int8PeakProbe(iterations: iters)
             ops.withLock { $0 += n }

@@ -12,79 +12,40 @@ import ServeConfiguration
 ///
 /// Every setting comes from, in rising precedence: its built-in default, the JSON config
 /// file (`--config` / `LFM_SERVE_CONFIG`), an `LFM_SERVE_…` environment variable, the flag.
-/// The flags are declared without defaults (so an absent flag lets the lower layers speak);
-/// ``ServeSettings/specs`` holds the defaults and help texts.
+/// The flags are read from ``ServeSettings/specs`` by ``FlagParser`` (so the specs are the one
+/// list of settings: keys, defaults, help texts); `--help` prints them from the same specs.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the model over an OpenAI-compatible HTTP API (the default command).",
+        usage: "lfm-serve [serve] [--config <config>] [--<setting> <value> ...]",
         discussion: """
         Each setting can also come from the JSON config file (--config, or LFM_SERVE_CONFIG) under its flag \
         name, or from the environment as LFM_SERVE_<NAME> (e.g. LFM_SERVE_MAX_NUM_SEQS=8). Precedence: \
         flag > environment > config file > default. See docs/configuration.md.
-        """)
 
-    @Option(name: .customLong("config"), help: "JSON config file of settings (also LFM_SERVE_CONFIG). (default: none)")
-    var configPath: String?
-    @Option(help: Self.help("model")) var model: String?
-    @Option(help: Self.help("host")) var host: String?
-    @Option(help: Self.help("port")) var port: String?
-    @Option(help: Self.help("threads")) var threads: String?
-    @Option(name: .customLong("served-model-name"), help: Self.help("served-model-name")) var servedModelName: String?
-    @Option(name: .customLong("api-key"), help: Self.help("api-key")) var apiKey: [String] = []
-    @Option(name: .customLong("api-key-file"), help: Self.help("api-key-file")) var apiKeyFile: String?
-    @Flag(name: .customLong("metrics-require-key"), inversion: .prefixedNo, help: Self.help("metrics-require-key")) var metricsRequireKey: Bool?
-    @Flag(name: .customLong("strict-model-name"), inversion: .prefixedNo, help: Self.help("strict-model-name")) var strictModelName: Bool?
-    @Option(name: .customLong("max-batched-tokens"), help: Self.help("max-batched-tokens")) var maxBatchedTokens: String?
-    @Option(name: .customLong("max-num-seqs"), help: Self.help("max-num-seqs")) var maxNumSeqs: String?
-    @Option(name: .customLong("max-waiting"), help: Self.help("max-waiting")) var maxWaiting: String?
-    @Option(name: .customLong("kv-cache-memory"), help: Self.help("kv-cache-memory")) var kvCacheMemory: String?
-    @Option(name: .customLong("block-size"), help: Self.help("block-size")) var blockSize: String?
-    @Option(name: .customLong("kv-cache-dtype"), help: Self.help("kv-cache-dtype")) var kvCacheDType: String?
-    @Flag(name: .customLong("prefix-cache"), inversion: .prefixedNo, help: Self.help("prefix-cache")) var prefixCache: Bool?
-    @Option(name: .customLong("ctx-size"), help: Self.help("ctx-size")) var contextSize: String?
-    @Option(name: .customLong("reasoning-format"), help: Self.help("reasoning-format")) var reasoningFormat: String?
-    @Option(name: .customLong("reasoning-budget"), help: Self.help("reasoning-budget")) var reasoningBudget: String?
-    @Option(name: .customLong("ssl-certfile"), help: Self.help("ssl-certfile")) var sslCertfile: String?
-    @Option(name: .customLong("ssl-keyfile"), help: Self.help("ssl-keyfile")) var sslKeyfile: String?
-    @Option(name: .customLong("max-body-bytes"), help: Self.help("max-body-bytes")) var maxBodyBytes: String?
-    @Option(name: .customLong("idle-timeout"), help: Self.help("idle-timeout")) var idleTimeout: String?
-    @Option(name: .customLong("shutdown-timeout"), help: Self.help("shutdown-timeout")) var shutdownTimeout: String?
-    @Option(name: .customLong("allowed-origins"), help: Self.help("allowed-origins")) var allowedOrigins: String?
-    @Flag(name: .customLong("access-log"), inversion: .prefixedNo, help: Self.help("access-log")) var accessLog: Bool?
-    @Option(name: .customLong("log-level"), help: Self.help("log-level")) var logLevel: String?
-    @Option(name: .customLong("log-format"), help: Self.help("log-format")) var logFormat: String?
-    @Option(name: .customLong("metrics-compat"), help: Self.help("metrics-compat")) var metricsCompat: String?
-    @Option(name: .customLong("loop-guard"), help: Self.help("loop-guard")) var loopGuard: String?
+        SETTINGS:
+          --config <config>
+                JSON config file of settings (also LFM_SERVE_CONFIG). (default: none)
+        """ + "\n" + flagParser.helpText())
 
-    static func help(_ key: String) -> ArgumentHelp {
-        ArgumentHelp(ServeSettings.spec(key).helpWithDefault, valueName: key)
+    static let flagParser = FlagParser(specs: ServeSettings.specs, extraOptions: ["config"])
+
+    /// The settings flags as given, parsed by ``flagParser`` in ``validate()``.
+    @Argument(parsing: .allUnrecognized, help: .hidden) var settingArguments: [String] = []
+
+    /// The flags given, by setting key, and `--config`.
+    func givenFlags() throws -> FlagParser.Result {
+        do { return try Self.flagParser.parse(settingArguments) } catch { throw ValidationError(error.message) }
     }
 
-    /// The flags given, by setting key.
-    var givenFlags: [String: String] {
-        var f: [String: String] = [:]
-        let strings: [(String, String?)] = [
-            ("model", model), ("host", host), ("port", port), ("threads", threads), ("served-model-name", servedModelName),
-            ("api-key", apiKey.isEmpty ? nil : apiKey.joined(separator: "\n")), ("api-key-file", apiKeyFile), ("max-batched-tokens", maxBatchedTokens), ("max-num-seqs", maxNumSeqs), ("max-waiting", maxWaiting),
-            ("kv-cache-memory", kvCacheMemory), ("block-size", blockSize), ("kv-cache-dtype", kvCacheDType), ("ctx-size", contextSize),
-            ("reasoning-format", reasoningFormat), ("reasoning-budget", reasoningBudget), ("ssl-certfile", sslCertfile), ("ssl-keyfile", sslKeyfile),
-            ("max-body-bytes", maxBodyBytes), ("idle-timeout", idleTimeout), ("shutdown-timeout", shutdownTimeout),
-            ("allowed-origins", allowedOrigins), ("log-level", logLevel), ("log-format", logFormat),
-            ("metrics-compat", metricsCompat), ("loop-guard", loopGuard),
-        ]
-        for (k, v) in strings { if let v { f[k] = v } }
-        if let prefixCache { f["prefix-cache"] = String(prefixCache) }
-        if let accessLog { f["access-log"] = String(accessLog) }
-        if let metricsRequireKey { f["metrics-require-key"] = String(metricsRequireKey) }
-        if let strictModelName { f["strict-model-name"] = String(strictModelName) }
-        return f
-    }
+    func validate() throws { _ = try givenFlags() }
 
     /// Reads the layers and resolves the settings; a bad value exits with its key, source, value and reason.
     func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (ServeSettings, [String]) {
         do {
-            var layers = ConfigurationLayers(environment: environment, flags: givenFlags)
-            if let path = configPath ?? environment["LFM_SERVE_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            let given = try givenFlags()
+            var layers = ConfigurationLayers(environment: environment, flags: given.flags)
+            if let path = given.extras["config"] ?? environment["LFM_SERVE_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
                 layers.file = try ConfigurationLayers.readFile(path, specs: ServeSettings.specs)
             }
             let unknown = layers.unknownEnvironmentNames(specs: ServeSettings.specs, ignoring: ["LFM_SERVE_CONFIG", "LFM_SERVE_BIN"])

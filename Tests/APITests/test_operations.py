@@ -82,6 +82,18 @@ def test_bad_values_fail_at_startup_naming_key_source_value(args, env, needle):
     assert "listening" not in out.stdout
 
 
+def test_flags_come_from_the_settings_and_typos_are_named():
+    out = subprocess.run([BIN, "--model", MODEL, "--max-num-seq", "8"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 64, out
+    assert "unknown option '--max-num-seq'; did you mean '--max-num-seqs'?" in out.stderr
+    out = subprocess.run([BIN, "serve", "--model", MODEL, "--port"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 64 and "option '--port' needs a value" in out.stderr
+    for args in (["--help"], ["serve", "--help"], ["help", "serve"]):
+        text = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30).stdout
+        assert "--max-num-seqs <max-num-seqs>" in text and "--prefix-cache/--no-prefix-cache" in text, (args, text)
+        assert "--config <config>" in text and "--loop-guard <loop-guard>" in text
+
+
 def test_bad_config_file_fails_naming_the_file(tmp_path):
     cfg = tmp_path / "bad.json"
     cfg.write_text('{"max_num_seq": 4}')

@@ -1,8 +1,8 @@
 import Foundation
+import Locking
 import Logging
-import Synchronization
-import Testing
 import SocketIO
+import Testing
 @testable import HTTPServer
 
 /// End-to-end tests over loopback with real clients. Serialized: the fd-count test
@@ -241,9 +241,9 @@ extension IntegrationTests {
 
 /// Captures log messages for assertions.
 final class CapturingLogHandler: LogHandler, @unchecked Sendable {
-    // @unchecked Sendable: the only mutable state is behind `lines`' Mutex; logLevel and
+    // @unchecked Sendable: the only mutable state is behind `lines`' lock; logLevel and
     // metadata are set before the server starts.
-    let lines = Mutex<[String]>([])
+    let lines = Locked<[String]>([])
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {

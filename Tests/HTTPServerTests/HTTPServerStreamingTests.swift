@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 import Testing
 @testable import HTTPServer
@@ -136,7 +137,7 @@ extension IntegrationTests {
     /// A client that never reads is disconnected once the stream backlog passes the
     /// hard limit; the producer sees the cancellation. Nothing grows without bound.
     @Test func nonReadingClientIsDisconnected() async throws {
-        let result = Mutex<(writes: Int, stream: HTTPBodyStream?)>((0, nil))
+        let result = Locked<(writes: Int, stream: HTTPBodyStream?)>((0, nil))
         var router = Router()
         router.get("/flood") { _, res in
             Thread.detachNewThread {
@@ -237,7 +238,7 @@ extension IntegrationTests {
 
 /// Holds a test outcome written by another thread.
 final class OutcomeBox: Sendable {
-    let value = Mutex<Bool?>(nil)
+    let value = Locked<Bool?>(nil)
 }
 
 /// Streams 16 KiB chunks, awaiting writability before each; records whether it ended

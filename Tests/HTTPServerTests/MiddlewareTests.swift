@@ -1,4 +1,5 @@
 import HTTP1
+import Locking
 import Logging
 import Synchronization
 import Testing
@@ -6,8 +7,8 @@ import Testing
 
 /// Records what a responder sends, instead of writing to a connection.
 final class RecordingSink: ResponseSink {
-    let responses = Mutex<[HTTPResponse]>([])
-    let streamHeads = Mutex<[HTTPHeaders]>([])
+    let responses = Locked<[HTTPResponse]>([])
+    let streamHeads = Locked<[HTTPHeaders]>([])
 
     func send(serial: Int, _ response: HTTPResponse) { responses.withLock { $0.append(response) } }
     func startStream(serial: Int, status: Int, headers: HTTPHeaders, sse: Bool) { streamHeads.withLock { $0.append(headers) } }

@@ -26,6 +26,23 @@ struct ToolCallStreamingTests {
         #expect(streamToolCalls(scalarDeltas(text)) == ToolCallStreamParser.parse(text, options: testOptions))
     }
 
+    /// A long argument streamed a scalar at a time parses like the whole text (the call is
+    /// re-parsed only at closing brackets or when its text doubled), and a malformed call is
+    /// still found before the block ends.
+    @Test func longArgumentsStreamAndMalformedCallsAreFoundEarly() {
+        let body = String(repeating: "ab(c) {d} ", count: 400)
+        let text = TCStart + "[f(text=\"" + body + "\", n=2)]" + TCEnd + "after"
+        #expect(streamToolCalls(scalarDeltas(text)) == ToolCallStreamParser.parse(text, options: testOptions))
+
+        var parser = ToolCallStreamParser(options: testOptions)
+        let long = "[f(a=\"" + String(repeating: "y", count: 300) + "\""
+        var out = parser.feed(TCStart + long)
+        #expect(out.isEmpty)
+        out += parser.feed(" b")
+        for _ in 0..<400 where out.isEmpty { out += parser.feed("x") }
+        #expect(!out.isEmpty, "the malformed call became content before the block ended")
+    }
+
     @Test func contentIsNotHeldBackNeedlessly() {
         var parser = ToolCallStreamParser(options: testOptions)
         #expect(parser.feed("Hello ") == [.content("Hello ")])
