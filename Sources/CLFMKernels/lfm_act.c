@@ -12,7 +12,7 @@ size_t lfm_act_row_bytes_impl(int wtype, int64_t k, int bf16_act) {
     case LFM_TYPE_F32: case LFM_TYPE_F16: return LFM_ALIGN64((size_t)k * 4);
     case LFM_TYPE_BF16: return LFM_ALIGN64((size_t)k * (bf16_act ? 2 : 4));
     case LFM_TYPE_Q8_0: case LFM_TYPE_Q4_0: return k % 32 ? 0 : lfm_q8_0_act_bytes(k);
-    case LFM_TYPE_Q4_K: case LFM_TYPE_Q6_K: return k % 256 ? 0 : lfm_q8_k_act_bytes(k);
+    case LFM_TYPE_Q4_K: case LFM_TYPE_Q5_K: case LFM_TYPE_Q6_K: return k % 256 ? 0 : lfm_q8_k_act_bytes(k);
     default: return 0;
     }
 }
@@ -100,7 +100,7 @@ void lfm_prepare_act_impl(int wtype, const float *x, size_t ldx, int64_t k, int6
             }
             break;
         case LFM_TYPE_Q8_0: case LFM_TYPE_Q4_0: act_q8_0(xr, k, dr); break;
-        case LFM_TYPE_Q4_K: case LFM_TYPE_Q6_K: act_q8_k(xr, k, dr); break;
+        case LFM_TYPE_Q4_K: case LFM_TYPE_Q5_K: case LFM_TYPE_Q6_K: act_q8_k(xr, k, dr); break;
         default: break;
         }
     }

@@ -56,7 +56,7 @@ int lfm_gemm_avx512(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
     case LFM_TYPE_BF16: gemm_bf16bf(w, k, r0, r1, act, T, y, ldy); return 1;
     case LFM_TYPE_F32: case LFM_TYPE_F16:
         gemm_fp(wtype, w, k, r0, r1, act, T, y, ldy); return 1;
-    case LFM_TYPE_Q8_0: case LFM_TYPE_Q4_0: case LFM_TYPE_Q4_K: case LFM_TYPE_Q6_K:
+    case LFM_TYPE_Q8_0: case LFM_TYPE_Q4_0: case LFM_TYPE_Q4_K: case LFM_TYPE_Q5_K: case LFM_TYPE_Q6_K:
         gemm_q(wtype, w, k, r0, r1, act, T, y, ldy); return 1;
     default: return 0;
     }

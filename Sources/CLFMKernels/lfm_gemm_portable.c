@@ -75,6 +75,31 @@ static float dot_q4_k(const uint8_t *w, lfm_qact a, int64_t k) {
     return s;
 }
 
+/* Q5_K: the Q4_K product with the fifth bit of each value from qh (values 0..31). */
+static float dot_q5_k(const uint8_t *w, lfm_qact a, int64_t k) {
+    const int16_t *bsums = (const int16_t *)a.extra;
+    float s = 0.0f;
+    for (int64_t b = 0; b < k / 256; ++b, w += Q5_K_BYTES) {
+        uint8_t sc[8], m[8];
+        lfm_q4k_scales(w + 4, sc, m);
+        const uint8_t *qh = w + 16, *qs = w + 48;
+        const int8_t *x = a.qs + 256 * b;
+        int32_t sumi = 0, summ = 0;
+        for (int g = 0; g < 4; ++g) {
+            int32_t lo = 0, hi = 0;
+            for (int l = 0; l < 32; ++l) {
+                lo += ((qs[32 * g + l] & 0xf) | (((qh[l] >> (2 * g)) & 1) << 4)) * x[64 * g + l];
+                hi += ((qs[32 * g + l] >> 4) | (((qh[l] >> (2 * g + 1)) & 1) << 4)) * x[64 * g + 32 + l];
+            }
+            sumi += sc[2 * g] * lo + sc[2 * g + 1] * hi;
+        }
+        for (int j = 0; j < 8; ++j) summ += m[j] * (bsums[16 * b + 2 * j] + bsums[16 * b + 2 * j + 1]);
+        const float d = lfm_h2f(lfm_rd16(w)) * a.d[b], dmin = lfm_h2f(lfm_rd16(w + 2)) * a.d[b];
+        s += d * (float)sumi - dmin * (float)summ;
+    }
+    return s;
+}
+
 static float dot_q6_k(const uint8_t *w, lfm_qact a, int64_t k) {
     float s = 0.0f;
     for (int64_t b = 0; b < k / 256; ++b, w += Q6_K_BYTES) {
@@ -121,6 +146,7 @@ int lfm_gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64_t r
             case LFM_TYPE_Q8_0: v = dot_q8_0(wr, lfm_q8_0_act(ar, k), k); break;
             case LFM_TYPE_Q4_0: v = dot_q4_0(wr, lfm_q8_0_act(ar, k), k); break;
             case LFM_TYPE_Q4_K: v = dot_q4_k(wr, lfm_q8_k_act(ar, k), k); break;
+            case LFM_TYPE_Q5_K: v = dot_q5_k(wr, lfm_q8_k_act(ar, k), k); break;
             case LFM_TYPE_Q6_K: v = dot_q6_k(wr, lfm_q8_k_act(ar, k), k); break;
             default: return 0;
             }

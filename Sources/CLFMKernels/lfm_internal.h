@@ -17,6 +17,7 @@
 #define Q8_0_BYTES 34
 #define Q4_0_BYTES 18
 #define Q4_K_BYTES 144
+#define Q5_K_BYTES 176
 #define Q6_K_BYTES 210
 
 #define LFM_ALIGN64(x) (((x) + 63) & ~(size_t)63)

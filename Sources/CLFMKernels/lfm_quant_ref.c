@@ -9,7 +9,7 @@ int64_t lfm_block_elems(int type) {
     switch (type) {
     case LFM_TYPE_F32: case LFM_TYPE_F16: case LFM_TYPE_BF16: case LFM_TYPE_BF16_R16: return 1;
     case LFM_TYPE_Q8_0: case LFM_TYPE_Q4_0: case LFM_TYPE_Q8_0_R16: case LFM_TYPE_Q4_0_R16: return 32;
-    case LFM_TYPE_Q4_K: case LFM_TYPE_Q6_K: return 256;
+    case LFM_TYPE_Q4_K: case LFM_TYPE_Q5_K: case LFM_TYPE_Q6_K: return 256;
     default: return 0;
     }
 }
@@ -21,6 +21,7 @@ int64_t lfm_block_bytes(int type) {
     case LFM_TYPE_Q8_0: case LFM_TYPE_Q8_0_R16: return Q8_0_BYTES;
     case LFM_TYPE_Q4_0: case LFM_TYPE_Q4_0_R16: return Q4_0_BYTES;
     case LFM_TYPE_Q4_K: return Q4_K_BYTES;
+    case LFM_TYPE_Q5_K: return Q5_K_BYTES;
     case LFM_TYPE_Q6_K: return Q6_K_BYTES;
     default: return 0;
     }
@@ -73,6 +74,27 @@ static void deq_q4_k(const uint8_t *b, float *y, int64_t nb) {
     }
 }
 
+/* Q5_K: as Q4_K plus a fifth bit per value in qh[32] (offset 16; nibbles at 48): value l of
+ * the low (high) nibble half of 64-group g takes bit 2g (2g+1) of qh[l]. */
+static void deq_q5_k(const uint8_t *b, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; ++i, b += Q5_K_BYTES, y += 256) {
+        const float d = lfm_h2f(lfm_rd16(b)), dmin = lfm_h2f(lfm_rd16(b + 2));
+        uint8_t sc[8], m[8];
+        lfm_q4k_scales(b + 4, sc, m);
+        const uint8_t *qh = b + 16, *qs = b + 48;
+        for (int g = 0; g < 4; ++g) {
+            const float d1 = d * sc[2 * g], m1 = dmin * m[2 * g];
+            const float d2 = d * sc[2 * g + 1], m2 = dmin * m[2 * g + 1];
+            for (int l = 0; l < 32; ++l) {
+                const int lo = (qs[32 * g + l] & 0xf) | (((qh[l] >> (2 * g)) & 1) << 4);
+                const int hi = (qs[32 * g + l] >> 4) | (((qh[l] >> (2 * g + 1)) & 1) << 4);
+                y[64 * g + l] = d1 * (float)lo - m1;
+                y[64 * g + 32 + l] = d2 * (float)hi - m2;
+            }
+        }
+    }
+}
+
 static void deq_q6_k(const uint8_t *b, float *y, int64_t nb) {
     for (int64_t i = 0; i < nb; ++i, b += Q6_K_BYTES, y += 256) {
         const uint8_t *ql = b, *qh = b + 128;
@@ -110,6 +132,7 @@ void lfm_dequantize_row(int type, const void *src, float *dst, int64_t n) {
     case LFM_TYPE_Q8_0: deq_q8_0(b, dst, n / 32); break;
     case LFM_TYPE_Q4_0: deq_q4_0(b, dst, n / 32); break;
     case LFM_TYPE_Q4_K: deq_q4_k(b, dst, n / 256); break;
+    case LFM_TYPE_Q5_K: deq_q5_k(b, dst, n / 256); break;
     case LFM_TYPE_Q6_K: deq_q6_k(b, dst, n / 256); break;
     default: break;
     }
@@ -148,17 +171,20 @@ static void q_q4_0(const float *x, uint8_t *b, int64_t nb) {
 
 static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-/* Simple Q4_K encoder (not ggml's make_qkx2_quants): each 32-element sub-block gets
- * scale (max - min)/15 and min min(0, min x); the 8 scales and mins are quantised to 6 bits
- * against fp16 super-scales d = max scale/63 and dmin = max min/63; nibbles are then chosen
- * by rounding against the quantised scale/min. Produces valid blocks, error ~ scale/2. */
-static void q_q4_k(const float *x, uint8_t *b, int64_t nb) {
-    for (int64_t i = 0; i < nb; ++i, x += 256, b += Q4_K_BYTES) {
+/* Simple Q4_K / Q5_K encoder (not ggml's make_qkx2_quants): with L = 15 (Q4_K) or 31 (Q5_K)
+ * levels, each 32-element sub-block gets scale (max - min)/L and min min(0, min x); the 8
+ * scales and mins are quantised to 6 bits against fp16 super-scales d = max scale/63 and
+ * dmin = max min/63; values are then chosen by rounding against the quantised scale/min.
+ * Produces valid blocks, error ~ scale/2. */
+static void q_qk_k(const float *x, uint8_t *b, int64_t nb, int five) {
+    const int L = five ? 31 : 15;
+    const size_t bytes = five ? Q5_K_BYTES : Q4_K_BYTES;
+    for (int64_t i = 0; i < nb; ++i, x += 256, b += bytes) {
         float scale[8], mn[8], maxs = 0.0f, maxm = 0.0f;
         for (int j = 0; j < 8; ++j) {
             float lo = 0.0f, hi = 0.0f;
             for (int l = 0; l < 32; ++l) { lo = fminf(lo, x[32 * j + l]); hi = fmaxf(hi, x[32 * j + l]); }
-            scale[j] = (hi - lo) / 15.0f; mn[j] = -lo;
+            scale[j] = (hi - lo) / (float)L; mn[j] = -lo;
             maxs = fmaxf(maxs, scale[j]); maxm = fmaxf(maxm, mn[j]);
         }
         const uint16_t hd = lfm_f2h(maxs / 63.0f), hm = lfm_f2h(maxm / 63.0f);
@@ -179,12 +205,16 @@ static void q_q4_k(const float *x, uint8_t *b, int64_t nb) {
         for (int j = 0; j < 8; ++j) {
             const float ds = d * sc[j], dm = dmin * m[j];
             for (int l = 0; l < 32; ++l)
-                q[32 * j + l] = (uint8_t)(ds > 0 ? clampi((int)roundf((x[32 * j + l] + dm) / ds), 0, 15) : 0);
+                q[32 * j + l] = (uint8_t)(ds > 0 ? clampi((int)roundf((x[32 * j + l] + dm) / ds), 0, L) : 0);
         }
-        uint8_t *qs = b + 16;
+        uint8_t *qh = five ? b + 16 : NULL, *qs = b + (five ? 48 : 16);
+        if (qh) memset(qh, 0, 32);
         for (int g = 0; g < 4; ++g)
-            for (int l = 0; l < 32; ++l)
-                qs[32 * g + l] = (uint8_t)(q[64 * g + l] | (q[64 * g + 32 + l] << 4));
+            for (int l = 0; l < 32; ++l) {
+                const uint8_t lo = q[64 * g + l], hi = q[64 * g + 32 + l];
+                qs[32 * g + l] = (uint8_t)((lo & 0xf) | ((hi & 0xf) << 4));
+                if (qh) qh[l] |= (uint8_t)(((lo >> 4) << (2 * g)) | ((hi >> 4) << (2 * g + 1)));
+            }
     }
 }
 
@@ -237,7 +267,8 @@ int lfm_quantize_row(int type, const float *src, void *dst, int64_t n) {
         return 0;
     case LFM_TYPE_Q8_0: q_q8_0(src, b, n / 32); return 0;
     case LFM_TYPE_Q4_0: q_q4_0(src, b, n / 32); return 0;
-    case LFM_TYPE_Q4_K: q_q4_k(src, b, n / 256); return 0;
+    case LFM_TYPE_Q4_K: q_qk_k(src, b, n / 256, 0); return 0;
+    case LFM_TYPE_Q5_K: q_qk_k(src, b, n / 256, 1); return 0;
     case LFM_TYPE_Q6_K: q_q6_k(src, b, n / 256); return 0;
     default: return -1;
     }

@@ -47,7 +47,7 @@ public enum Kernels {
         lfm_dequantize_row(type.rawValue, src, dst, Int64(n))
     }
 
-    /// Quantises one row (ggml reference for Q8_0/Q4_0, simple valid encoder for Q4_K/Q6_K).
+    /// Quantises one row (ggml reference for Q8_0/Q4_0, simple valid encoder for Q4_K/Q5_K/Q6_K).
     public static func quantizeRow(
         _ type: WeightType, _ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, count n: Int
     ) {

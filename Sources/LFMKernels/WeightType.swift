@@ -13,6 +13,8 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case q8_0 = 8
     /// 256-element super-blocks with 6-bit sub-block scales/mins and 4-bit values (144 bytes).
     case q4_K = 12
+    /// 256-element super-blocks as Q4_K plus 32 bytes of fifth bits: 5-bit values (176 bytes).
+    case q5_K = 13
     /// 256-element super-blocks with int8 group scales and 6-bit values (210 bytes).
     case q6_K = 14
     /// bfloat16 (upper half of an IEEE binary32), one element per 2 bytes.
@@ -25,7 +27,7 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case bf16Packed = 0x101E
 
     /// The storage formats found in checkpoints (packed layouts are made at load time).
-    public static let allCases: [WeightType] = [.f32, .f16, .q4_0, .q8_0, .q4_K, .q6_K, .bf16]
+    public static let allCases: [WeightType] = [.f32, .f16, .q4_0, .q8_0, .q4_K, .q5_K, .q6_K, .bf16]
 
     /// Creates the type for a ggml type id; nil for ids the kernels do not support.
     public init?(ggmlType: Int) {
@@ -46,7 +48,7 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// Elements per block: 1, 32 or 256.
     public var blockElems: Int { Int(lfm_block_elems(rawValue)) }
 
-    /// Bytes per block: 4, 2, 2, 34, 18, 144 or 210.
+    /// Bytes per block: 4, 2, 2, 34, 18, 144, 176 or 210.
     public var blockBytes: Int { Int(lfm_block_bytes(rawValue)) }
 
     /// Bytes of one row of `n` elements; nil if `n` is not a multiple of `blockElems`.
@@ -63,6 +65,7 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         case .q4_0: "Q4_0"
         case .q8_0: "Q8_0"
         case .q4_K: "Q4_K"
+        case .q5_K: "Q5_K"
         case .q6_K: "Q6_K"
         case .bf16: "BF16"
         case .q8_0Packed: "Q8_0 (packed)"
@@ -74,7 +77,7 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// Same as `name`.
     public var description: String { name }
 
-    /// True for the block-quantised formats (Q8_0, Q4_0, Q4_K, Q6_K), whose products use
+    /// True for the block-quantised formats (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K), whose products use
     /// integer-quantised activations.
     public var isQuantized: Bool { blockElems > 1 }
 

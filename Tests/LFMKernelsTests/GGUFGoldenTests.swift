@@ -16,6 +16,7 @@ struct GGUFGoldenTests {
         case "q8_0": .q8_0
         case "q4_0": .q4_0
         case "q4_K": .q4_K
+        case "q5_K": .q5_K
         case "q6_K": .q6_K
         case "f16": .f16
         default: .bf16

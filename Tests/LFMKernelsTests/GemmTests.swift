@@ -76,7 +76,7 @@ struct GemmTests {
     }
 
     /// prepareActivations produces exactly ggml's reference quantisation in the documented layout.
-    @Test(arguments: [WeightType.q8_0, .q4_0, .q4_K, .q6_K])
+    @Test(arguments: [WeightType.q8_0, .q4_0, .q4_K, .q5_K, .q6_K])
     func activationLayout(_ type: WeightType) {
         var rng = TestRandom(seed: 99)
         let k = 512, T = 3

@@ -52,7 +52,7 @@ struct QuantVectorTests {
     @Test func geometry() {
         let expected: [WeightType: (Int, Int)] = [
             .f32: (1, 4), .f16: (1, 2), .bf16: (1, 2), .q8_0: (32, 34), .q4_0: (32, 18),
-            .q4_K: (256, 144), .q6_K: (256, 210),
+            .q4_K: (256, 144), .q5_K: (256, 176), .q6_K: (256, 210),
         ]
         for t in WeightType.allCases {
             #expect(t.blockElems == expected[t]!.0)
@@ -61,13 +61,15 @@ struct QuantVectorTests {
         #expect(WeightType.q4_K.rowBytes(2048) == 8 * 144)
         #expect(WeightType.q8_0.rowBytes(33) == nil)
         #expect(WeightType(ggmlType: 14) == .q6_K)
+        #expect(WeightType(ggmlType: 13) == .q5_K)
+        #expect(WeightType.q5_K.rowBytes(1792) == 7 * 176)
         #expect(WeightType(ggmlType: 3) == nil)
         #expect(WeightType(safetensorsDType: "BF16") == .bf16)
         #expect(WeightType.q4_K.name == "Q4_K")
     }
 
     /// Quantise -> dequantise round trips stay within half a quantisation step.
-    @Test(arguments: [WeightType.q8_0, .q4_0, .q4_K, .q6_K, .f16, .bf16])
+    @Test(arguments: [WeightType.q8_0, .q4_0, .q4_K, .q5_K, .q6_K, .f16, .bf16])
     func roundTrip(_ type: WeightType) {
         var rng = TestRandom(seed: 7)
         let k = 512
@@ -77,6 +79,7 @@ struct QuantVectorTests {
         case .q8_0: 1.0 / 127
         case .q4_0: 1.0 / 8 + 1e-3
         case .q4_K: 2.0 / 15 + 0.05
+        case .q5_K: 2.0 / 31 + 0.05
         case .q6_K: 1.0 / 31 + 0.01
         case .f16: 1e-3
         default: 4e-3

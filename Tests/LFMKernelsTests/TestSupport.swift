@@ -76,7 +76,7 @@ enum ReferenceActivations {
         case .q8_0, .q4_0:
             let (q, d) = q8_0(x)
             return q.indices.map { Double(q[$0]) * Double(d[$0 / 32]) }
-        case .q4_K, .q6_K:
+        case .q4_K, .q5_K, .q6_K:
             let (q, d, _) = q8_K(x)
             return q.indices.map { Double(q[$0]) * Double(d[$0 / 256]) }
         case .bf16 where bf16:

@@ -109,12 +109,12 @@ import Testing
     @Test func ggufUnsupportedTensorType() throws {
         let d = try copyOf("tiny-a-q8_0.gguf")
         var data = try Data(contentsOf: d)
-        // Rewrite the type of the first Q8_0 tensor info (u32 8 following its dims) to Q5_K (13).
+        // Rewrite the type of the first Q8_0 tensor info (u32 8 following its dims) to Q5_1 (7).
         let name = Data("token_embd.weight".utf8)
         let r = data.range(of: name)!
         let typeOffset = r.upperBound + 4 + 2 * 8   // n_dims u32 + two u64 dims
         #expect(data[typeOffset] == 8)
-        data[typeOffset] = 13
+        data[typeOffset] = 7
         try data.write(to: d)
         expectError(d.path, "token_embd.weight", "unsupported type")
     }

@@ -73,6 +73,25 @@ func maxLogprobDelta(_ a: [[Float]], _ b: [[Float]]) -> Double {
         #expect(errors.max()! <= 0.2, "errors \(errors)")
     }
 
+    /// llama.cpp's Q5_K_M quantization (llama-quantize) of a K-quant-sized MoE (hidden 256,
+    /// experts of FFN 256): Q5_K experts and matrices with Q6_K where llama.cpp chooses it,
+    /// against transformers on the weights the file holds. Same bounds as the Q8_0 file.
+    @Test func q5_K_MGGUFWithinQuantizedTolerance() throws {
+        let ref = try ReferenceGoldens("moe-k-q5_k_m")
+        let runner = try ModelRunner("moe-k-q5_k_m.gguf")
+        let types = Set(runner.model.weights.layers.compactMap { $0.moe?.experts.first?.w1.type })
+        #expect(types.contains(.q5_K), "expert types \(types)")
+        var errors: [Float] = []
+        for (p, prompt) in ref.prompts.enumerated() {
+            let got = try runner.logits(prompt, chunks: [5, 2])
+            errors += zip(got, ref.logits[p]).map { relativeError([$0], [$1]) }
+            #expect(try runner.greedy(prompt, count: ref.greedy[p].count) == ref.greedy[p], "greedy, prompt \(p)")
+        }
+        let within = errors.filter { $0 <= 5e-2 }.count
+        #expect(Double(within) >= 0.75 * Double(errors.count), "errors \(errors)")
+        #expect(errors.max()! <= 0.2, "errors \(errors)")
+    }
+
     @Test func stackedGGUFExpertsEqualPerExpertTensors() throws {
         let hf = try Checkpoint.load(path: Fixtures.url("models/moe-a").path)
         let gg = try Checkpoint.load(path: Fixtures.url("models/moe-a-f32.gguf").path)
@@ -96,7 +115,7 @@ func maxLogprobDelta(_ a: [[Float]], _ b: [[Float]]) -> Double {
 
     /// Several sequences in one step (prefill of different lengths, then decode) give what each
     /// gives alone: the grouping of tokens by expert must not mix rows up.
-    @Test(arguments: ["moe-a", "moe-b", "moe-a-q8_0.gguf"])
+    @Test(arguments: ["moe-a", "moe-b", "moe-a-q8_0.gguf", "moe-k-q5_k_m.gguf"])
     func batchedStepEqualsSeparateRuns(path: String) throws {
         let runner = try ModelRunner(path)
         let V = runner.model.config.vocabSize

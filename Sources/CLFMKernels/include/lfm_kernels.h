@@ -14,7 +14,7 @@
  *   Q8_0, Q4_0       "Q8_0 activations": int8 qs[k]; float d[k/32]; int32 nsum8[k/32]
  *                    d is the ggml block scale rounded through fp16 (as block_q8_0 stores it),
  *                    nsum8 = -8 * sum(qs of the block) (used by the Q4_0 kernels).
- *   Q4_K, Q6_K       "Q8_K activations": int8 qs[k]; float d[k/256]; int16 bsums[k/16]
+ *   Q4_K, Q5_K, Q6_K "Q8_K activations": int8 qs[k]; float d[k/256]; int16 bsums[k/16]
  *                    exactly ggml's quantize_row_q8_K_ref (d = -max/127, signed max).
  *   Each section starts at an offset that is a multiple of 64 bytes; rows are padded to 64.
  *
@@ -41,6 +41,7 @@ enum {
     LFM_TYPE_Q4_0 = 2,
     LFM_TYPE_Q8_0 = 8,
     LFM_TYPE_Q4_K = 12,
+    LFM_TYPE_Q5_K = 13,
     LFM_TYPE_Q6_K = 14,
     LFM_TYPE_BF16 = 30,
 };
@@ -61,14 +62,14 @@ enum { LFM_ISA_PORTABLE = 0, LFM_ISA_AVX2 = 1, LFM_ISA_AVX512 = 2, LFM_ISA_BF16_
 
 /* ---- Block geometry --------------------------------------------------------------- */
 int64_t lfm_block_elems(int type);          /* 1, 32 or 256; 0 if unsupported */
-int64_t lfm_block_bytes(int type);          /* 4, 2, 2, 34, 18, 144, 210; 0 if unsupported */
+int64_t lfm_block_bytes(int type);          /* 4, 2, 2, 34, 18, 144, 176, 210; 0 if unsupported */
 size_t lfm_row_bytes(int type, int64_t n);  /* 0 if unsupported or n not a block multiple */
 
 /* ---- Reference conversions (scalar, exact) ---------------------------------------- */
 /* Dequantise n elements (n a block multiple) of one row. */
 void lfm_dequantize_row(int type, const void *src, float *dst, int64_t n);
 /* Quantise n elements into blocks of `type`. Q8_0 and Q4_0 are ggml's reference algorithms
- * (bit-exact); F16/BF16 round to nearest even. Q4_K and Q6_K use a simple valid encoder
+ * (bit-exact); F16/BF16 round to nearest even. Q4_K, Q5_K and Q6_K use a simple valid encoder
  * (per-sub-block min/max scales, not ggml's make_qkx2/make_qx search): meant for tests and
  * fixtures, not for producing model files. Returns 0 on success, -1 if unsupported. */
 int lfm_quantize_row(int type, const float *src, void *dst, int64_t n);
