@@ -34,7 +34,7 @@ struct JSONSchemaCompiler {
     static let maxRepetition = 10_000
 
     /// Keywords refused because they cannot be enforced while generating.
-    static let unsupported: Set<String> = ["dependentSchemas", "dependencies", "dependentRequired", "minContains", "maxContains",
+    static let unsupported: Set<String> = ["dependentSchemas", "dependencies", "dependentRequired",
         "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef"]
 
     init(root: JSONValue, strict: Bool) {
@@ -139,6 +139,7 @@ struct JSONSchemaCompiler {
             for k in ["if", "then", "else"] { _ = o.removeValue(forKey: k) }
         }
         try rewriteConditional(&o, ptr)
+        try rewriteDependencies(&o, ptr)
         for k in o.keys where Self.unsupported.contains(k) {
             if (k == "dependencies" || k == "dependentRequired" || k == "dependentSchemas" || k == "patternProperties") && o[k]?.objectValue?.isEmpty == true { continue }
             throw fail(k, ptr + "/" + k, "not supported for constrained decoding")
