@@ -59,6 +59,12 @@ extension JSONSchemaCompiler {
                 extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
             }
         }
+        if let e = extra, e.size * (items.count + 1) > 4_000 {
+            // The members NFA builds the extra member once per position: call it instead.
+            let r = g.add("\(ptr)/additionalProperties#extra", e)
+            g.noInline.insert(r)
+            extra = .ref(r)
+        }
         let empty = GrammarExpr.seq([.literal("{"), ws, .literal("}")])
         let sep = GrammarExpr.seq([ws, .literal(","), ws])
         let minP = try count(o, "minProperties", ptr) ?? 0, maxP = try count(o, "maxProperties", ptr)

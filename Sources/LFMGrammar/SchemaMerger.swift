@@ -58,7 +58,10 @@ struct SchemaMerger {
         _ = o.removeValue(forKey: "$ref")
         let target = try deref(try resolve(r, ptr), ptr, depth: depth + 1)
         if o.keys.allSatisfy({ JSONSchemaCompiler.annotations.contains($0) }) { return target }
-        return try merge(.object(o), target, ptr)
+        let u = Self.takeUnevaluated(&o)
+        let merged = try merge(.object(o), target, ptr)
+        guard let mo = merged.objectValue, !u.isEmpty else { return merged }
+        return .object(try Self.attachUnevaluated(mo, u, ptr))
     }
 
     /// The schema equivalent to `allOf: [a, b]` (or an error naming the keyword that cannot be merged).
@@ -68,6 +71,8 @@ struct SchemaMerger {
         if b == .bool(true) { return a }
         if a == .bool(false) || b == .bool(false) { return false }
         guard var x = a.objectValue, var y = b.objectValue else { throw GrammarError("schema at \(displayPointer(ptr)) must be an object or a boolean") }
+        x = try Self.settleUnevaluated(x, ptr)
+        y = try Self.settleUnevaluated(y, ptr)
         // `if` without `then`/`else` (and those without `if`) have no effect; drop them so
         // parts do not combine into one conditional.
         for k in ["if", "then", "else"] where x["if"] == nil || (x["then"] == nil && x["else"] == nil) { _ = x.removeValue(forKey: k) }
@@ -117,6 +122,12 @@ struct SchemaMerger {
             out["items"] = fx.rest
         }
         let px = x["properties"]?.objectValue, py = y["properties"]?.objectValue
+        // b's additionalProperties also applies to a's properties when b declares none.
+        if py == nil, let px, let ap = y["additionalProperties"], ap != .bool(true) {
+            var props = px
+            for (name, s) in px { props[name] = .object(["allOf": .array([s, ap])]) }
+            out["properties"] = .object(props)
+        }
         for (k, vy) in y {
             guard let vx = x[k] else {
                 if k == "properties", let py {
