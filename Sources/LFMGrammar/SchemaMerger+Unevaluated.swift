@@ -22,7 +22,7 @@ extension SchemaMerger {
     /// `o` with the unevaluated* keywords `u` of the schema it was merged for: turned into
     /// additionalProperties / items when nothing else can evaluate members, kept for the next
     /// merge when `o` still has merged applicators, refused beside other applicators.
-    /// `merged`: `o` is a merge result, whose `items` may stand for an implicit `true` of a part.
+    /// `merged`: `o` is a merge result (its `items` is written only when a part gave one).
     static func attachUnevaluated(_ o: JSONObject, _ u: JSONObject, _ ptr: String, merged: Bool = true) throws(GrammarError) -> JSONObject {
         var o = o
         if u.isEmpty { return o }
@@ -39,9 +39,6 @@ extension SchemaMerger {
         }
         if let v = u["unevaluatedProperties"], o["additionalProperties"] == nil { o["additionalProperties"] = v }
         if let v = u["unevaluatedItems"] {
-            if merged, let k = ["prefixItems", "items", "additionalItems"].first(where: { o[$0] != nil }) {
-                throw GrammarError("schema keyword 'unevaluatedItems' at \(displayPointer(ptr)): not supported beside '\(k)' in merged applicators")
-            }
             if o["prefixItems"] != nil { if o["items"] == nil { o["items"] = v } }
             else if o["items"]?.arrayValue != nil { if o["additionalItems"] == nil { o["additionalItems"] = v } }
             else if o["items"] == nil { o["items"] = v }
