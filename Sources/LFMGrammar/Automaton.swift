@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The compiled form of a ``Grammar``: every rule as a deterministic automaton over byte
 /// classes, special tokens and rule calls, numbered in one global state space. A matcher
 /// runs it as a pushdown automaton (a stack of states; a call pushes the callee's start
@@ -21,6 +23,15 @@ final class Automaton: @unchecked Sendable {
     let tokenEdges: [(token: Int32, target: Int32)]
     /// Bytes that lead from each state back to itself (4 words per state).
     let selfLoop: UnsafeMutablePointer<UInt64>
+    /// Number of bytes each state can read (its row's defined transitions, capped at 255).
+    let readableCount: UnsafeMutablePointer<UInt8>
+    /// The bytes of states that read at most 4 (`readableBytes[s * 4 ..< s * 4 + readableCount[s]]`,
+    /// ascending): the mask walk looks them up among a trie node's children instead of
+    /// scanning every child.
+    let readableBytes: UnsafeMutablePointer<UInt8>
+    /// Per state, the states reached after one plain JSON-string character (see
+    /// ``MaskWalker/charSuccessors(_:)``); filled lazily by mask walks of any thread.
+    let charSuccessors = Mutex<[Int32: [Int32]?]>([:])
     /// The start state of the start rule.
     let start: Int32
     /// Rule of each state (for diagnostics).
@@ -43,11 +54,29 @@ final class Automaton: @unchecked Sendable {
         flags = .allocate(capacity: max(1, stateCount))
         selfLoop = .allocate(capacity: max(4, stateCount * 4))
         selfLoop.initialize(repeating: 0, count: max(4, stateCount * 4))
+        readableCount = .allocate(capacity: max(1, stateCount))
+        readableBytes = .allocate(capacity: max(4, stateCount * 4))
+        readableBytes.initialize(repeating: 0, count: max(4, stateCount * 4))
+        var bytesOfClass = [[UInt8]](repeating: [], count: classCount)
+        for b in 0..<256 { bytesOfClass[Int(classOf[b])].append(UInt8(b)) }
         var classBytes = [UInt64](repeating: 0, count: classCount * 4)
         for b in 0..<256 { classBytes[Int(classOf[b]) * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63) }
+        var classSize = [Int](repeating: 0, count: classCount)
+        for b in 0..<256 { classSize[Int(classOf[b])] += 1 }
         for s in 0..<stateCount {
-            for c in 0..<classCount where trans[s * classCount + c] == Int32(s) {
-                for w in 0..<4 { selfLoop[s * 4 + w] |= classBytes[c * 4 + w] }
+            var readable = 0
+            for c in 0..<classCount where trans[s * classCount + c] >= 0 {
+                readable += classSize[c]
+                if trans[s * classCount + c] == Int32(s) {
+                    for w in 0..<4 { selfLoop[s * 4 + w] |= classBytes[c * 4 + w] }
+                }
+            }
+            readableCount[s] = UInt8(min(readable, 255))
+            if readable <= 4 {
+                var few: [UInt8] = []
+                for c in 0..<classCount where trans[s * classCount + c] >= 0 { few += bytesOfClass[c] }
+                few.sort()
+                for (i, b) in few.enumerated() { readableBytes[s * 4 + i] = b }
             }
         }
         var cs: [Int32] = [0], ce: [(callee: Int32, ret: Int32)] = []
@@ -71,6 +100,8 @@ final class Automaton: @unchecked Sendable {
         trans.deallocate()
         flags.deallocate()
         selfLoop.deallocate()
+        readableCount.deallocate()
+        readableBytes.deallocate()
     }
 
     @inline(__always) func step(_ s: Int32, _ byte: UInt8) -> Int32 {

@@ -248,7 +248,10 @@ struct AutomatonBuilder {
             case .ref(let r): uses[r] += 1
             case .seq(let xs), .alt(let xs): xs.forEach(countUses)
             case .rep(let x, _, _): countUses(x)
-            case .members(let xs, _, let extra, let sep): xs.forEach(countUses); extra.map(countUses); countUses(sep)
+            case .members(let xs, _, let extra, let sep):
+                // The NFA builds the extra member and the separator once per position.
+                xs.forEach(countUses)
+                for _ in 0...xs.count { extra.map(countUses); countUses(sep) }
             default: break
             }
         }

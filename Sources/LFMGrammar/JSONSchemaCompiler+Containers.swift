@@ -59,6 +59,12 @@ extension JSONSchemaCompiler {
                 extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
             }
         }
+        if let e = extra, e.size * (items.count + 1) > 4_000 {
+            // The members NFA builds the extra member once per position: call it instead.
+            let r = g.add("\(ptr)/additionalProperties#extra", e)
+            g.noInline.insert(r)
+            extra = .ref(r)
+        }
         let empty = GrammarExpr.seq([.literal("{"), ws, .literal("}")])
         let sep = GrammarExpr.seq([ws, .literal(","), ws])
         let minP = try count(o, "minProperties", ptr) ?? 0, maxP = try count(o, "maxProperties", ptr)
@@ -112,17 +118,7 @@ extension JSONSchemaCompiler {
                 rest = i
             }
         }
-        if let c = o["contains"] {
-            guard prefix.isEmpty, o["maxItems"] == nil, (try count(o, "minItems", ptr) ?? 0) <= 1 else {
-                throw fail("contains", ptr + "/contains", "contains together with prefixItems, maxItems or minItems above 1 is not supported")
-            }
-            // Some element satisfies both items and contains; the others satisfy items.
-            let x = shared(try schema(rest, restPtr), "\(restPtr)")
-            let both = try schema(try SchemaMerger(root: root).merge(rest, c, ptr + "/contains"), ptr + "/contains")
-            if both == .nothing { return .nothing }
-            let sep = GrammarExpr.seq([ws, .literal(","), ws])
-            return .seq([.literal("["), ws, .star(.seq([x, sep])), both, .star(.seq([sep, x])), ws, .literal("]")])
-        }
+        if let c = o["contains"] { return try containsExpr(o, c, rest: rest, restPtr: restPtr, prefix: prefix, ptr) }
         let minItems = try count(o, "minItems", ptr) ?? 0
         var maxItems = try count(o, "maxItems", ptr)
         if maxItems ?? 0 > Self.maxRepetition || minItems > Self.maxRepetition {
@@ -163,6 +159,51 @@ extension JSONSchemaCompiler {
         }
         if minItems == 0 { first = .optional(first) }
         return .seq([.literal("["), ws, first, ws, .literal("]")])
+    }
+
+    /// Arrays with `contains`: elements satisfying `items` and `contains` (B) between
+    /// minContains (default 1) and maxContains times, the others satisfying `items` (and, when
+    /// maxContains bounds the count, not `contains`: N, the complement must be expressible).
+    /// A list with at least one B is `(N (sep N)* sep)? B (sep N)* (sep B (sep N)*){min-1, max-1}`.
+    mutating func containsExpr(_ o: JSONObject, _ c: JSONValue, rest: JSONValue, restPtr: String, prefix: [JSONValue], _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        let ws = wsRef()
+        let minC = try count(o, "minContains", ptr) ?? 1
+        let maxC = try count(o, "maxContains", ptr)
+        if let maxC, maxC < minC { return unsatisfiable(fail("maxContains", ptr + "/maxContains", "is below minContains")) }
+        if minC == 0 && maxC == nil {
+            // Vacuous: any array of items.
+            var plain = o
+            for k in ["contains", "minContains", "maxContains"] { _ = plain.removeValue(forKey: k) }
+            return try arrayExpr(plain, ptr)
+        }
+        guard prefix.isEmpty, o["maxItems"] == nil, (try count(o, "minItems", ptr) ?? 0) <= max(1, minC) else {
+            throw fail("contains", ptr + "/contains", "contains together with prefixItems, maxItems or minItems above minContains is not supported")
+        }
+        if max(minC, maxC ?? 0) > 64 {
+            throw fail(maxC ?? 0 > 64 ? "maxContains" : "minContains", ptr, "above the supported 64")
+        }
+        let both = try schema(try SchemaMerger(root: root).merge(rest, c, ptr + "/contains"), ptr + "/contains")
+        let other: GrammarExpr
+        if maxC != nil {
+            do {
+                other = try schema(try SchemaMerger(root: root).merge(rest, .object(["not": c]), ptr + "/contains"), ptr + "/contains")
+            } catch {
+                throw fail("maxContains", ptr + "/maxContains", "needs the complement of 'contains', which cannot be expressed (\(error.message))")
+            }
+        } else {
+            other = try schema(rest, restPtr)
+        }
+        let sep = GrammarExpr.seq([ws, .literal(","), ws])
+        let x = shared(other, "\(restPtr)#other"), b = shared(both, "\(ptr)/contains#both")
+        let ns = GrammarExpr.star(.seq([sep, x]))
+        var alts: [GrammarExpr] = []
+        if minC == 0 { alts += [.empty, .seq([x, ns])] }
+        if maxC != 0 && both != .nothing {
+            alts.append(.seq([.optional(.seq([x, ns, sep])), b, ns,
+                              .rep(.seq([sep, b, ns]), min: max(0, minC - 1), max: maxC.map { $0 - 1 })]))
+        }
+        if alts.isEmpty { return .nothing }
+        return .seq([.literal("["), ws, alts.count == 1 ? alts[0] : .alt(alts), ws, .literal("]")])
     }
 
     static func escapePointer(_ s: String) -> String {

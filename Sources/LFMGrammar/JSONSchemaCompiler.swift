@@ -34,7 +34,7 @@ struct JSONSchemaCompiler {
     static let maxRepetition = 10_000
 
     /// Keywords refused because they cannot be enforced while generating.
-    static let unsupported: Set<String> = ["dependentSchemas", "dependencies", "dependentRequired", "minContains", "maxContains",
+    static let unsupported: Set<String> = ["dependentSchemas", "dependencies", "dependentRequired",
         "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef"]
 
     init(root: JSONValue, strict: Bool) {
@@ -139,7 +139,17 @@ struct JSONSchemaCompiler {
             for k in ["if", "then", "else"] { _ = o.removeValue(forKey: k) }
         }
         try rewriteConditional(&o, ptr)
+        try rewriteDependencies(&o, ptr)
+        // unevaluated* beside merged applicators are carried through the merge (SchemaMerger+Unevaluated);
+        // beside patternProperties alone they act as additional*.
+        let carriesUnevaluated = SchemaMerger.unevaluatedKeys.contains { o[$0] != nil }
+            && !SchemaMerger.unevaluatedBlockers.contains { o[$0] != nil }
+        if carriesUnevaluated && !SchemaMerger.mergedApplicators.contains(where: { o[$0] != nil }) {
+            let u = SchemaMerger.takeUnevaluated(&o)
+            o = try SchemaMerger.attachUnevaluated(o, u, ptr, merged: false)
+        }
         for k in o.keys where Self.unsupported.contains(k) {
+            if carriesUnevaluated && SchemaMerger.unevaluatedKeys.contains(k) { continue }
             if (k == "dependencies" || k == "dependentRequired" || k == "dependentSchemas" || k == "patternProperties") && o[k]?.objectValue?.isEmpty == true { continue }
             throw fail(k, ptr + "/" + k, "not supported for constrained decoding")
         }
@@ -153,21 +163,28 @@ struct JSONSchemaCompiler {
         if let all = o["allOf"] {
             guard let parts = all.arrayValue else { throw fail("allOf", ptr + "/allOf", "must be an array") }
             _ = o.removeValue(forKey: "allOf")
+            let u = SchemaMerger.takeUnevaluated(&o)
             var merged = JSONValue.object(o)
             for (i, p) in parts.enumerated() {
                 merged = try SchemaMerger(root: root).merge(merged, p, ptr + "/allOf/\(i)")
             }
+            if !u.isEmpty, let mo = merged.objectValue { merged = .object(try SchemaMerger.attachUnevaluated(mo, u, ptr)) }
             return try schema(merged, ptr)
         }
         for key in ["anyOf", "oneOf"] {
             guard let any = o[key] else { continue }
             guard let parts = any.arrayValue, !parts.isEmpty else { throw fail(key, ptr + "/" + key, "must be a non-empty array") }
             _ = o.removeValue(forKey: key)
+            let u = SchemaMerger.takeUnevaluated(&o)
             let rest = JSONValue.object(o)
             let hasSiblings = o.keys.contains { !Self.annotations.contains($0) && $0 != "$defs" && $0 != "definitions" }
             var alts: [GrammarExpr] = []
             for (i, p) in parts.enumerated() {
-                let branch = hasSiblings ? try SchemaMerger(root: root).merge(rest, p, ptr + "/\(key)/\(i)") : p
+                var branch = hasSiblings ? try SchemaMerger(root: root).merge(rest, p, ptr + "/\(key)/\(i)") : p
+                if !u.isEmpty {
+                    if branch == .bool(true) { branch = .object([:]) }
+                    if let bo = branch.objectValue { branch = .object(try SchemaMerger.attachUnevaluated(bo, u, ptr, merged: hasSiblings)) }
+                }
                 alts.append(try schema(branch, hasSiblings ? ptr : ptr + "/\(key)/\(i)"))
             }
             return .alt(alts)

@@ -20,33 +20,108 @@ final class MaskWalker {
     /// (left recursion is refused at compile time, so only such loops can repeat).
     var epsilonSteps = 0
     static let maxEpsilonSteps = 48
-    /// Per state: whether it reads any plain string content (valid UTF-8 without `"`, `\\`,
-    /// controls) and returns to itself at every character boundary, never accepting or calling
-    /// in between. Subtrees of plain content are then accepted whole (``TokenVocabulary/plainBelow``).
-    var plainLoop: [Int32: Bool] = [:]
+    /// Per state, its ``run(_:)`` + 1 (0: not computed yet); allocated on first use.
+    var runMemo: UnsafeMutablePointer<UInt8>?
+    /// ``charSuccessors(_:)`` results seen by this walker.
+    var localSuccessors: [Int32: [Int32]?] = [:]
+    /// The longest token in characters: runs are not followed further.
+    let runCap: Int
 
-    func isPlainLoop(_ t: Int32) -> Bool {
-        if let k = plainLoop[t] { return k }
-        var ok = flags[Int(t)] & (Automaton.hasCalls | Automaton.accepting) == 0
-        var seen = Set<Int64>()
+    /// How many plain JSON-string characters (valid UTF-8 without `"`, `\\`, controls) can
+    /// be read from `t` whatever they are: every plain text of at most that many characters
+    /// (and so every prefix of one) has a path from `t`. Capped at ``runCap``. Counted strings
+    /// (`maxLength`) have one state per remaining length, object keys one per prefix of the
+    /// declared names; this lets a walk take whole trie subtrees of plain tokens that fit
+    /// (``TokenVocabulary/maxCharsBelow``) without stepping. A breadth-first search over
+    /// ``charSuccessors(_:)`` for the nearest state that cannot read some character.
+    func run(_ t: Int32) -> Int {
+        let memo: UnsafeMutablePointer<UInt8>
+        if let m = runMemo { memo = m } else {
+            memo = .allocate(capacity: a.stateCount)
+            memo.initialize(repeating: 0, count: a.stateCount)
+            runMemo = memo
+        }
+        let known = memo[Int(t)]
+        if known != 0 { return Int(known) - 1 }
+        var frontier: [Int32] = [t], seen: Set<Int32> = [t]
+        var n = 0
+        search: while n < runCap {
+            var next: [Int32] = []
+            for s in frontier {
+                guard let succ = charSuccessors(s) else { break search }
+                for x in succ where seen.insert(x).inserted { next.append(x) }
+            }
+            if next.isEmpty { n = runCap; break }
+            frontier = next
+            n += 1
+        }
+        memo[Int(t)] = UInt8(n + 1)
+        return n
+    }
+
+    /// The states (at a character boundary, in the same frame) that one plain character read
+    /// from `t` can lead to, when every plain character can be read; nil otherwise. Either by
+    /// bytes, or through a call of a rule that reads every such character by bytes into an
+    /// accepting state (then the one successor is the call's return state). Shared by the walks
+    /// of a grammar through ``Automaton/charSuccessors``.
+    func charSuccessors(_ t: Int32) -> [Int32]? {
+        if let k = localSuccessors[t] { return k }
+        if let k = a.charSuccessors.withLock({ $0[t] }) { localSuccessors[t] = k; return k }
+        var k = plainCharTargets(t, intoAccepting: false)
+        if k == nil && flags[Int(t)] & Automaton.hasCalls != 0 {
+            for i in Int(a.callStart[Int(t)])..<Int(a.callStart[Int(t) + 1]) where plainCharTargets(a.callEdges[i].callee, intoAccepting: true) != nil {
+                k = [a.callEdges[i].ret]
+                break
+            }
+        }
+        let result = k
+        a.charSuccessors.withLock { $0[t] = result }
+        localSuccessors[t] = result
+        return result
+    }
+
+    /// Reads every plain character from `t` by byte transitions. Returns the states they end
+    /// in (with `intoAccepting`, an empty list when each ends in an accepting state); nil when
+    /// a character cannot be read (or, with `intoAccepting`, ends in a non-accepting state).
+    func plainCharTargets(_ t: Int32, intoAccepting: Bool) -> [Int32]? {
+        var targets: [Int32] = []
+        var seen = Set<Int64>([Int64(t) << 3])
         var work: [(Int32, Int)] = [(t, 0)]
-        seen.insert(Int64(t) << 3)
-        outer: while ok, let (d, u) = work.popLast() {
+        while let (d, u) = work.popLast() {
+            let row = trans + Int(d) * classCount
             for b in 0..<256 {
                 let nu = UTF8Walk.next(u, UInt8(b))
                 if nu < 0 { continue }
-                let nd = trans[Int(d) * classCount + Int(classOf[b])]
-                if nd < 0 { ok = false; break outer }
+                let nd = row[Int(classOf[b])]
+                if nd < 0 { return nil }
                 if nu == 0 {
-                    if nd != t { ok = false; break outer }
+                    if intoAccepting {
+                        if flags[Int(nd)] & Automaton.accepting == 0 { return nil }
+                    } else if !targets.contains(nd) {
+                        targets.append(nd)
+                    }
                     continue
                 }
-                if flags[Int(nd)] & (Automaton.hasCalls | Automaton.accepting) != 0 { ok = false; break outer }
                 if seen.insert(Int64(nd) << 3 | Int64(nu)).inserted { work.append((nd, nu)) }
             }
         }
-        plainLoop[t] = ok
-        return ok
+        return targets
+    }
+
+    /// Whether every token below `node` is readable from `top` (plain content that fits its run).
+    @inline(__always) func takesWhole(_ node: Int, _ top: Int32) -> Bool {
+        v.plainBelow[node] && Int(v.maxCharsBelow[node]) <= run(top)
+    }
+
+    /// Marks every token strictly below `node`.
+    @inline(__always) func markBelow(_ node: Int) {
+        var i = Int(v.tokenStart[node + 1])
+        let end = Int(v.tokenStart[Int(v.subtreeEnd[node])])
+        while i < end {
+            let id = Int(v.tokenIDs[i])
+            out[id >> 6] |= UInt64(1) << UInt64(id & 63)
+            i += 1
+        }
     }
 
     init(_ a: Automaton, _ v: TokenVocabulary, out: UnsafeMutablePointer<UInt64>) {
@@ -55,9 +130,13 @@ final class MaskWalker {
         capacity = 256
         stack = .allocate(capacity: capacity)
         self.out = out
+        runCap = Int(v.maxCharsBelow[0])
     }
 
-    deinit { stack.deallocate() }
+    deinit {
+        stack.deallocate()
+        runMemo?.deallocate()
+    }
 
     func load(_ s: ArraySlice<Int32>) {
         if s.count + 64 > capacity { grow(s.count + 64) }
@@ -86,55 +165,61 @@ final class MaskWalker {
     /// Reads every child byte of `node` from the top state (which can read bytes).
     func descend(_ node: Int) {
         let top = stack[depth - 1]
-        // Fast path: every byte below `node` keeps the (non-accepting, call-free) state where
-        // it is, so every token of the subtree is readable.
+        // Fast paths: every byte below `node` keeps the (non-accepting, call-free) state where
+        // it is, or the subtree is plain string content that fits the state's run, so every
+        // token of the subtree is readable.
         if flags[Int(top)] & (Automaton.hasCalls | Automaton.accepting) == 0 {
             let loop = a.selfLoop + Int(top) * 4, sub = v.subtreeBytes + node * 4
             if sub[0] & ~loop[0] == 0 && sub[1] & ~loop[1] == 0 && sub[2] & ~loop[2] == 0 && sub[3] & ~loop[3] == 0 {
-                var i = Int(v.tokenStart[node + 1])
-                let end = Int(v.tokenStart[Int(v.subtreeEnd[node])])
-                while i < end {
-                    let id = Int(v.tokenIDs[i])
-                    out[id >> 6] |= UInt64(1) << UInt64(id & 63)
-                    i += 1
-                }
-                return
-            }
-            if v.plainBelow[node] && isPlainLoop(top) {
-                var i = Int(v.tokenStart[node + 1])
-                let end = Int(v.tokenStart[Int(v.subtreeEnd[node])])
-                while i < end {
-                    let id = Int(v.tokenIDs[i])
-                    out[id >> 6] |= UInt64(1) << UInt64(id & 63)
-                    i += 1
-                }
+                markBelow(node)
                 return
             }
         }
+        if takesWhole(node, top) { markBelow(node); return }
         let row = trans + Int(top) * classCount
         var e = Int(v.edgeStart[node])
         let end = Int(v.edgeStart[node + 1])
         let savedSteps = epsilonSteps
-        while e < end {
-            let t = row[Int(classOf[Int(v.edgeByte[e])])]
-            if t >= 0 {
-                let child = Int(v.edgeChild[e])
-                mark(child)
-                if v.edgeStart[child] != v.edgeStart[child + 1] {
-                    stack[depth - 1] = t
-                    let f = flags[Int(t)]
-                    if f & (Automaton.hasCalls | Automaton.accepting) == 0 {
-                        if f & Automaton.hasBytes != 0 { descend(child) }
-                    } else {
-                        epsilonSteps = 0
-                        expand(child)
-                        epsilonSteps = savedSteps
-                    }
+        let few = Int(a.readableCount[Int(top)])
+        if few <= 4 && end - e > 8 * max(1, few) {
+            // Few readable bytes, many children: look each byte up (children sorted by byte).
+            for k in 0..<few {
+                let b = a.readableBytes[Int(top) * 4 + k]
+                var lo = e, hi = end
+                while lo < hi {
+                    let mid = (lo + hi) >> 1
+                    if v.edgeByte[mid] < b { lo = mid + 1 } else { hi = mid }
+                }
+                if lo < end && v.edgeByte[lo] == b {
+                    follow(lo, row[Int(classOf[Int(b)])], savedSteps)
+                    e = lo + 1
                 }
             }
-            e += 1
+        } else {
+            while e < end {
+                let t = row[Int(classOf[Int(v.edgeByte[e])])]
+                if t >= 0 { follow(e, t, savedSteps) }
+                e += 1
+            }
         }
         stack[depth - 1] = top
+    }
+
+    /// Takes trie edge `e` into state `t` (the top frame is overwritten; the caller restores it).
+    @inline(__always) func follow(_ e: Int, _ t: Int32, _ savedSteps: Int) {
+        let child = Int(v.edgeChild[e])
+        mark(child)
+        if v.edgeStart[child] != v.edgeStart[child + 1] {
+            stack[depth - 1] = t
+            let f = flags[Int(t)]
+            if f & (Automaton.hasCalls | Automaton.accepting) == 0 {
+                if f & Automaton.hasBytes != 0 { descend(child) }
+            } else {
+                epsilonSteps = 0
+                expand(child)
+                epsilonSteps = savedSteps
+            }
+        }
     }
 
     /// The top state was just entered at `node`: follow its byte edges, calls and pops.
@@ -143,6 +228,9 @@ final class MaskWalker {
         epsilonSteps += 1
         defer { epsilonSteps -= 1 }
         let top = stack[depth - 1]
+        // Everything this state could add below `node` (tokens, pops) is inside a subtree
+        // that is readable whole.
+        if takesWhole(node, top) { markBelow(node); return }
         let f = flags[Int(top)]
         if f & Automaton.hasBytes != 0 { descend(node) }
         if f & Automaton.hasCalls != 0 {

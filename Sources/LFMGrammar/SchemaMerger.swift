@@ -42,6 +42,14 @@ struct SchemaMerger {
         return nil
     }
 
+    /// Whether the schema names the items after its positional ones (`items` beside
+    /// `prefixItems`, `additionalItems` beside an `items` array, or `items` alone).
+    static func explicitRest(_ o: JSONObject) -> Bool {
+        if o["prefixItems"] != nil { return o["items"] != nil }
+        if o["items"]?.arrayValue != nil { return o["additionalItems"] != nil }
+        return o["items"] != nil
+    }
+
     static func valueHasType(_ v: JSONValue, _ t: String) -> Bool {
         switch (v, t) {
         case (.null, "null"), (.bool, "boolean"), (.string, "string"), (.array, "array"), (.object, "object"): return true
@@ -58,7 +66,10 @@ struct SchemaMerger {
         _ = o.removeValue(forKey: "$ref")
         let target = try deref(try resolve(r, ptr), ptr, depth: depth + 1)
         if o.keys.allSatisfy({ JSONSchemaCompiler.annotations.contains($0) }) { return target }
-        return try merge(.object(o), target, ptr)
+        let u = Self.takeUnevaluated(&o)
+        let merged = try merge(.object(o), target, ptr)
+        guard let mo = merged.objectValue, !u.isEmpty else { return merged }
+        return .object(try Self.attachUnevaluated(mo, u, ptr))
     }
 
     /// The schema equivalent to `allOf: [a, b]` (or an error naming the keyword that cannot be merged).
@@ -68,6 +79,8 @@ struct SchemaMerger {
         if b == .bool(true) { return a }
         if a == .bool(false) || b == .bool(false) { return false }
         guard var x = a.objectValue, var y = b.objectValue else { throw GrammarError("schema at \(displayPointer(ptr)) must be an object or a boolean") }
+        x = try Self.settleUnevaluated(x, ptr)
+        y = try Self.settleUnevaluated(y, ptr)
         // `if` without `then`/`else` (and those without `if`) have no effect; drop them so
         // parts do not combine into one conditional.
         for k in ["if", "then", "else"] where x["if"] == nil || (x["then"] == nil && x["else"] == nil) { _ = x.removeValue(forKey: k) }
@@ -99,24 +112,35 @@ struct SchemaMerger {
         // Array items: merge position by position (prefixItems / items arrays with their rest).
         let arrayKeys: Set<String> = ["items", "prefixItems", "additionalItems"]
         let fx = Self.arrayForm(x), fy = Self.arrayForm(y)
+        // The rest schema is only written when a part gives one (an implicit `true` stays
+        // implicit, so a carried unevaluatedItems still sees which items are evaluated).
         if let fx, let fy {
             let n = max(fx.prefix.count, fy.prefix.count)
             func at(_ f: (prefix: [JSONValue], rest: JSONValue), _ i: Int) -> JSONValue { i < f.prefix.count ? f.prefix[i] : f.rest }
             let prefix: [JSONValue] = (0..<n).map { i in .object(["allOf": .array([at(fx, i), at(fy, i)])]) }
+            let rx = Self.explicitRest(x), ry = Self.explicitRest(y)
             for k in arrayKeys { _ = out.removeValue(forKey: k) }
             if !prefix.isEmpty { out["prefixItems"] = .array(prefix) }
-            out["items"] = .object(["allOf": .array([fx.rest, fy.rest])])
+            if rx || ry { out["items"] = .object(["allOf": .array([fx.rest, fy.rest])]) }
             for k in arrayKeys { _ = y.removeValue(forKey: k) }
         } else if let fy {
+            let ry = Self.explicitRest(y)
             for k in arrayKeys { _ = y.removeValue(forKey: k) }
             if !fy.prefix.isEmpty { out["prefixItems"] = .array(fy.prefix) }
-            out["items"] = fy.rest
+            if ry { out["items"] = fy.rest }
         } else if let fx {
+            let rx = Self.explicitRest(x)
             for k in arrayKeys { _ = out.removeValue(forKey: k) }
             if !fx.prefix.isEmpty { out["prefixItems"] = .array(fx.prefix) }
-            out["items"] = fx.rest
+            if rx { out["items"] = fx.rest }
         }
         let px = x["properties"]?.objectValue, py = y["properties"]?.objectValue
+        // b's additionalProperties also applies to a's properties when b declares none.
+        if py == nil, let px, let ap = y["additionalProperties"], ap != .bool(true) {
+            var props = px
+            for (name, s) in px { props[name] = .object(["allOf": .array([s, ap])]) }
+            out["properties"] = .object(props)
+        }
         for (k, vy) in y {
             guard let vx = x[k] else {
                 if k == "properties", let py {

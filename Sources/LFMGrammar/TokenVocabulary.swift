@@ -30,6 +30,10 @@ public final class TokenVocabulary: @unchecked Sendable {
     /// Whether every byte path below node n, read from a character boundary, is a prefix of
     /// valid UTF-8 text without `"`, `\\` or control characters (plain JSON string content).
     let plainBelow: [Bool]
+    /// The most characters (UTF-8 lead bytes) on a path below node n, not counting n's own
+    /// byte: with ``plainBelow``, every token below n is a prefix of plain string content of at
+    /// most this many characters (capped at 255).
+    let maxCharsBelow: [UInt8]
     /// The bytes on the edges below node n (4 words per node).
     let subtreeBytes: UnsafeMutablePointer<UInt64>
 
@@ -110,6 +114,13 @@ public final class TokenVocabulary: @unchecked Sendable {
             }
         }
         plainBelow = (0..<parent.count).map { okBelow[$0 * 8] }
+        var chars = [UInt8](repeating: 0, count: parent.count)
+        for n in stride(from: parent.count - 1, through: 1, by: -1) {
+            let p = Int(parent[n])
+            let c = chars[n] &+ (byte[n] & 0xC0 == 0x80 || chars[n] == 255 ? 0 : 1)
+            if c > chars[p] { chars[p] = c }
+        }
+        maxCharsBelow = chars
         var h = Hasher()
         h.combine(size)
         h.combine(self.eosIDs)

@@ -1,0 +1,59 @@
+import OrderedJSON
+
+/// `unevaluatedProperties` / `unevaluatedItems` beside in-place applicators that are merged
+/// (`allOf`, `$ref`, and `anyOf` / `oneOf` distributed over their branches): after merging, the
+/// members the parts evaluate are the merged schema's, so the keyword acts as
+/// `additionalProperties` / `items` of the merged schema. Where a part could evaluate members
+/// the merge cannot see (`not`, `if`, `contains`, dynamic references) it is refused.
+extension SchemaMerger {
+    static let unevaluatedKeys = ["unevaluatedProperties", "unevaluatedItems"]
+    /// Keywords beside which the merged form is not exact.
+    static let unevaluatedBlockers = ["not", "if", "then", "else", "contains", "$dynamicRef", "$recursiveRef", "dependentSchemas", "dependencies"]
+    /// Applicators that are merged before the schema is compiled.
+    static let mergedApplicators = ["allOf", "anyOf", "oneOf", "$ref"]
+
+    /// Removes the unevaluated* keywords of `o` (to attach to the merged result with ``attachUnevaluated(_:_:_:)``).
+    static func takeUnevaluated(_ o: inout JSONObject) -> JSONObject {
+        var u: JSONObject = [:]
+        for k in unevaluatedKeys { if let v = o.removeValue(forKey: k) { u[k] = v } }
+        return u
+    }
+
+    /// `o` with the unevaluated* keywords `u` of the schema it was merged for: turned into
+    /// additionalProperties / items when nothing else can evaluate members, kept for the next
+    /// merge when `o` still has merged applicators, refused beside other applicators.
+    /// `merged`: `o` is a merge result (its `items` is written only when a part gave one).
+    static func attachUnevaluated(_ o: JSONObject, _ u: JSONObject, _ ptr: String, merged: Bool = true) throws(GrammarError) -> JSONObject {
+        var o = o
+        if u.isEmpty { return o }
+        // o's own unevaluated* apply to o's evaluation, which includes the carried scope.
+        for k in unevaluatedKeys where o[k] != nil && u[k] != nil && o[k] != u[k] {
+            throw GrammarError("schema keyword '\(k)' at \(displayPointer(ptr)): nested \(k) beside applicators is not supported")
+        }
+        if let b = unevaluatedBlockers.first(where: { o[$0] != nil }) {
+            throw GrammarError("schema keyword '\(u.keys.first!)' at \(displayPointer(ptr)): not supported beside '\(b)'")
+        }
+        if mergedApplicators.contains(where: { o[$0] != nil }) {
+            for (k, v) in u { o[k] = v }
+            return o
+        }
+        if let v = u["unevaluatedProperties"], o["additionalProperties"] == nil { o["additionalProperties"] = v }
+        if let v = u["unevaluatedItems"] {
+            if o["prefixItems"] != nil { if o["items"] == nil { o["items"] = v } }
+            else if o["items"]?.arrayValue != nil { if o["additionalItems"] == nil { o["additionalItems"] = v } }
+            else if o["items"] == nil { o["items"] = v }
+        }
+        return o
+    }
+
+    /// A part's own unevaluated* (its scope is the part alone): settled before merging it.
+    static func settleUnevaluated(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> JSONObject {
+        var o = o
+        let u = takeUnevaluated(&o)
+        if u.isEmpty { return o }
+        if let a = mergedApplicators.first(where: { o[$0] != nil }) {
+            throw GrammarError("schema keyword '\(u.keys.first!)' at \(displayPointer(ptr)): not supported beside '\(a)' inside allOf")
+        }
+        return try attachUnevaluated(o, u, ptr, merged: false)
+    }
+}
