@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// The compiled form of a ``Grammar``: every rule as a deterministic automaton over byte
 /// classes, special tokens and rule calls, numbered in one global state space. A matcher
@@ -31,7 +31,7 @@ final class Automaton: @unchecked Sendable {
     let readableBytes: UnsafeMutablePointer<UInt8>
     /// Per state, the states reached after one plain JSON-string character (see
     /// ``MaskWalker/charSuccessors(_:)``); filled lazily by mask walks of any thread.
-    let charSuccessors = Mutex<[Int32: [Int32]?]>([:])
+    let charSuccessors = Locked<[Int32: [Int32]?]>([:])
     /// The start state of the start rule.
     let start: Int32
     /// Rule of each state (for diagnostics).
