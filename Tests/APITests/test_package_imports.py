@@ -36,3 +36,11 @@ def test_every_import_is_declared():
         if extra:
             undeclared[name] = sorted(extra)
     assert not undeclared, f"targets importing modules they do not declare in Package.swift: {undeclared}"
+
+
+def test_shared_state_uses_locks_threadsanitizer_sees():
+    """Sources use Locking.Locked, not Synchronization.Mutex, whose futex waits ThreadSanitizer
+    cannot see (docs/architecture.md, "Threads and locks")."""
+    users = [str(f.relative_to(ROOT)) for f in (ROOT / "Sources").rglob("*.swift")
+             if re.search(r"\bMutex\s*[<(]", f.read_text())]
+    assert not users, f"Synchronization.Mutex used in {users}; use Locking.Locked"
