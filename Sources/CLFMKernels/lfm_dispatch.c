@@ -114,10 +114,13 @@ int lfm_preferred_packing(int type) {
         const char *e = getenv("LFM_KERNELS_NO_PACK");
         disabled = e != NULL && e[0] == '1';
     }
-    if (disabled || active()->isa < LFM_ISA_AVX512) return type;
+    const lfm_kernel_table *t = active();
+    if (disabled || t->isa < LFM_ISA_AVX2) return type;
     if (type == LFM_TYPE_Q8_0) return LFM_TYPE_Q8_0_R16;
     if (type == LFM_TYPE_Q4_0) return LFM_TYPE_Q4_0_R16;
-    if (type == LFM_TYPE_BF16 && active()->bf16_act) return LFM_TYPE_BF16_R16;
+    /* AVX2 multiplies BF16_R16 with f32 activations; AVX-512 with bf16 ones (the exact-f32
+     * AVX-512 table has no packed BF16 kernel) */
+    if (type == LFM_TYPE_BF16 && (t->isa == LFM_ISA_AVX2 || t->bf16_act)) return LFM_TYPE_BF16_R16;
     return type;
 }
 int lfm_bf16_uses_bf16_act(void) { return active()->bf16_act; }

@@ -137,6 +137,9 @@ int lfm_gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64_t r
 #if defined(__x86_64__)
 int lfm_gemm_avx2(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                   const void *act, int64_t T, float *y, size_t ldy);
+/* Packed layouts (lfm_gemm_avx2_packed.c): 0 for other types; BF16_R16 takes f32 activations. */
+int lfm_gemm_avx2_packed(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                         const void *act, int64_t T, float *y, size_t ldy);
 int lfm_gemm_packed_portable(int ptype, const void *w, int64_t k, int64_t r0, int64_t r1,
                              const void *act, int64_t T, float *y, size_t ldy);
 int lfm_gemm_avx512_packed(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,

@@ -1,5 +1,5 @@
 /*
- * lfm_pack.c — packed weight layouts for the AVX-512 VNNI kernels, and their portable
+ * lfm_pack.c — packed weight layouts for the AVX-512 and AVX2 kernels, and their portable
  * reference product (lfm_kernels.h, "Packed weights").
  *
  * A packed matrix is a sequence of row groups of 16 rows (the last group zero-padded); a

@@ -3,16 +3,19 @@ import Testing
 
 /// Packed Q8_0 / Q4_0 / BF16 layouts (16-row groups for the AVX-512 outer-product kernels):
 /// packing keeps every value (row dequantisation equals the unpacked one), and products on
-/// every ISA (AVX-512 runs the packed kernels; the others the portable reference) equal the
+/// every ISA (AVX-512 and AVX2 run their packed kernels; portable the reference) equal the
 /// double-precision reference with the tolerance of GemmTests, for row counts that are not
-/// multiples of 16 (padded last group, masked stores), row ranges starting at a group, token
-/// counts 1, 2, 7, 13 and 64, and k with 1 to 144 blocks.
+/// multiples of 16 (padded last group, masked stores), row ranges starting at or inside a
+/// group, token counts 1, 2, 3, 5, 7, 9, 13, 17 and 64, and k with 1 to 144 blocks.
 @Suite("packed gemm")
 struct PackedGemmTests {
     static let cases: [(WeightType, WeightType)] = [(.q8_0, .q8_0Packed), (.q4_0, .q4_0Packed), (.bf16, .bf16Packed)]
     static let shapes: [(rows: Int, k: Int, tokens: Int, r0: Int)] = [
         (1, 32, 1, 0), (13, 32, 7, 0), (40, 96, 64, 16), (33, 256, 2, 0), (17, 64, 13, 16),
         (7, 4608, 1, 0), (48, 4608, 7, 16), (64, 1024, 2, 32), (50, 128, 9, 5),
+        // AVX2 tiles: 8-row halves x 4 tokens, whole groups for T = 1; ranges starting and
+        // ending inside a half, token counts that leave 1 to 3 in the last tile
+        (23, 64, 3, 0), (45, 160, 5, 9), (31, 96, 17, 24), (9, 32, 1, 3), (72, 320, 2, 8), (25, 1024, 1, 17),
     ]
 
     @Test(arguments: [0, 1, 2])

@@ -48,7 +48,8 @@ enum {
 
 /* Packed weight layouts (lfm_pack.c): rows regrouped 16 at a time so that the AVX-512 VNNI
  * kernels compute outer products (4 k x 16 rows per instruction; BF16: 2 k x 16 rows per
- * vdpbf16ps, k even, only with bf16 activations). Same block geometry and
+ * vdpbf16ps, k even, with bf16 activations), and the AVX2 kernels likewise on 8-row halves
+ * (BF16 with f32 activations). Same block geometry and
  * activation format as the base type; row_bytes is the base type's, and a packed matrix of
  * `rows` rows takes lfm_packed_bytes (rows rounded up to 16). Not valid for row lookups
  * (embeddings): use lfm_dequantize_packed_row. */
