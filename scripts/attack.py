@@ -17,7 +17,6 @@ import argparse
 import gzip
 import http.client
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -25,30 +24,14 @@ import sys
 import threading
 import time
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+import serverproc
 
 
 class Target:
     def __init__(self, binary, model, log):
-        self.port = free_port()
         self.log = open(log, "w")
-        self.proc = subprocess.Popen([binary, "serve", "--model", model, "--host", "127.0.0.1", "--port", str(self.port),
-                                      "--max-body-bytes", "64K", "--idle-timeout", "5", "--max-num-seqs", "4",
-                                      "--max-waiting", "8", "--threads", "1", "--no-access-log"], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if self.request("GET", "/health")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit("server did not start")
+        self.proc, self.port = serverproc.start(binary, model, ["--max-body-bytes", "64K", "--idle-timeout", "5", "--max-num-seqs", "4",
+                                                                "--max-waiting", "8", "--threads", "1", "--no-access-log"], self.log, 120)
 
     def request(self, method, path, body=None, headers=None, timeout=60):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -156,36 +139,30 @@ def attacks(t):
     def raw(payload, check, **kw):
         return lambda: check(t.raw(payload, **kw))
 
-    def slowloris():
+    def trickle(head, piece, limit):
+        """Sends `head`, then `piece` once a second; passes when the server closes first."""
         s = socket.create_connection(("127.0.0.1", t.port), timeout=30)
         t0 = time.time()
         try:
-            s.sendall(b"GET /health HTTP/1.1\r\n")
-            while time.time() - t0 < 25:
-                s.sendall(b"X-a: b\r\n")
+            s.sendall(head)
+            while time.time() - t0 < limit:
+                s.sendall(piece)
                 time.sleep(1)
-            return False, "still open after 25 s"
+            return False, f"still open after {limit} s"
         except OSError:
             return True, f"closed after {time.time() - t0:.1f} s"
         finally:
             s.close()
+
+    def slowloris():
+        return trickle(b"GET /health HTTP/1.1\r\n", b"X-a: b\r\n", 25)
 
     def slow_body():
-        s = socket.create_connection(("127.0.0.1", t.port), timeout=30)
-        t0 = time.time()
-        try:
-            s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
-            while time.time() - t0 < 80:
-                s.sendall(b" ")
-                time.sleep(1)
-            return False, "still open after 80 s"
-        except OSError:
-            return True, f"closed after {time.time() - t0:.1f} s"
-        finally:
-            s.close()
+        return trickle(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+                       b" ", 80)
 
     def non_reader():
-        rss0 = rss(t.proc.pid)
+        rss0 = serverproc.rss(t.proc.pid)
         socks = []
         for _ in range(4):
             s = socket.create_connection(("127.0.0.1", t.port), timeout=30)
@@ -193,7 +170,7 @@ def attacks(t):
             s.sendall(post(CHAT, chat_body(max_tokens=4000, ignore_eos=True, stream=True)))
             socks.append(s)
         time.sleep(10)
-        grown = rss(t.proc.pid) - rss0
+        grown = serverproc.rss(t.proc.pid) - rss0
         harm = t.healthy()
         for s in socks:
             s.close()
@@ -339,14 +316,6 @@ def attacks(t):
         ("Floods", "800 idle connections at once", "others still served", conn_flood),
         ("Floods", "120 concurrent chats against 4 + 8 slots", "each 200 or 429", request_flood),
     ]
-
-
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def main():

@@ -38,6 +38,8 @@ import sys
 import threading
 import time
 
+import serverproc
+
 WORDS = ("the of and to in is you that it he was for on are as with his they at be this have from or one had by "
          "word but not what all were we when your can said there use an each which she do how their if").split()
 SCHEMA = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12},
@@ -50,31 +52,10 @@ TOOL = {"type": "function", "function": {"name": "get_weather", "description": "
 KINDS = ["stream", "disconnect", "n", "long", "cancel", "schema", "tools", "bad"]
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 class Server:
     def __init__(self, binary, model, extra, log_path):
-        self.port = free_port()
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen([binary, "serve", "--model", model, "--host", "127.0.0.1", "--port", str(self.port),
-                                      "--no-access-log", *extra], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            try:
-                if self.get("/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                raise SystemExit(f"server exited with {self.proc.returncode}; log: {log_path}")
-            time.sleep(0.2)
-        raise SystemExit("server did not become healthy in 300 s")
+        self.proc, self.port = serverproc.start(binary, model, ["--no-access-log", *extra], self.log)
 
     def get(self, path):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -86,11 +67,7 @@ class Server:
 
     def sample(self):
         pid = self.proc.pid
-        rss = 0
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) * 1024
+        rss = serverproc.rss(pid)
         fds = len(os.listdir(f"/proc/{pid}/fd"))
         metrics = {}
         for line in self.get("/metrics")[1].decode().splitlines():
