@@ -142,8 +142,10 @@ package final class EventLoop: @unchecked Sendable {
         return dateText
     }
 
-    /// Starts the loop thread.
-    package func start() {
+    /// Starts the loop thread. A `joinable` thread must be waited for with ``join()``; the
+    /// server's loops are not (they end after the drain, on their own thread), so they are
+    /// detached and release their resources when they exit.
+    package func start(joinable: Bool = true) {
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()
         let rc = pthread_create(&t, nil, { arg in
@@ -152,7 +154,7 @@ package final class EventLoop: @unchecked Sendable {
             return nil
         }, box.toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
-        thread = t
+        if joinable { thread = t } else { pthread_detach(t) }
     }
 
     /// Asks the loop to exit after the current iteration.
@@ -160,7 +162,8 @@ package final class EventLoop: @unchecked Sendable {
         execute { [self] in running = false }
     }
 
-    /// Waits for the loop thread to exit (call from another thread after ``stop()``).
+    /// Waits for the loop thread to exit (call from another thread after ``stop()``); a
+    /// detached loop returns at once.
     package func join() {
         if let t = thread { pthread_join(t, nil) }
     }

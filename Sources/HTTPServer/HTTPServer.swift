@@ -94,7 +94,7 @@ public final class HTTPServer: Sendable {
             $0.port = port
             $0.started = true
         }
-        for loop in loops { loop.start() }
+        for loop in loops { loop.start(joinable: false) }  // never joined: they end after the drain
         logger.info("HTTP server listening on \(configuration.host):\(port)\(tls != nil ? " (TLS)" : "")",
                     metadata: ["loops": "\(loops.count)"])
         return port
