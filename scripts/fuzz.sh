@@ -33,7 +33,7 @@ fuzz_with() {
     for t in $targets; do
         echo "== $sanitizer: $t, $iterations executions, seed $seed"
         local start=$SECONDS
-        "$bin" --target "$t" --iterations "$iterations" --seed "$seed" --timeout "$timeout_s" \
+        locked "$bin" --target "$t" --iterations "$iterations" --seed "$seed" --timeout "$timeout_s" \
             --corpus "Tests/Fixtures/fuzz/$t" --artifacts "$artifacts" | tail -n 1
         echo "   ($((SECONDS - start)) s wall)"
     done
