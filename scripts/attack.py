@@ -10,8 +10,9 @@ The script starts the server (127.0.0.1, a free port, `--max-body-bytes 64K --id
 so limits are reached quickly) and runs every attack in turn. An attack passes when its
 answer is the expected one (a 4xx with a JSON error, a closed connection, a bounded time)
 and, after it, the server is still alive (same PID), `/health` answers 200 and an ordinary
-chat request completes. Prints one row per attack (class, attack, expected, observed, result);
-exit status 1 if any failed.
+chat request completes. Then hostile model files and chat templates (scripts/attack_models.py),
+each given to its own `lfm-serve serve --model`. Prints one row per attack (class, attack,
+expected, observed, result); exit status 1 if any failed.
 """
 import argparse
 import gzip
@@ -24,6 +25,7 @@ import sys
 import threading
 import time
 
+import attack_models
 import serverproc
 
 
@@ -325,6 +327,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--log", default="/tmp/attack-server.log")
     ap.add_argument("--only", help="run only attacks whose name contains this text")
+    ap.add_argument("--fixtures", default="Tests/Fixtures/models",
+                    help="folder of the tiny fixtures the hostile model files and templates are made from")
     a = ap.parse_args()
     t = Target(a.bin, a.model, a.log)
     rows = []
@@ -344,6 +348,10 @@ def main():
             print(f"| {cls} | {name} | {expected} | {observed} | {rows[-1]['after']} | {'pass' if passed else 'FAIL'} |", flush=True)
     finally:
         t.stop()
+    for row in attack_models.rows(a.bin, a.fixtures, a.only):
+        rows.append(row)
+        print(f"| {row['class']} | {row['attack']} | {row['expected']} | {row['observed']} | {row['after']} | "
+              f"{'pass' if row['pass'] else 'FAIL'} |", flush=True)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
