@@ -9,12 +9,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// The numeric kernels' Swift driver only: `-Ounchecked` where a benchmark showed it
-/// matters (docs/benchmarks.md). It parses no input; model files are checked by LFMModel,
-/// which keeps the checks.
-let kernelSwiftSettings: [SwiftSetting] = swiftSettings + [
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-]
+// No target is built with `-Ounchecked`: every module keeps Swift's bounds, overflow and
+// precondition checks in release builds. The kernels' Swift driver was measured with and
+// without it (docs/benchmarks.md, "-Ounchecked on the kernels' driver") and it made no
+// difference beyond noise.
 
 /// C micro-kernels are always optimised, also in debug builds, so the test suite
 /// (which runs a debug build) exercises the same vector code paths as a release build.
@@ -52,7 +50,7 @@ let package = Package(
         .target(name: "HTTP1", swiftSettings: swiftSettings),
         // TLS over sockets for both roles: OpenSSL contexts, sessions and the error queue, shared likewise.
         .target(name: "SocketIO", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
-        .target(name: "LFMKernels", dependencies: ["CLFMKernels"], swiftSettings: kernelSwiftSettings),
+        .target(name: "LFMKernels", dependencies: ["CLFMKernels"], swiftSettings: swiftSettings),
         .target(name: "LFMJinja", dependencies: ["OrderedJSON"], swiftSettings: swiftSettings),
         .target(name: "LFMGrammar", dependencies: ["OrderedJSON", "Locking"], swiftSettings: swiftSettings),
         .target(name: "LFMTokenizer", dependencies: ["LFMJinja", "OrderedJSON"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI). Installs the Python test packages into .venv-test
 # (from Tests/requirements.txt), builds once and runs the Swift test suite (debug), then, with
-# the release build users run: the command line against the transformers goldens, the HTTP API
+# the release build users run: the fuzz targets, the command line against the transformers goldens, the HTTP API
 # through the official SDKs against real server processes, the Hub download against a mock Hub,
 # and the structured-output schema corpus' integrity.
 set -euo pipefail
@@ -33,6 +33,14 @@ assert got["ids"] == ref["greedy"][0], (got["ids"], ref["greedy"][0])
 assert len(got["logprobs"]) == 32 and all(lp <= 0 for lp in got["logprobs"])
 print("CLI greedy chat completion matches transformers")
 PY
+
+# The fuzz targets (docs/reliability.md, "Fuzzing") with the release build of every parser: a
+# short seeded run each (scripts/fuzz.sh runs 1M per target under AddressSanitizer).
+swift build -c release --product lfm-fuzz
+fuzz="$(swift build -c release --show-bin-path)/lfm-fuzz"
+for t in json jinja gguf safetensors pyliteral; do
+    timeout 300 "$fuzz" --target "$t" --iterations 50000 --seed 7 --timeout 10 --artifacts .fuzz-artifacts/ci | tail -n 1
+done
 
 # The OpenAI-compatible API through the official SDKs against real server processes.
 LFM_SERVE_BIN="$bin" timeout 1500 "$py" -m pytest -q Tests/APITests
