@@ -122,7 +122,7 @@ int lfm_preferred_packing(int type) {
      * layout; docs/kernels.md, "Packed K-quants on AVX2") */
     if (t->isa == LFM_ISA_AVX2 && !k_disabled) {
         if (type == LFM_TYPE_Q4_K) return LFM_TYPE_Q4_K_R16;
-        /* Q5_K_R16 measured no faster than the ggml layout for T > 1 (docs/benchmarks.md) */
+        if (type == LFM_TYPE_Q5_K) return LFM_TYPE_Q5_K_R16;
         if (type == LFM_TYPE_Q6_K) return LFM_TYPE_Q6_K_R16;
     }
     if (type == LFM_TYPE_Q8_0) return LFM_TYPE_Q8_0_R16;
