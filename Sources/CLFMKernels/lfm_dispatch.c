@@ -110,12 +110,21 @@ int lfm_isa_active(void) { return active()->isa; }
 
 int lfm_preferred_packing(int type) {
     static int disabled = -1;   /* LFM_KERNELS_NO_PACK=1 keeps the ggml layouts (A/B measurements) */
+    static int k_disabled = -1; /* LFM_KERNELS_NO_KPACK=1 only for the K-quants */
     if (disabled < 0) {
-        const char *e = getenv("LFM_KERNELS_NO_PACK");
+        const char *e = getenv("LFM_KERNELS_NO_PACK"), *ek = getenv("LFM_KERNELS_NO_KPACK");
+        k_disabled = ek != NULL && ek[0] == '1';
         disabled = e != NULL && e[0] == '1';
     }
     const lfm_kernel_table *t = active();
     if (disabled || t->isa < LFM_ISA_AVX2) return type;
+    /* K-quants: packed on AVX2 only (the AVX-512 table keeps its 2 x 4 VNNI tiles on the ggml
+     * layout; docs/kernels.md, "Packed K-quants on AVX2") */
+    if (t->isa == LFM_ISA_AVX2 && !k_disabled) {
+        if (type == LFM_TYPE_Q4_K) return LFM_TYPE_Q4_K_R16;
+        if (type == LFM_TYPE_Q5_K) return LFM_TYPE_Q5_K_R16;
+        if (type == LFM_TYPE_Q6_K) return LFM_TYPE_Q6_K_R16;
+    }
     if (type == LFM_TYPE_Q8_0) return LFM_TYPE_Q8_0_R16;
     if (type == LFM_TYPE_Q4_0) return LFM_TYPE_Q4_0_R16;
     /* AVX2 multiplies BF16_R16 with f32 activations; AVX-512 with bf16 ones (the exact-f32

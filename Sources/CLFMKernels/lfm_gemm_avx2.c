@@ -27,6 +27,7 @@ int lfm_gemm_avx2(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
     if (lfm_row_bytes(wtype, k) == 0 || r1 <= r0 || T <= 0) return lfm_row_bytes(wtype, k) != 0;
     switch (wtype) {
     case LFM_TYPE_Q8_0_R16: case LFM_TYPE_Q4_0_R16: case LFM_TYPE_BF16_R16:
+    case LFM_TYPE_Q4_K_R16: case LFM_TYPE_Q5_K_R16: case LFM_TYPE_Q6_K_R16:
         return lfm_gemm_avx2_packed(wtype, w, k, r0, r1, act, T, y, ldy);
     case LFM_TYPE_F32: case LFM_TYPE_F16: case LFM_TYPE_BF16:
         gemm_fp(wtype, w, k, r0, r1, act, T, y, ldy); return 1;

@@ -53,6 +53,9 @@ int lfm_gemm_avx512(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
     switch (wtype) {
     case LFM_TYPE_Q8_0_R16: case LFM_TYPE_Q4_0_R16: case LFM_TYPE_BF16_R16:
         return lfm_gemm_avx512_packed(wtype, w, k, r0, r1, act, T, y, ldy);
+    /* packed K-quants (made on AVX2 machines): the AVX2 kernels run here too */
+    case LFM_TYPE_Q4_K_R16: case LFM_TYPE_Q5_K_R16: case LFM_TYPE_Q6_K_R16:
+        return lfm_gemm_avx2_packed(wtype, w, k, r0, r1, act, T, y, ldy);
     case LFM_TYPE_BF16: gemm_bf16bf(w, k, r0, r1, act, T, y, ldy); return 1;
     case LFM_TYPE_F32: case LFM_TYPE_F16:
         gemm_fp(wtype, w, k, r0, r1, act, T, y, ldy); return 1;

@@ -128,6 +128,17 @@ static float dot_q6_k(const uint8_t *w, lfm_qact a, int64_t k) {
     return s;
 }
 
+/* One K-quant row (ggml layout) against Q8_K activations: the reference product the packed
+ * K-quant layouts reuse (lfm_pack.c). */
+float lfm_dot_k_portable(int wtype, const uint8_t *w, lfm_qact a, int64_t k) {
+    switch (wtype) {
+    case LFM_TYPE_Q4_K: return dot_q4_k(w, a, k);
+    case LFM_TYPE_Q5_K: return dot_q5_k(w, a, k);
+    case LFM_TYPE_Q6_K: return dot_q6_k(w, a, k);
+    default: return 0.0f;
+    }
+}
+
 int lfm_gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                       const void *act, int64_t T, float *y, size_t ldy) {
     if (lfm_packed_base_type(wtype) != wtype) return lfm_gemm_packed_portable(wtype, w, k, r0, r1, act, T, y, ldy);

@@ -134,14 +134,16 @@ extern const lfm_kernel_table lfm_table_avx512;
 /* gemm implementations per ISA: return 0 if the type is unsupported. */
 int lfm_gemm_portable(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                       const void *act, int64_t T, float *y, size_t ldy);
+/* One Q4_K / Q5_K / Q6_K row (ggml layout) x Q8_K activations, portable (lfm_gemm_portable.c). */
+float lfm_dot_k_portable(int wtype, const uint8_t *w, lfm_qact a, int64_t k);
+int lfm_gemm_packed_portable(int ptype, const void *w, int64_t k, int64_t r0, int64_t r1,
+                             const void *act, int64_t T, float *y, size_t ldy);
 #if defined(__x86_64__)
 int lfm_gemm_avx2(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                   const void *act, int64_t T, float *y, size_t ldy);
 /* Packed layouts (lfm_gemm_avx2_packed.c): 0 for other types; BF16_R16 takes f32 activations. */
 int lfm_gemm_avx2_packed(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                          const void *act, int64_t T, float *y, size_t ldy);
-int lfm_gemm_packed_portable(int ptype, const void *w, int64_t k, int64_t r0, int64_t r1,
-                             const void *act, int64_t T, float *y, size_t ldy);
 int lfm_gemm_avx512_packed(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,
                            const void *act, int64_t T, float *y, size_t ldy);
 int lfm_gemm_avx512(int wtype, const void *w, int64_t k, int64_t r0, int64_t r1,

@@ -10,6 +10,7 @@ int64_t lfm_block_elems(int type) {
     case LFM_TYPE_F32: case LFM_TYPE_F16: case LFM_TYPE_BF16: case LFM_TYPE_BF16_R16: return 1;
     case LFM_TYPE_Q8_0: case LFM_TYPE_Q4_0: case LFM_TYPE_Q8_0_R16: case LFM_TYPE_Q4_0_R16: return 32;
     case LFM_TYPE_Q4_K: case LFM_TYPE_Q5_K: case LFM_TYPE_Q6_K: return 256;
+    case LFM_TYPE_Q4_K_R16: case LFM_TYPE_Q5_K_R16: case LFM_TYPE_Q6_K_R16: return 256;
     default: return 0;
     }
 }
@@ -23,6 +24,10 @@ int64_t lfm_block_bytes(int type) {
     case LFM_TYPE_Q4_K: return Q4_K_BYTES;
     case LFM_TYPE_Q5_K: return Q5_K_BYTES;
     case LFM_TYPE_Q6_K: return Q6_K_BYTES;
+    /* packed K-quants (lfm_pack.c): bytes per row and super-block = group-block / 16 */
+    case LFM_TYPE_Q4_K_R16: return 148;
+    case LFM_TYPE_Q5_K_R16: return 180;
+    case LFM_TYPE_Q6_K_R16: return 210;
     default: return 0;
     }
 }

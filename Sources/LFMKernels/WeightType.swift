@@ -25,6 +25,12 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case q4_0Packed = 0x1002
     /// BF16 rows regrouped 16 at a time for the AVX-512 BF16 outer-product kernels (lfm_pack.c).
     case bf16Packed = 0x101E
+    /// Q4_K rows regrouped 16 at a time with unpacked scales, for the AVX2 outer-product kernels (lfm_pack.c).
+    case q4_KPacked = 0x100C
+    /// Q5_K rows regrouped 16 at a time with unpacked scales, for the AVX2 outer-product kernels (lfm_pack.c).
+    case q5_KPacked = 0x100D
+    /// Q6_K rows regrouped 16 at a time with unpacked scales, for the AVX2 outer-product kernels (lfm_pack.c).
+    case q6_KPacked = 0x100E
 
     /// The storage formats found in checkpoints (packed layouts are made at load time).
     public static let allCases: [WeightType] = [.f32, .f16, .q4_0, .q8_0, .q4_K, .q5_K, .q6_K, .bf16]
@@ -71,6 +77,9 @@ public enum WeightType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         case .q8_0Packed: "Q8_0 (packed)"
         case .q4_0Packed: "Q4_0 (packed)"
         case .bf16Packed: "BF16 (packed)"
+        case .q4_KPacked: "Q4_K (packed)"
+        case .q5_KPacked: "Q5_K (packed)"
+        case .q6_KPacked: "Q6_K (packed)"
         }
     }
 

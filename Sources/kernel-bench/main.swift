@@ -8,12 +8,13 @@
 // (dot product) bandwidth figure are printed for comparison. Threads come from a small
 // spinning pool (the second worker busy-waits between calls, as an engine pool would).
 //
-// `--packed` measures the packed layouts (Q8_0 / Q4_0 / BF16 in 16-row groups, AVX-512) instead.
+// `--packed` measures the packed layouts (Q8_0 / Q4_0 / BF16 in 16-row groups, AVX-512) instead;
+// `--kpacked` the K-quants, each unpacked and packed (Q4_K_R16 etc., AVX2 kernels).
 // Last, the hot kernel written in Swift SIMD (Q8_0 dot products over the ggml layout, as the
 // C kernels read it) against the C kernel on the same data, 1 thread: the numbers behind the
 // choice of C for the kernels (docs/kernels.md).
 //
-// Usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K,...] [--packed] [--quick]
+// Usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K,...] [--packed | --kpacked] [--quick]
 import Dispatch
 import Foundation
 import LFMKernels
@@ -37,8 +38,9 @@ struct Options {
                 formats = WeightType.allCases.filter { names.contains($0.name) }
             case "--quick": quick = true
             case "--packed": formats = [.q8_0Packed, .q4_0Packed, .bf16Packed]
+            case "--kpacked": formats = [.q4_K, .q4_KPacked, .q5_K, .q5_KPacked, .q6_K, .q6_KPacked]
             default:
-                print("usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K] [--quick]")
+                print("usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K] [--packed | --kpacked] [--quick]")
                 exit(2)
             }
             i += 1
@@ -126,14 +128,20 @@ final class Matrix: @unchecked Sendable {
         let base = type.packedBase
         src.withUnsafeBufferPointer { s in
             for c in 0..<copies {
-                for r in 0..<rows {
-                    Kernels.quantizeRow(base, s.baseAddress!, into: data + (c * rows + r) * rowBytes, count: k)
+                if base == type {
+                    for r in 0..<rows {
+                        Kernels.quantizeRow(base, s.baseAddress!, into: data + (c * rows + r) * rowBytes, count: k)
+                    }
+                    continue
                 }
-                if base != type {   // pack the copy in place through a scratch copy (rows are multiples of 16)
-                    let plain = [UInt8](UnsafeRawBufferPointer(start: data + c * bytes, count: bytes))
-                    let packed = Kernels.pack(type, plain, rows: rows, cols: k)
-                    packed.withUnsafeBytes { (data + c * bytes).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+                // packed: quantise into a scratch copy in the base layout (rows are multiples of 16), then pack
+                let brb = base.rowBytes(k)!
+                var plain = [UInt8](repeating: 0, count: rows * brb)
+                plain.withUnsafeMutableBytes { p in
+                    for r in 0..<rows { Kernels.quantizeRow(base, s.baseAddress!, into: p.baseAddress! + r * brb, count: k) }
                 }
+                let packed = Kernels.pack(type, plain, rows: rows, cols: k)
+                packed.withUnsafeBytes { (data + c * bytes).copyMemory(from: $0.baseAddress!, byteCount: bytes) }
             }
         }
     }

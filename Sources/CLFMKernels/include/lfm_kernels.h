@@ -54,6 +54,12 @@ enum {
  * `rows` rows takes lfm_packed_bytes (rows rounded up to 16). Not valid for row lookups
  * (embeddings): use lfm_dequantize_packed_row. */
 enum { LFM_TYPE_Q4_0_R16 = 0x1002, LFM_TYPE_Q8_0_R16 = 0x1008, LFM_TYPE_BF16_R16 = 0x101e };
+/* K-quants regrouped 16 rows at a time with the super-block scales unpacked (one byte per
+ * 32-element sub-block; lfm_pack.c), multiplied by the AVX2 outer-product kernels with Q8_K
+ * activations. Unlike the types above their row_bytes differ from the base type's: 148
+ * (Q4_K_R16), 180 (Q5_K_R16) and 210 (Q6_K_R16) bytes per 256 elements; group g still starts
+ * at g * 16 * lfm_row_bytes(ptype, k). */
+enum { LFM_TYPE_Q4_K_R16 = 0x100c, LFM_TYPE_Q5_K_R16 = 0x100d, LFM_TYPE_Q6_K_R16 = 0x100e };
 
 /* Instruction-set levels. LFM_ISA_BF16_F32 may be or-ed into a level passed to
  * lfm_isa_force / lfm_kernels_for_isa: BF16 weights then take f32 activations and exact
