@@ -91,6 +91,9 @@ struct AutomatonBuilder {
                 out.sort()
                 return out
             }
+            // Per-class NFA targets of the state being built, reused across states.
+            var buckets = [[Int32]](repeating: [], count: classCount)
+            var touched: [Int] = []
             let startSet = closure([Int32(s0)])
             dfaIndex.insert(SubsetIndex.hash(startSet), base); queue.append(startSet)
             var q = 0
@@ -111,7 +114,8 @@ struct AutomatonBuilder {
                     dfaIndex.insert(h, s); queue.append(c)
                     return s
                 }
-                var buckets = [[Int32]](repeating: [], count: classCount)
+                for c in touched { buckets[c].removeAll(keepingCapacity: true) }
+                touched.removeAll(keepingCapacity: true)
                 var callTargets: [Int: [Int32]] = [:], callOrder: [Int] = []
                 var tokTargets: [Int: [Int32]] = [:], tokOrder: [Int] = []
                 var acc = false
@@ -119,7 +123,11 @@ struct AutomatonBuilder {
                     if ns == Int32(end) { acc = true }
                     for e in nfa.edges[Int(ns)] {
                         switch e.label {
-                        case .set(let k): for c in setClasses[k] { buckets[c].append(e.target) }
+                        case .set(let k):
+                            for c in setClasses[k] {
+                                if buckets[c].isEmpty { touched.append(c) }
+                                buckets[c].append(e.target)
+                            }
                         case .call(let r):
                             if callTargets[r] == nil { callOrder.append(r) }
                             callTargets[r, default: []].append(e.target)
@@ -133,7 +141,8 @@ struct AutomatonBuilder {
                 // Classes with the same targets share one closure: remembered by bucket hash.
                 var memo = SubsetIndex()
                 var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
-                for c in 0..<classCount where !buckets[c].isEmpty {
+                touched.sort()
+                for c in touched {
                     let key = buckets[c]
                     let h = SubsetIndex.hash(key)
                     if let m = memo.find(key, h, in: memoKeys) { row[c] = memoStates[Int(m)]; continue }

@@ -143,7 +143,7 @@ extension JSONSchemaCompiler {
         guard let cond = o.removeValue(forKey: "if") else { return }
         let then = o.removeValue(forKey: "then") ?? true, els = o.removeValue(forKey: "else") ?? true
         guard try notParts(cond, ptr + "/if") != nil else {
-            throw fail("if", ptr + "/if", "its negation (for 'else') cannot be expressed; only type, const/enum, one numeric bound and properties/required conditions are supported")
+            throw fail("if", ptr + "/if", "its negation (for 'else') cannot be expressed; only type, const/enum, pattern, bounds, lengths, counts and properties/required conditions are supported")
         }
         let branches: JSONValue = .object(["anyOf": .array([
             .object(["allOf": .array([cond, then])]),
@@ -157,7 +157,7 @@ extension JSONSchemaCompiler {
     func applyNot(_ o: inout JSONObject, _ ptr: String) throws(GrammarError) -> (values: [JSONValue], recompile: Bool) {
         guard let inner = o.removeValue(forKey: "not") else { return ([], false) }
         guard let parts = try notParts(inner, ptr + "/not") else {
-            throw fail("not", ptr + "/not", "the complement of this schema cannot be expressed; only type, const/enum, one numeric bound, properties/required and anyOf of those are supported")
+            throw fail("not", ptr + "/not", "the complement of this schema cannot be expressed; only type, const/enum, pattern, bounds, lengths, counts, properties/required and anyOf of those are supported")
         }
         if parts.schemas.isEmpty { return (parts.values, false) }
         if !parts.values.isEmpty { o["not"] = .object(["enum": .array(parts.values)]) }
