@@ -379,10 +379,14 @@ STYLES = ("compact", "spaces", "indent2")
 
 
 def key_ranks(schema):
-    """Property names in the order they first appear in the schema (properties, const, enum)."""
+    """Property names in the order a reader meets them from the root: a node's `properties`
+    first, then its keywords in order, a local `$ref`'s target read where the `$ref` stands
+    (once per target); `$defs` / `definitions` and values (const, enum, default, examples)
+    only rank the names nothing before reached."""
     ranks = {}
+    followed = set()
 
-    def walk(node, in_value=False):
+    def walk(node, in_value=False, follow=True):
         if isinstance(node, dict):
             if in_value:
                 for k in node:
@@ -392,11 +396,23 @@ def key_ranks(schema):
                 for k in props:
                     ranks.setdefault(k, len(ranks))
             for k, v in node.items():
-                walk(v, in_value or k in ("const", "enum", "default", "examples"))
+                if follow and not in_value:
+                    if k in ("$defs", "definitions"):
+                        continue
+                    if k == "$ref" and isinstance(v, str) and v.startswith("#"):
+                        if v not in followed:
+                            followed.add(v)
+                            try:
+                                walk(_pointer(schema, v))
+                            except (GenFail, IndexError, ValueError):
+                                pass
+                        continue
+                walk(v, in_value or k in ("const", "enum", "default", "examples"), follow)
         elif isinstance(node, list):
             for v in node:
-                walk(v, in_value)
+                walk(v, in_value, follow)
     walk(schema)
+    walk(schema, follow=False)
     return ranks
 
 

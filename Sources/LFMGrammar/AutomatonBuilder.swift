@@ -75,7 +75,7 @@ struct AutomatonBuilder {
             var leafRefs: [Int] = []
             Self.collectRefs(rule, &leafRefs)
             let leafHash: Int? = g.noInline.contains(order[ri]) && leafRefs.isEmpty && !Self.hasTokens(rule) ? rule.hashValue : nil
-            var dfaIndex: [[Int32]: Int32] = [:]
+            var dfaIndex = SubsetIndex()
             var queue: [[Int32]] = []
             var mark = [Int32](repeating: -1, count: nfa.eps.count)
             var stamp: Int32 = 0
@@ -91,8 +91,11 @@ struct AutomatonBuilder {
                 out.sort()
                 return out
             }
+            // Per-class NFA targets of the state being built, reused across states.
+            var buckets = [[Int32]](repeating: [], count: classCount)
+            var touched: [Int] = []
             let startSet = closure([Int32(s0)])
-            dfaIndex[startSet] = base; queue.append(startSet)
+            dfaIndex.insert(SubsetIndex.hash(startSet), base); queue.append(startSet)
             var q = 0
             while q < queue.count {
                 let subset = queue[q]; q += 1
@@ -105,12 +108,14 @@ struct AutomatonBuilder {
                 }
                 func stateFor(_ targets: [Int32]) -> Int32 {
                     let c = closure(targets)
-                    if let s = dfaIndex[c] { return s }
+                    let h = SubsetIndex.hash(c)
+                    if let s = dfaIndex.find(c, h, in: queue, offset: base) { return s }
                     let s = base + Int32(queue.count)
-                    dfaIndex[c] = s; queue.append(c)
+                    dfaIndex.insert(h, s); queue.append(c)
                     return s
                 }
-                var buckets = [[Int32]](repeating: [], count: classCount)
+                for c in touched { buckets[c].removeAll(keepingCapacity: true) }
+                touched.removeAll(keepingCapacity: true)
                 var callTargets: [Int: [Int32]] = [:], callOrder: [Int] = []
                 var tokTargets: [Int: [Int32]] = [:], tokOrder: [Int] = []
                 var acc = false
@@ -118,7 +123,11 @@ struct AutomatonBuilder {
                     if ns == Int32(end) { acc = true }
                     for e in nfa.edges[Int(ns)] {
                         switch e.label {
-                        case .set(let k): for c in setClasses[k] { buckets[c].append(e.target) }
+                        case .set(let k):
+                            for c in setClasses[k] {
+                                if buckets[c].isEmpty { touched.append(c) }
+                                buckets[c].append(e.target)
+                            }
                         case .call(let r):
                             if callTargets[r] == nil { callOrder.append(r) }
                             callTargets[r, default: []].append(e.target)
@@ -129,10 +138,17 @@ struct AutomatonBuilder {
                     }
                 }
                 var row = [Int32](repeating: -1, count: classCount)
-                var memo: [[Int32]: Int32] = [:]
-                for c in 0..<classCount where !buckets[c].isEmpty {
+                // Classes with the same targets share one closure: remembered by bucket hash.
+                var memo = SubsetIndex()
+                var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
+                touched.sort()
+                for c in touched {
                     let key = buckets[c]
-                    if let s = memo[key] { row[c] = s } else { let s = stateFor(key); memo[key] = s; row[c] = s }
+                    let h = SubsetIndex.hash(key)
+                    if let m = memo.find(key, h, in: memoKeys) { row[c] = memoStates[Int(m)]; continue }
+                    let s = stateFor(key)
+                    memo.insert(h, Int32(memoKeys.count)); memoKeys.append(key); memoStates.append(s)
+                    row[c] = s
                 }
                 trans.append(contentsOf: row)
                 accepting.append(acc)

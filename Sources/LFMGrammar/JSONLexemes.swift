@@ -26,6 +26,14 @@ enum JSONLexemes {
         for (c, e) in shortEscapes where cls.contains(c) { shorts.insert(e.utf8.first!) }
         var escapes: [GrammarExpr] = []
         if !shorts.isEmpty { escapes.append(.bytes(shorts)) }
+        if let u = uEscape(cls) { escapes.append(u) }
+        if !escapes.isEmpty { alts.append(.seq([.literal("\\"), escapes.count == 1 ? escapes[0] : .alt(escapes)])) }
+        return alts.count == 1 ? alts[0] : .alt(alts)
+    }
+
+    /// `u` + hex of the characters of `cls` (after the backslash): BMP scalars, and surrogate
+    /// pairs when the class holds every character beyond the BMP; nil when none.
+    static func uEscape(_ cls: UnicodeClass) -> GrammarExpr? {
         // \uXXXX for BMP scalars (hex, either case).
         var bmp: [GrammarExpr] = []
         for r in cls.ranges where r.lowerBound <= 0xFFFF {
@@ -37,9 +45,7 @@ enum JSONLexemes {
         if cls.intersection(UnicodeClass([0x10000...UnicodeClass.maxScalar])).count == 0x100000 {
             bmp.append(.seq([digitRange(0xD800, 0xDBFF, width: 4, base: 16), .literal("\\u"), digitRange(0xDC00, 0xDFFF, width: 4, base: 16)]))
         }
-        if !bmp.isEmpty { escapes.append(.seq([.literal("u"), bmp.count == 1 ? bmp[0] : .alt(bmp)])) }
-        if !escapes.isEmpty { alts.append(.seq([.literal("\\"), escapes.count == 1 ? escapes[0] : .alt(escapes)])) }
-        return alts.count == 1 ? alts[0] : .alt(alts)
+        return bmp.isEmpty ? nil : .seq([.literal("u"), bmp.count == 1 ? bmp[0] : .alt(bmp)])
     }
 
     /// `u` + hex of a non-ASCII character (surrogate pairs included).
@@ -56,6 +62,8 @@ enum JSONLexemes {
 
     /// Any character of a JSON string.
     static let anyChar = char(.any)
+    /// A non-ASCII character, then the rest of a JSON string and its closing quote.
+    static let nonASCIIStringRest = GrammarExpr.seq([UnicodeClass.any.subtracting(UnicodeClass([0...0x7F])).utf8Expr, .star(anyChar), .literal("\"")])
 
     /// A JSON string with any content.
     static let anyString = GrammarExpr.seq([.literal("\""), .star(anyChar), .literal("\"")])
@@ -170,7 +178,10 @@ enum JSONLexemes {
     /// `tail` matches the rest of a string after a character that left the excluded set
     /// (any characters and the closing quote), `escapeTail` a backslash escape of a
     /// non-ASCII or control character or a short escape, followed by that rest.
-    static func stringExcluding(_ excluded: [String], tail: GrammarExpr, escapeTail: GrammarExpr) -> GrammarExpr {
+    /// `nonASCIITail`, when given, matches a non-ASCII character followed by that rest: trie
+    /// nodes whose children are all ASCII then read other characters as one ASCII byte set
+    /// and a call of it, instead of a copy of the UTF-8 automaton per node.
+    static func stringExcluding(_ excluded: [String], tail: GrammarExpr, escapeTail: GrammarExpr, nonASCIITail: GrammarExpr? = nil) -> GrammarExpr {
         final class Node { var word = false; var children: [(UInt32, Node)] = [] }
         let root = Node()
         for s in excluded {
@@ -188,14 +199,22 @@ enum JSONLexemes {
             let childClass = UnicodeClass(n.children.map { $0.0...$0.0 })
             // Any character that is not a child, in every spelling except \u escapes of
             // printable ASCII (which JSON writers do not use).
-            alts.append(.seq([UnicodeClass.any.subtracting(mustEscape).subtracting(childClass).utf8Expr, tail]))
-            let escapedChild = n.children.contains { c in shortEscapes.contains { $0.0 == c.0 } || c.0 < 0x20 }
+            if let nonASCIITail, n.children.allSatisfy({ $0.0 < 0x80 }) {
+                alts.append(.seq([UnicodeClass([0...0x7F]).subtracting(mustEscape).subtracting(childClass).utf8Expr, tail]))
+                alts.append(nonASCIITail)
+            } else {
+                alts.append(.seq([UnicodeClass.any.subtracting(mustEscape).subtracting(childClass).utf8Expr, tail]))
+            }
+            // Children that have escaped spellings (short, control or non-ASCII `\u`) must not
+            // be reachable through the escape alternative.
+            let escapedChild = n.children.contains { c in shortEscapes.contains { $0.0 == c.0 } || c.0 < 0x20 || c.0 >= 0x80 }
             if !escapedChild {
                 alts.append(.seq([.literal("\\"), escapeTail]))
             } else {
                 var shorts = ByteSet()
                 for (c, e) in shortEscapes where !childClass.contains(c) { shorts.insert(e.utf8.first!) }
-                var escapes: [GrammarExpr] = [nonASCIIUEscape]
+                var escapes: [GrammarExpr] = []
+                if let u = uEscape(UnicodeClass([0x80...UnicodeClass.maxScalar]).subtracting(childClass)) { escapes.append(u) }
                 if !shorts.isEmpty { escapes.append(.bytes(shorts)) }
                 if childClass.intersection(UnicodeClass([0...0x1F])).isEmpty { escapes.append(controlUEscape) }
                 alts.append(.seq([.literal("\\"), .alt(escapes), tail]))

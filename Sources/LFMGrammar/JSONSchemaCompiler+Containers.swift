@@ -7,6 +7,9 @@ extension JSONSchemaCompiler {
         return .ref(g.add(name, e))
     }
 
+    /// Above this estimate of the states inline property names need, names are called rules.
+    static let maxInlineKeyStates = 4_000
+
     mutating func objectExpr(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> GrammarExpr {
         let ws = wsRef()
         var props: [(String, JSONValue)] = []
@@ -24,8 +27,16 @@ extension JSONSchemaCompiler {
             props.append((name, additional))
         }
         let keys = try keyConstraints(o, ptr)
+        // Each declared name can be read at every member position up to its own, so inline
+        // names cost about Σ length × position automaton states; past a bound each name is a
+        // called lexeme rule instead (one small automaton, its masks shared across grammars).
+        let keyCost = props.enumerated().reduce(0) { $0 + ($1.element.0.utf8.count + 2) * ($1.offset + 1) }
+        let callKeys = keyCost > Self.maxInlineKeyStates
         var items: [GrammarExpr] = [], optional: [Bool] = []
-        for (k, v0) in props {
+        let split = o[Self.orderSplitKey]?.doubleValue.map { Int($0) } ?? 0
+        var itemSplit = 0
+        for (index, (k, v0)) in props.enumerated() {
+            if index == split { itemSplit = items.count }
             var v = v0
             if let keys {
                 if !keys.nameAllowed(k) {
@@ -46,7 +57,8 @@ extension JSONSchemaCompiler {
                 if required.contains(k) { return unsatisfiable(fail("required", ptr + "/required", "required property '\(k)' cannot have any value")) }
                 continue
             }
-            items.append(shared(.seq([JSONLexemes.literalString(k), ws, .literal(":"), ws, value]), "\(ptr)/properties/\(k)"))
+            let name = callKeys ? GrammarExpr.ref(lexeme("key " + JSONValue.string(k).serialized(), JSONLexemes.literalString(k))) : JSONLexemes.literalString(k)
+            items.append(shared(.seq([name, ws, .literal(":"), ws, value]), "\(ptr)/properties/\(k)"))
             optional.append(!required.contains(k))
         }
         var extra: GrammarExpr?
@@ -55,7 +67,7 @@ extension JSONSchemaCompiler {
         } else if additional != .bool(false) {
             let value = try schema(additional, ptr + "/additionalProperties")
             if !(value == .nothing) {
-                let key = props.isEmpty ? GrammarExpr.ref(stringRule()) : JSONLexemes.stringExcluding(props.map(\.0), tail: .ref(lexeme("json_string_rest", .seq([.star(JSONLexemes.anyChar), .literal("\"")]))), escapeTail: .ref(lexeme("json_string_escape_rest", .seq([JSONLexemes.otherEscape, .star(JSONLexemes.anyChar), .literal("\"")]))))
+                let key = props.isEmpty ? GrammarExpr.ref(stringRule()) : JSONLexemes.stringExcluding(props.map(\.0), tail: .ref(lexeme("json_string_rest", .seq([.star(JSONLexemes.anyChar), .literal("\"")]))), escapeTail: .ref(lexeme("json_string_escape_rest", .seq([JSONLexemes.otherEscape, .star(JSONLexemes.anyChar), .literal("\"")]))), nonASCIITail: .ref(lexeme("json_string_nonascii_rest", JSONLexemes.nonASCIIStringRest)))
                 extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
             }
         }
@@ -77,6 +89,10 @@ extension JSONSchemaCompiler {
         var body: GrammarExpr
         if countsFree {
             body = .members(items, optional: optional, extra: extra, separator: sep)
+            if itemSplit > 0 && itemSplit < items.count {
+                let swapped = Array(items[itemSplit...] + items[..<itemSplit]), swappedOptional = Array(optional[itemSplit...] + optional[..<itemSplit])
+                body = .alt([body, .members(swapped, optional: swappedOptional, extra: extra, separator: sep)])
+            }
         } else if items.isEmpty, let extra {
             // Only extra members: count them.
             if maxP == 0 { return empty }
@@ -93,9 +109,18 @@ extension JSONSchemaCompiler {
             }
             if let extra { alts.append(.seq([extra, .star(.seq([sep, extra]))])) }
             body = .alt(alts)
+        } else if maxP == 1 {
+            // At most one member ("one of these keys"): one item or one extra member, alone.
+            var alts: [GrammarExpr] = []
+            for i in items.indices where requiredCount == 0 || !optional[i] { alts.append(items[i]) }
+            if let extra, requiredCount == 0 { alts.append(extra) }
+            let emptyAllowed = minP == 0 && requiredCount == 0
+            if alts.isEmpty { return emptyAllowed ? empty : .nothing }
+            let one = GrammarExpr.seq([.literal("{"), ws, .alt(alts), ws, .literal("}")])
+            return emptyAllowed ? .alt([empty, one]) : one
         } else {
             let k = minP > requiredCount ? "minProperties" : "maxProperties"
-            throw fail(k, ptr + "/" + k, "counting members is only supported for objects whose members are all additional, or for minProperties 1")
+            throw fail(k, ptr + "/" + k, "counting members is only supported for objects whose members are all additional, for minProperties 1 and for maxProperties 1")
         }
         return .seq([.literal("{"), ws, body, ws, .literal("}")])
     }

@@ -44,8 +44,14 @@ extension JSONSchemaCompiler {
         }
     }
 
+    /// Keywords that each assert on their own (none reads another's annotations), so the
+    /// complement of several is the union of their complements (De Morgan).
+    static let independentKeywords: Set<String> = ["type", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum",
+        "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems", "minProperties", "maxProperties"]
+
     /// A schema for exactly the instances `o` rejects (nil when not writable).
     func negation(_ o: JSONObject, _ ptr: String, depth: Int) throws(GrammarError) -> JSONValue? {
+        if let split = try deMorgan(o, ptr, depth: depth) { return split }
         let keys = Set(o.keys)
         let types = Self.typeNames(o["type"])
         if o["type"] != nil && types == nil { return nil }
@@ -66,20 +72,28 @@ extension JSONSchemaCompiler {
         if nonType.count == 1, let k = nonType.first, let (t, flipped, delta) = counts[k], types == nil || types == [t],
            let v = o[k]?.doubleValue, v >= 0, v == v.rounded(), v < 1e9 {
             let n = Int(v) + delta
-            if n < 0 { return typesExcept([t]) }
-            return .object(["anyOf": .array([typesExcept([t]), .object(["type": .string(t), flipped: .integer(Int64(n))])])])
+            // Other types pass the bound: in the complement only when the type is asserted too.
+            if n < 0 { return types == nil ? false : typesExcept([t]) }
+            let inType: JSONValue = .object(["type": .string(t), flipped: .integer(Int64(n))])
+            return types == nil ? inType : .object(["anyOf": .array([typesExcept([t]), inType])])
         }
-        // One numeric bound (the other types pass it, so they are in the complement too).
+        // One numeric bound (other types pass it: in the complement only beside `type`).
         let bounds: [String: String] = ["minimum": "exclusiveMaximum", "exclusiveMinimum": "maximum", "maximum": "exclusiveMinimum", "exclusiveMaximum": "minimum"]
         let other = keys.subtracting(["type"])
         if other.count == 1, let k = other.first, let flipped = bounds[k], let v = o[k], v.boolValue == nil, v.doubleValue != nil,
            types == nil || types == ["number"] {
-            return .object(["anyOf": .array([typesExcept(["number"]), .object(["type": "number", flipped: v])])])
+            let inType: JSONValue = .object(["type": "number", flipped: v])
+            return types == nil ? inType : .object(["anyOf": .array([typesExcept(["number"]), inType])])
+        }
+        // A pattern: non-strings, or strings that do not match it (see stringExpr).
+        if other == ["pattern"], types == nil || types == ["string"], let p = o["pattern"], p.stringValue != nil {
+            // Other types pass a pattern, so only strings are in its complement.
+            return .object(["type": "string", Self.notPatternKey: .array([p])])
         }
         // Objects with properties / required: some required name is missing, or some present
         // property fails its schema.
         if other.isSubset(of: ["properties", "required"]), types == nil || types == ["object"] {
-            var alts: [JSONValue] = [typesExcept(["object"])]
+            var alts: [JSONValue] = types == nil ? [] : [typesExcept(["object"])]
             for name in o["required"]?.arrayValue ?? [] {
                 guard let n = name.stringValue else { return nil }
                 var absent: JSONObject = ["type": "object", "properties": .object([n: false])]
@@ -97,9 +111,30 @@ extension JSONSchemaCompiler {
                 if !strict { failing["additionalProperties"] = true }
                 alts.append(.object(failing))
             }
-            return .object(["anyOf": .array(alts)])
+            return alts.isEmpty ? false : .object(["anyOf": .array(alts)])
         }
         return nil
+    }
+
+    /// `not (a and b and …)` = `anyOf[not a, not b, …]` over independent keywords, with
+    /// `properties` / `required` kept together as one part (nil when some part cannot be written).
+    func deMorgan(_ o: JSONObject, _ ptr: String, depth: Int) throws(GrammarError) -> JSONValue? {
+        let object: Set<String> = ["properties", "required"]
+        guard o.keys.allSatisfy({ Self.independentKeywords.contains($0) || object.contains($0) }) else { return nil }
+        var parts: [JSONObject] = o.keys.filter { !object.contains($0) }.map { [$0: o[$0]!] }
+        let objectPart = JSONObject(o.keys.filter { object.contains($0) }.map { ($0, o[$0]!) })
+        if !objectPart.isEmpty { parts.append(objectPart) }
+        guard parts.count > 1 else { return nil }
+        var alts: [JSONValue] = []
+        for p in parts {
+            guard let n = try notParts(.object(p), ptr, depth: depth + 1) else { return nil }
+            var conj: [JSONValue] = n.schemas
+            if !n.values.isEmpty { conj.append(.object(["not": .object(["enum": .array(n.values)])])) }
+            if conj.isEmpty { continue }
+            alts.append(conj.count == 1 ? conj[0] : .object(["allOf": .array(conj)]))
+        }
+        if alts.isEmpty { return false }
+        return .object(["anyOf": .array(alts)])
     }
 
     /// Rewrites `if` / `then` / `else` as `anyOf: [allOf: [if, then], allOf: [not if, else]]`
@@ -108,7 +143,7 @@ extension JSONSchemaCompiler {
         guard let cond = o.removeValue(forKey: "if") else { return }
         let then = o.removeValue(forKey: "then") ?? true, els = o.removeValue(forKey: "else") ?? true
         guard try notParts(cond, ptr + "/if") != nil else {
-            throw fail("if", ptr + "/if", "its negation (for 'else') cannot be expressed; only type, const/enum, one numeric bound and properties/required conditions are supported")
+            throw fail("if", ptr + "/if", "its negation (for 'else') cannot be expressed; only type, const/enum, pattern, bounds, lengths, counts and properties/required conditions are supported")
         }
         let branches: JSONValue = .object(["anyOf": .array([
             .object(["allOf": .array([cond, then])]),
@@ -122,7 +157,7 @@ extension JSONSchemaCompiler {
     func applyNot(_ o: inout JSONObject, _ ptr: String) throws(GrammarError) -> (values: [JSONValue], recompile: Bool) {
         guard let inner = o.removeValue(forKey: "not") else { return ([], false) }
         guard let parts = try notParts(inner, ptr + "/not") else {
-            throw fail("not", ptr + "/not", "the complement of this schema cannot be expressed; only type, const/enum, one numeric bound, properties/required and anyOf of those are supported")
+            throw fail("not", ptr + "/not", "the complement of this schema cannot be expressed; only type, const/enum, pattern, bounds, lengths, counts, properties/required and anyOf of those are supported")
         }
         if parts.schemas.isEmpty { return (parts.values, false) }
         if !parts.values.isEmpty { o["not"] = .object(["enum": .array(parts.values)]) }

@@ -135,6 +135,11 @@ struct JSONSchemaCompiler {
                 else if o["items"] == nil { o["items"] = u }
             }
         }
+        if o["if"] != nil && o["then"] == nil && o["else"] == nil && SchemaMerger.unevaluatedKeys.contains(where: { o[$0] != nil }) {
+            // An `if` alone still evaluates members where it holds: kept as a conditional with
+            // `then: true`, which unevaluated* beside it then refuse (never a rejected valid instance).
+            o["then"] = true
+        }
         if o["if"] == nil || (o["then"] == nil && o["else"] == nil) {
             for k in ["if", "then", "else"] { _ = o.removeValue(forKey: k) }
         }
@@ -153,20 +158,35 @@ struct JSONSchemaCompiler {
             if (k == "dependencies" || k == "dependentRequired" || k == "dependentSchemas" || k == "patternProperties") && o[k]?.objectValue?.isEmpty == true { continue }
             throw fail(k, ptr + "/" + k, "not supported for constrained decoding")
         }
+        var refWithSiblings = false
         if let ref = o["$ref"] {
             guard let r = ref.stringValue else { throw fail("$ref", ptr + "/$ref", "must be a string") }
             let siblings = o.keys.filter { !Self.annotations.contains($0) && $0 != "$ref" && $0 != "$defs" && $0 != "definitions" }
-            if siblings.isEmpty { return try refExpr(r, ptr + "/$ref") }
+            if siblings.isEmpty || SchemaMerger.refIgnoresSiblings(root) { return try refExpr(r, ptr + "/$ref") }
             _ = o.removeValue(forKey: "$ref")
-            o["allOf"] = .array([.object(["$ref": .string(r)])] + (o["allOf"]?.arrayValue ?? []))
+            // Schema order of a `$ref` with siblings: the target's properties, then the
+            // siblings' (then any allOf parts') — the order instance writers resolve it in.
+            var sib: JSONObject = [:]
+            for k in siblings where k != "allOf" && !SchemaMerger.unevaluatedKeys.contains(k) { sib[k] = o.removeValue(forKey: k) }
+            o["allOf"] = .array([.object(["$ref": .string(r)]), .object(sib)] + (o["allOf"]?.arrayValue ?? []))
+            refWithSiblings = true
         }
         if let all = o["allOf"] {
             guard let parts = all.arrayValue else { throw fail("allOf", ptr + "/allOf", "must be an array") }
             _ = o.removeValue(forKey: "allOf")
             let u = SchemaMerger.takeUnevaluated(&o)
             var merged = JSONValue.object(o)
+            var targetCount = 0
             for (i, p) in parts.enumerated() {
                 merged = try SchemaMerger(root: root).merge(merged, p, ptr + "/allOf/\(i)")
+                let n = merged.objectValue?["properties"]?.objectValue?.count ?? 0
+                if refWithSiblings && i == 0 { targetCount = n }
+                // The siblings' properties may also be written before the target's (the order
+                // in which the schema text names them); a second member order of one object.
+                if refWithSiblings && i == 1 && targetCount > 0 && n > targetCount, case .object(var mo) = merged, mo[Self.orderSplitKey] == nil {
+                    mo[Self.orderSplitKey] = .integer(Int64(targetCount))
+                    merged = .object(mo)
+                }
             }
             if !u.isEmpty, let mo = merged.objectValue { merged = .object(try SchemaMerger.attachUnevaluated(mo, u, ptr)) }
             return try schema(merged, ptr)
@@ -178,8 +198,15 @@ struct JSONSchemaCompiler {
             let u = SchemaMerger.takeUnevaluated(&o)
             let rest = JSONValue.object(o)
             let hasSiblings = o.keys.contains { !Self.annotations.contains($0) && $0 != "$defs" && $0 != "definitions" }
+            // anyOf: members other branches evaluate also count (SchemaMerger.crossEvaluated).
+            let cross = key == "anyOf" && u["unevaluatedProperties"] != nil ? SchemaMerger.crossEvaluated(parts) : [:]
             var alts: [GrammarExpr] = []
-            for (i, p) in parts.enumerated() {
+            for (i, p0) in parts.enumerated() {
+                var p = p0
+                let own = Set((p0.objectValue?["properties"]?.objectValue?.keys ?? []) + (o["properties"]?.objectValue?.keys ?? []))
+                if let others = cross.isEmpty ? nil : SchemaMerger.crossProperties(cross, except: i, evaluated: own) {
+                    p = try SchemaMerger(root: root).merge(p, .object(["properties": .object(others)]), ptr + "/\(key)/\(i)")
+                }
                 var branch = hasSiblings ? try SchemaMerger(root: root).merge(rest, p, ptr + "/\(key)/\(i)") : p
                 if !u.isEmpty {
                     if branch == .bool(true) { branch = .object([:]) }
@@ -246,6 +273,13 @@ struct JSONSchemaCompiler {
         return false
     }
 
+    /// Internal keyword of a merged object: its first N properties (a `$ref` target's) and the
+    /// rest (the siblings') may also be written the other way round. Any member order of the
+    /// same members is equally valid, so a second order only widens what valid text is written.
+    static let orderSplitKey = "x-lfm-orderSplit"
+    /// Internal keyword of a string schema: patterns its strings must not match (`not: {pattern}`).
+    static let notPatternKey = "x-lfm-notPattern"
+
     static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "id", "$comment",
         "deprecated", "readOnly", "writeOnly", "$anchor", "markdownDescription", "format_hint", "x-order"]
 
@@ -262,6 +296,25 @@ struct JSONSchemaCompiler {
     // MARK: strings
 
     mutating func stringExpr(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        if let excluded = o[Self.notPatternKey]?.arrayValue {
+            // `not: {pattern: p}`: the strings of the rest whose text no spelling of a match
+            // of p reaches (product with the complement of p's string automaton).
+            var rest = o
+            _ = rest.removeValue(forKey: Self.notPatternKey)
+            let whole = try stringExpr(rest, ptr)
+            if whole == .nothing { return whole }
+            do throws(GrammarError) {
+                guard var dfa = try ByteDFA.from(inlineLexemes(whole)) else { throw GrammarError("the string automaton has calls") }
+                for p in excluded {
+                    guard let pattern = p.stringValue else { throw GrammarError("must be a string") }
+                    var parser = RegexParser(pattern)
+                    let body = try parser.parse().anchoredExpr(render: JSONLexemes.char, search: true, any: .any)
+                    guard let match = try ByteDFA.from(.seq([.literal("\""), body, .literal("\"")])) else { throw GrammarError("the pattern automaton has calls") }
+                    dfa = try dfa.intersection(match.complement())
+                }
+                return dfa.trimmed().expr
+            } catch { throw fail("not", ptr + "/not", "the complement of 'pattern': \(error.message)") }
+        }
         let minLen = try count(o, "minLength", ptr) ?? 0
         let maxLen = try count(o, "maxLength", ptr)
         if let maxLen, maxLen < minLen { return .nothing }

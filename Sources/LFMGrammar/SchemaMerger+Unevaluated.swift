@@ -56,4 +56,36 @@ extension SchemaMerger {
         }
         return try attachUnevaluated(o, u, ptr, merged: false)
     }
+
+    /// The properties of the `anyOf` branches (by index) that a valid instance's other branch
+    /// may be joined by: in `anyOf`, every branch that holds evaluates its members, so a member
+    /// of branch j counts beside branch i whenever branch j holds. Only branches that hold exactly
+    /// when their present members are valid qualify — objects of `properties` with no required
+    /// name, or with one required name that is their only property — so adding their members as
+    /// optional properties to the other branches never admits a member no branch evaluates.
+    static func crossEvaluated(_ parts: [JSONValue]) -> [Int: JSONObject] {
+        var out: [Int: JSONObject] = [:]
+        for (i, p) in parts.enumerated() {
+            guard let o = p.objectValue, let props = o["properties"]?.objectValue, !props.isEmpty else { continue }
+            let allowed: Set<String> = ["properties", "required", "type"]
+            guard o.keys.allSatisfy({ allowed.contains($0) || JSONSchemaCompiler.annotations.contains($0) }) else { continue }
+            if let t = o["type"], t != .string("object") { continue }
+            let req = (o["required"]?.arrayValue ?? []).compactMap(\.stringValue)
+            guard req.isEmpty || (req.count == 1 && props.count == 1 && props[req[0]] != nil) else { continue }
+            out[i] = props
+        }
+        return out
+    }
+
+    /// The optional properties `crossEvaluated` gives branch `i` (other branches', in order), or nil.
+    /// Names the branch or its siblings declare (`evaluated`) count anyway and are left alone.
+    static func crossProperties(_ cross: [Int: JSONObject], except i: Int, evaluated: Set<String>) -> JSONObject? {
+        var props: JSONObject = [:]
+        for j in cross.keys.sorted() where j != i {
+            for (name, s) in cross[j]! where !evaluated.contains(name) {
+                if let e = props[name] { props[name] = .object(["allOf": .array([e, s])]) } else { props[name] = s }
+            }
+        }
+        return props.isEmpty ? nil : props
+    }
 }

@@ -5,13 +5,26 @@ import OrderedJSON
 struct SchemaMerger {
     let root: JSONValue
 
+    /// Whether the root declares draft 3, 4, 6 or 7, where a `$ref` replaces its whole schema
+    /// object (siblings are ignored); from 2019-09 on, siblings apply beside it.
+    var refIgnoresSiblings: Bool { Self.refIgnoresSiblings(root) }
+
+    static func refIgnoresSiblings(_ root: JSONValue) -> Bool {
+        guard let d = root.objectValue?["$schema"]?.stringValue else { return false }
+        return ["draft-03", "draft-04", "draft-06", "draft-07"].contains { d.contains($0) }
+    }
+
     /// The schema a local reference (`#`, `#/$defs/x`, `#/definitions/x`, any JSON pointer) names.
     func resolve(_ ref: String, _ ptr: String) throws(GrammarError) -> JSONValue {
         guard ref.hasPrefix("#") else { throw GrammarError("schema keyword '$ref' at \(displayPointer(ptr)): only local references (#/…) are supported, got '\(ref)'") }
         var cur = root
         let path = ref.dropFirst()
         if path.isEmpty { return cur }
-        guard path.hasPrefix("/") else { throw GrammarError("schema keyword '$ref' at \(displayPointer(ptr)): anchors are not supported, got '\(ref)'") }
+        guard path.hasPrefix("/") else {
+            // A plain-name fragment: the subschema whose `$anchor` it is (in this document).
+            if let target = Self.anchor(String(path), in: root) { return target }
+            throw GrammarError("schema keyword '$ref' at \(displayPointer(ptr)): no subschema has '$anchor' \(path) (got '\(ref)')")
+        }
         for raw in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
             let seg = Self.percentDecode(String(raw)).replacingOccurrencesOf("~1", "/").replacingOccurrencesOf("~0", "~")
             if let o = cur.objectValue, let next = o[seg] { cur = next }
@@ -19,6 +32,24 @@ struct SchemaMerger {
             else { throw GrammarError("schema keyword '$ref' at \(displayPointer(ptr)): '\(ref)' does not resolve") }
         }
         return cur
+    }
+
+    /// The first subschema (depth-first, in document order) whose `$anchor` is `name`, outside
+    /// values (`const`, `enum`, `default`, `examples`) and subschemas with their own `$id`.
+    static func anchor(_ name: String, in v: JSONValue, depth: Int = 0) -> JSONValue? {
+        guard depth < 64 else { return nil }
+        switch v {
+        case .object(let o):
+            if depth > 0, o["$id"] != nil { return nil }
+            if o["$anchor"]?.stringValue == name { return v }
+            for (k, x) in o where !["const", "enum", "default", "examples"].contains(k) {
+                if let hit = anchor(name, in: x, depth: depth + 1) { return hit }
+            }
+        case .array(let a):
+            for x in a { if let hit = anchor(name, in: x, depth: depth + 1) { return hit } }
+        default: break
+        }
+        return nil
     }
 
     static func percentDecode(_ s: String) -> String {
@@ -65,7 +96,7 @@ struct SchemaMerger {
         if depth > 16 { throw GrammarError("schema keyword 'allOf' at \(displayPointer(ptr)): recursive $ref inside allOf is not supported") }
         _ = o.removeValue(forKey: "$ref")
         let target = try deref(try resolve(r, ptr), ptr, depth: depth + 1)
-        if o.keys.allSatisfy({ JSONSchemaCompiler.annotations.contains($0) }) { return target }
+        if refIgnoresSiblings || o.keys.allSatisfy({ JSONSchemaCompiler.annotations.contains($0) }) { return target }
         let u = Self.takeUnevaluated(&o)
         let merged = try merge(.object(o), target, ptr)
         guard let mo = merged.objectValue, !u.isEmpty else { return merged }
@@ -212,6 +243,10 @@ struct SchemaMerger {
                 var alts: [JSONValue] = []
                 for p in ax { for q in ay { alts.append(.object(["allOf": .array([p, q])])) } }
                 out[k] = .array(alts)
+            case JSONSchemaCompiler.orderSplitKey:
+                continue
+            case JSONSchemaCompiler.notPatternKey:
+                out[k] = .array((vx.arrayValue ?? []) + (vy.arrayValue ?? []))
             case "$defs", "definitions", "uniqueItems", "nullable":
                 if k == "nullable" { out[k] = .bool(vx.boolValue == true && vy.boolValue == true) }
             default:

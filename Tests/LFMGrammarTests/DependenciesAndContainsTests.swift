@@ -19,6 +19,25 @@ import Testing
         for bad in [#"{"a":1}"#, #"{"b":1,"a":"x"}"#] { #expect(try !accepts(old, bad), "\(bad)") }
     }
 
+    /// An undeclared trigger may be written before or after its required names (up to
+    /// `maxOrderedDependencies` dependencies): every object over three names, both ways round.
+    @Test func undeclaredTriggerInEitherOrderBruteForce() throws {
+        let g = try ToyVocab.compiler.compile(schema(#"{"dependentRequired":{"a":["b"]}}"#))
+        let names = ["a", "b", "c"]
+        var orders: [[String]] = [[]]
+        for _ in names { orders = orders.flatMap { o in [o] + names.filter { !o.contains($0) }.map { o + [$0] } } }
+        for order in Set(orders.map { $0.joined(separator: ",") }).sorted() {
+            let keys = order.isEmpty ? [] : order.split(separator: ",").map(String.init)
+            let text = "{" + keys.map { "\"\($0)\":1" }.joined(separator: ",") + "}"
+            let valid = !keys.contains("a") || keys.contains("b")
+            #expect(matches(g, tokens: ToyVocab.tokenize(text)) == valid, "\(text)")
+        }
+        // Beyond the limit, the trigger comes last.
+        let four = (0..<4).map { "\"p\($0)\":[\"q\($0)\"]" }.joined(separator: ",")
+        let many = schema(#"{"dependentRequired":{"# + four + "}}")
+        #expect(try accepts(many, #"{"q0":1,"p0":2}"#))
+    }
+
     @Test func dependentSchemas() throws {
         let s = schema(#"{"properties":{"n":{"type":"integer"}},"dependentSchemas":{"n":{"required":["m"],"properties":{"m":{"type":"boolean"}}}}}"#)
         for ok in ["{}", #"{"n":1,"m":true}"#, #"{"m":1}"#] { #expect(try accepts(s, ok), "\(ok)") }
@@ -44,7 +63,7 @@ import Testing
         let vacuous = schema(#"{"contains":{"const":1},"minContains":0}"#)
         #expect(try accepts(vacuous, "[]"))
         #expect(try accepts(vacuous, "[2]"))
-        #expect(message(#"{"contains":{"pattern":"a"},"maxContains":1}"#)?.contains("'maxContains' at /maxContains") == true)
+        #expect(message(#"{"contains":{"format":"email"},"maxContains":1}"#)?.contains("'maxContains' at /maxContains") == true)
         #expect(message(#"{"type":"array","contains":{"const":1},"minContains":3,"maxContains":2}"#)?.contains("'maxContains' at /maxContains") == true)
     }
 

@@ -40,7 +40,7 @@ import Testing
             try ToolCallGrammar.lfm2(tools: [.init(name: "bad name", parameters: nil)], startToken: 1, endToken: 2)
         }
         #expect(throws: GrammarError.self) {
-            try ToolCallGrammar.lfm2(tools: [.init(name: "f", parameters: ["type": "object", "properties": ["x": ["not": ["pattern": "a"]]]])], startToken: 1, endToken: 2)
+            try ToolCallGrammar.lfm2(tools: [.init(name: "f", parameters: ["type": "object", "properties": ["x": ["not": ["format": "email"]]]])], startToken: 1, endToken: 2)
         }
     }
 }
