@@ -75,44 +75,23 @@ struct AutomatonBuilder {
             var leafRefs: [Int] = []
             Self.collectRefs(rule, &leafRefs)
             let leafHash: Int? = g.noInline.contains(order[ri]) && leafRefs.isEmpty && !Self.hasTokens(rule) ? rule.hashValue : nil
-            var dfaIndex = SubsetIndex()
-            var queue: [[Int32]] = []
-            var mark = [Int32](repeating: -1, count: nfa.eps.count)
-            var stamp: Int32 = 0
-            var work: [Int32] = []
-            func closure(_ states: [Int32]) -> [Int32] {
-                stamp += 1
-                var out: [Int32] = []
-                work.removeAll(keepingCapacity: true)
-                for x in states where mark[Int(x)] != stamp { mark[Int(x)] = stamp; work.append(x); out.append(x) }
-                while let x = work.popLast() {
-                    for t in nfa.eps[Int(x)] where mark[Int(t)] != stamp { mark[Int(t)] = stamp; work.append(t); out.append(t) }
-                }
-                out.sort()
-                return out
-            }
+            var dfa = SubsetQueue(eps: nfa.eps, base: base)
             // Per-class NFA targets of the state being built, reused across states.
             var buckets = [[Int32]](repeating: [], count: classCount)
             var touched: [Int] = []
-            let startSet = closure([Int32(s0)])
-            dfaIndex.insert(SubsetIndex.hash(startSet), base); queue.append(startSet)
+            // Classes with the same targets share one closure: remembered by bucket hash.
+            var memo = SubsetIndex()
+            var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
+            _ = dfa.state(for: [Int32(s0)])
             var q = 0
-            while q < queue.count {
-                let subset = queue[q]; q += 1
+            while q < dfa.subsets.count {
+                let subset = dfa.subsets[q]; q += 1
                 workDone += subset.count
                 if workDone > limits.maxWork {
                     throw GrammarError("grammar too large: determinising it needs more than \(limits.maxWork) steps (rule \(names[order[ri]]))")
                 }
                 if accepting.count >= limits.maxDFAStates {
                     throw GrammarError("grammar too large: more than \(limits.maxDFAStates) automaton states (rule \(names[order[ri]]))")
-                }
-                func stateFor(_ targets: [Int32]) -> Int32 {
-                    let c = closure(targets)
-                    let h = SubsetIndex.hash(c)
-                    if let s = dfaIndex.find(c, h, in: queue, offset: base) { return s }
-                    let s = base + Int32(queue.count)
-                    dfaIndex.insert(h, s); queue.append(c)
-                    return s
                 }
                 for c in touched { buckets[c].removeAll(keepingCapacity: true) }
                 touched.removeAll(keepingCapacity: true)
@@ -137,23 +116,27 @@ struct AutomatonBuilder {
                         }
                     }
                 }
-                var row = [Int32](repeating: -1, count: classCount)
-                // Classes with the same targets share one closure: remembered by bucket hash.
-                var memo = SubsetIndex()
-                var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
+                let row = trans.count
+                trans.append(contentsOf: repeatElement(-1, count: classCount))
+                memo.removeAll(); memoKeys.removeAll(keepingCapacity: true); memoStates.removeAll(keepingCapacity: true)
                 touched.sort()
                 for c in touched {
                     let key = buckets[c]
                     let h = SubsetIndex.hash(key)
-                    if let m = memo.find(key, h, in: memoKeys) { row[c] = memoStates[Int(m)]; continue }
-                    let s = stateFor(key)
+                    if let m = memo.find(key, h, in: memoKeys) { trans[row + c] = memoStates[Int(m)]; continue }
+                    let s = dfa.state(for: key)
                     memo.insert(h, Int32(memoKeys.count)); memoKeys.append(key); memoStates.append(s)
-                    row[c] = s
+                    trans[row + c] = s
                 }
-                trans.append(contentsOf: row)
                 accepting.append(acc)
-                pendingCalls.append(callOrder.map { (rule: $0, ret: stateFor(callTargets[$0]!)) })
-                tokens.append(tokOrder.map { (Int32($0), stateFor(tokTargets[$0]!)) })
+                var stateCalls: [(rule: Int, ret: Int32)] = []
+                stateCalls.reserveCapacity(callOrder.count)
+                for r in callOrder { stateCalls.append((rule: r, ret: dfa.state(for: callTargets[r]!))) }
+                pendingCalls.append(stateCalls)
+                var stateTokens: [(Int32, Int32)] = []
+                stateTokens.reserveCapacity(tokOrder.count)
+                for t in tokOrder { stateTokens.append((Int32(t), dfa.state(for: tokTargets[t]!))) }
+                tokens.append(stateTokens)
                 ruleOf.append(Int32(ri))
                 sharedKeys.append(leafHash.map { SharedStateKey(rule: $0, subset: subset) })
             }

@@ -1,9 +1,22 @@
 /// Interns sorted sets of NFA states (determinisation subsets) by a 64-bit hash of their
-/// elements, compared element by element only on a hash hit: a specialised `[UInt64: Int32]`
-/// instead of a dictionary keyed by arrays (whose generic hashing dominated compile profiles).
+/// elements, compared element by element only on a hash hit: an open-addressing table of
+/// (hash, id) slots with linear probing instead of a dictionary keyed by arrays (whose generic
+/// hashing dominated compile profiles). ``removeAll()`` empties it in time proportional to
+/// the entries, so one table can be reused for many small memos.
 struct SubsetIndex {
-    private var first: [UInt64: Int32] = [:]
-    private var more: [UInt64: [Int32]] = [:]
+    private var ids: [Int32]
+    private var hashes: [UInt64]
+    private var used: [Int] = []
+    private var mask: Int
+
+    /// An empty table with room for about `capacity` entries before it grows.
+    init(capacity: Int = 8) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        ids = [Int32](repeating: -1, count: size)
+        hashes = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
 
     static func hash(_ s: [Int32]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(s.count)
@@ -16,13 +29,87 @@ struct SubsetIndex {
 
     /// The id stored for `s` (whose hash is `h`), looking subsets up in `subsets`.
     func find(_ s: [Int32], _ h: UInt64, in subsets: [[Int32]], offset: Int32 = 0) -> Int32? {
-        guard let id = first[h] else { return nil }
-        if subsets[Int(id - offset)] == s { return id }
-        for id in more[h] ?? [] where subsets[Int(id - offset)] == s { return id }
-        return nil
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let id = ids[i]
+            if id < 0 { return nil }
+            if hashes[i] == h && subsets[Int(id - offset)] == s { return id }
+            i = (i + 1) & mask
+        }
     }
 
+    /// Stores `id` (not negative) under hash `h`; entries with equal hashes are all kept.
     mutating func insert(_ h: UInt64, _ id: Int32) {
-        if first[h] == nil { first[h] = id } else { more[h, default: []].append(id) }
+        if (used.count + 1) * 2 > ids.count { grow() }
+        place(h, id)
+    }
+
+    /// Empties the table, keeping its storage.
+    mutating func removeAll() {
+        for i in used { ids[i] = -1 }
+        used.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func place(_ h: UInt64, _ id: Int32) {
+        var i = Int(truncatingIfNeeded: h) & mask
+        while ids[i] >= 0 { i = (i + 1) & mask }
+        ids[i] = id; hashes[i] = h
+        used.append(i)
+    }
+
+    private mutating func grow() {
+        let old = used.map { (hashes[$0], ids[$0]) }
+        let size = ids.count * 2
+        ids = [Int32](repeating: -1, count: size)
+        hashes = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+        used.removeAll(keepingCapacity: true)
+        for (h, id) in old { place(h, id) }
+    }
+}
+
+/// The DFA states of one rule under construction: each state is the epsilon closure of a set
+/// of NFA states, numbered from `base` in order of discovery (`subsets[i]` is state
+/// `base + i`). A struct with mutating methods rather than closures over local variables, so
+/// the determinisation loop's state needs no boxes or dynamic exclusivity checks.
+struct SubsetQueue {
+    /// The rule's NFA epsilon edges.
+    let eps: [[Int32]]
+    /// Number of the first state.
+    let base: Int32
+    /// The closed subsets, one per state, in state order.
+    private(set) var subsets: [[Int32]] = []
+    private var index = SubsetIndex(capacity: 64)
+    private var mark: [Int32]
+    private var stamp: Int32 = 0
+    private var work: [Int32] = []
+
+    init(eps: [[Int32]], base: Int32) {
+        self.eps = eps
+        self.base = base
+        mark = [Int32](repeating: -1, count: eps.count)
+    }
+
+    /// Epsilon closure of `states`, sorted.
+    mutating func closure(_ states: [Int32]) -> [Int32] {
+        stamp += 1
+        var out: [Int32] = []
+        work.removeAll(keepingCapacity: true)
+        for x in states where mark[Int(x)] != stamp { mark[Int(x)] = stamp; work.append(x); out.append(x) }
+        while let x = work.popLast() {
+            for t in eps[Int(x)] where mark[Int(t)] != stamp { mark[Int(t)] = stamp; work.append(t); out.append(t) }
+        }
+        out.sort()
+        return out
+    }
+
+    /// The state of the closure of `targets`, added when new.
+    mutating func state(for targets: [Int32]) -> Int32 {
+        let c = closure(targets)
+        let h = SubsetIndex.hash(c)
+        if let s = index.find(c, h, in: subsets, offset: base) { return s }
+        let s = base + Int32(subsets.count)
+        index.insert(h, s); subsets.append(c)
+        return s
     }
 }
