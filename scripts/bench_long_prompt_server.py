@@ -92,22 +92,7 @@ def start_server(kind, args, log):
     cmd = [os.path.join(args.llama_bin, "llama-server"), "-m", args.model, "-t", str(args.threads), "-c", str(args.ctx),
            "-np", str(args.streams + 1), "-kvu", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"llama-server exited with {proc.returncode}; see {log.name}")
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/health")
-            if c.getresponse().status == 200:
-                c.close()
-                return proc, port
-            c.close()
-        except OSError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("llama-server did not become healthy")
+    return serverproc.wait_healthy(proc, port, log, timeout=600)
 
 
 def itl_run(port, args, rng):

@@ -21,6 +21,12 @@ def start(binary, model, flags, log, timeout=300):
     port = free_port()
     proc = subprocess.Popen([binary, "serve", "--model", model, "--host", "127.0.0.1", "--port", str(port), *flags],
                             stdout=log, stderr=subprocess.STDOUT)
+    return wait_healthy(proc, port, log, timeout)
+
+
+def wait_healthy(proc, port, log, timeout=300):
+    """Waits until the server process `proc` answers 200 on /health at `port`; returns
+    (proc, port). Exits with a message naming `log` if it dies or does not become healthy."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
