@@ -41,8 +41,12 @@ size_t lfm_attend_tile_scratch(int64_t group, int64_t d) {
     const int64_t DP = (d + 15) & ~(int64_t)15;
     const int64_t rmax = group > LFM_ATT_RMAX ? group : LFM_ATT_RMAX;
     const int64_t RP = (rmax + 7) & ~(int64_t)7;
-    const int64_t n = DP * RP + 2 * LFM_ATT_BK * DP + LFM_ATT_BK * RP + RP * DP + 3 * RP + 4 * DP;
+    const int64_t n = 2 * LFM_ATT_BK * DP + LFM_ATT_BK * RP + LFM_ATT_TILES * (2 * DP * RP + 3 * RP + 4 * DP);
     return (size_t)((n + 15) & ~(int64_t)15);
+}
+
+int64_t lfm_attend_tile_tokens(int64_t group) {
+    return (group >= LFM_ATT_RMAX ? 1 : LFM_ATT_RMAX / (group > 0 ? group : 1)) * LFM_ATT_TILES;
 }
 
 void lfm_attend_merge(int64_t parts, int64_t rows, int64_t slot_rows, int64_t d, const float *po, const float *pml,

@@ -156,6 +156,8 @@ int lfm_gemm_avx512_bf16f32(int wtype, const void *w, int64_t k, int64_t r0, int
 /* Tiled attention (lfm_attn.c): keys per block and rows (query tokens x heads) per tile. */
 #define LFM_ATT_BK 32
 #define LFM_ATT_RMAX 32
+/* Tiles of one call that share each key block (read and widened once for all of them). */
+#define LFM_ATT_TILES 8
 
 /* Vector primitives per ISA (lfm_vec.c, lfm_attn.c). */
 #define LFM_DECL_VEC(sfx)                                                                   \

@@ -180,6 +180,10 @@ extension Kernels {
     /// Floats of 32-byte-aligned scratch one `lfm_attend_tile` call needs (per thread).
     public static func attendTileScratch(group: Int, headDim d: Int) -> Int { Int(lfm_attend_tile_scratch(Int64(group), Int64(d))) }
 
+    /// Query tokens per `attendTile` call whose tiles share each key block's read and widening
+    /// (`lfm_attend_tile_tokens`): the job size for prompt chunks.
+    public static func attendTileTokens(group: Int) -> Int { Int(lfm_attend_tile_tokens(Int64(group))) }
+
     /// Split-K reduction (`lfm_attend_merge`): `parts` partial tile results over disjoint key
     /// ranges (outputs `[part][slotRows][d]`, (max, sum) pairs `[part][slotRows][2]`, of which the
     /// first `rows` are used) → the softmax output of each row r (token r / group, head r % group)

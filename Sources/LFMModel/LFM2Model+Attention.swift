@@ -91,7 +91,7 @@ extension LFM2Model {
         let d = c.headDim, Hq = c.numHeads, Hkv = c.numKVHeads, group = Hq / Hkv
         let q = ws.q.floats(), o = ws.mix.floats()
         let scale = 1 / Float(d).squareRoot()
-        let tileTokens = max(1, 32 / group)
+        let tileTokens = Kernels.attendTileTokens(group: group)
         let schedule = AttentionSchedule(segments: batch.map { ($0.sequence.length, $0.tokens.count) }, kvHeads: Hkv,
                                          tileTokens: tileTokens, targetJobs: 8 * pool.threadCount,
                                          minKeysPerPart: attentionMinKeysPerPart)

@@ -5,7 +5,7 @@ import Testing
 /// The tiled attention kernel (`attendTile`, lfm_attn.inc) against the per-head kernel
 /// (`attend`, itself checked against a double-precision reference in `AttendTests`) on every
 /// ISA and KV element type: query runs and contexts around the key block (32) and the tile
-/// (32 rows), page boundaries (16), GQA ratios 1–4 and 8, head widths that are and are not
+/// (32 rows) and the call's group of 8 tiles (up to 256 rows), page boundaries (16), GQA ratios 1–4 and 8, head widths that are and are not
 /// multiples of 16, and split key ranges merged by `attendMerge`.
 @Suite struct AttendTileTests {
     /// A paged K/V store for one KV head (head 1 of `heads`, so rows carry other heads), pages in
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test(arguments: KernelISA.available, [(1, 0), (31, 0), (32, 0), (33, 0), (65, 0), (1, 31), (1, 32), (1, 33), (5, 15), (17, 16),
-                                           (40, 47), (100, 3), (16, 200), (1, 700)])
+                                           (40, 47), (100, 3), (16, 200), (1, 700), (129, 0), (257, 31)])
     func equalsPerHeadKernel(_ isa: KernelISA, _ shape: (tokens: Int, position: Int)) {
         let ks = KernelSet(isa)
         for (group, d) in [(1, 64), (2, 64), (3, 16), (4, 32), (8, 8)] {

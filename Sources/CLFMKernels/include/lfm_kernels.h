@@ -158,13 +158,16 @@ void lfm_attend(int dtype, const float *q, const void *const *kpages, const void
  * consecutive query tokens at positions qpos0 .. qpos0+nq-1, each with `group` query heads that
  * share one KV head: head h of token t is q[t*ldq + h*d .. +d), its output out[t*ldo + h*d ..].
  * Token t attends the keys tau in [k0, min(k1, qpos0+t+1)), read from pages as lfm_attend
- * (kpages / vpages already offset to the KV head). Each block of keys is read once per tile of
- * up to 32 rows (tokens x heads) and widened to f32 in registers. With ml == NULL, out is the
+ * (kpages / vpages already offset to the KV head). Each block of keys is read and widened to f32
+ * once per group of up to 8 tiles of up to 32 rows (tokens x heads) each. With ml == NULL, out is the
  * softmax-weighted sum; otherwise out is the part over the given key range, normalised by its
  * own sum, and ml[2r], ml[2r+1] (row r = t*group + h) get its score maximum m and sum l of
  * exp(score - m) (m = -inf, l = 0, out = 0 for a row without keys), for lfm_attend_merge.
  * scratch: lfm_attend_tile_scratch(group, d) floats, 32-byte aligned. */
 size_t lfm_attend_tile_scratch(int64_t group, int64_t d);
+/* Query tokens per call that share each key block's read (LFM_ATT_TILES tiles of up to 32
+ * rows): the natural job size for a prompt chunk. */
+int64_t lfm_attend_tile_tokens(int64_t group);
 void lfm_attend_tile(int dtype, const float *q, int64_t ldq, int64_t nq, int64_t group, int64_t d, int64_t qpos0,
                      const void *const *kpages, const void *const *vpages, int64_t P, int64_t stride,
                      int64_t k0, int64_t k1, float scale, float *scratch, float *out, int64_t ldo, float *ml);
