@@ -8,8 +8,9 @@
 #
 # Workloads: 16 streams x 128 tokens (short prompts); 16 requests sharing a 600-word system
 # prompt, 32 tokens each; 1 stream x 128 tokens; 16 streams x 128 tokens each constrained by a
-# JSON Schema (response_format json_schema; the structured-output cost, issue 15). Prints a
-# Markdown table; JSON in bench-out/.
+# JSON Schema (response_format json_schema; the structured-output cost, issue 15); then, with
+# both servers restarted for 64 sequences (--max-num-seqs 64, llama-server -np 64 -kvu), 64
+# streams x 64 tokens (wide batches, issue 17). Prints a Markdown table; JSON in bench-out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -44,11 +45,24 @@ wait_up http://127.0.0.1:18091
 run_all llama-server http://127.0.0.1:18091
 kill $pid; wait $pid 2>/dev/null || true
 
+# Wide batches: 64 concurrent streams x 64 tokens, each server sized for 64 sequences.
+.build/release/lfm-serve serve --model "$model" --port 18092 --threads "$threads" --max-num-seqs 64 --no-access-log >"$out/lfm-serve-64.out" 2>"$out/lfm-serve-64.log" &
+pid=$!
+wait_up http://127.0.0.1:18092
+python3 scripts/loadgen.py --url http://127.0.0.1:18092 --concurrency 64 --requests 64 --max-tokens 64 --label "lfm-serve 64x64" --json "$out/serve-lfm-serve-64x64.json" >/dev/null
+kill $pid; wait $pid 2>/dev/null || true
+"$llb/llama-server" -m "$model" -t "$threads" -np 64 -kvu -c 32768 --port 18093 >"$out/llama-server-64.log" 2>&1 &
+pid=$!
+wait_up http://127.0.0.1:18093
+python3 scripts/loadgen.py --url http://127.0.0.1:18093 --concurrency 64 --requests 64 --max-tokens 64 --label "llama-server 64x64" --json "$out/serve-llama-server-64x64.json" >/dev/null
+kill $pid; wait $pid 2>/dev/null || true
+
 python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
 names = {"16x128": "16 streams × 128 tokens, short prompts", "shared": "16 requests sharing a 600-word system prompt, 32 tokens each",
-         "single": "1 stream × 128 tokens", "schema": "16 streams × 128 tokens, each with a json_schema"}
+         "single": "1 stream × 128 tokens", "schema": "16 streams × 128 tokens, each with a json_schema",
+         "64x64": "64 streams × 64 tokens (64 sequences / -np 64)"}
 print("| workload | server | aggregate tok/s | TTFT p50 / p95 | ITL p50 / p95 |")
 print("| --- | --- | ---: | --- | --- |")
 for w, name in names.items():

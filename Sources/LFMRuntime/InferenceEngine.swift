@@ -49,7 +49,8 @@ public final class InferenceEngine: @unchecked Sendable {
                                            logger: logger)
         kv = KVCacheManager(config: config, pageSize: configuration.pageSize, pageCount: pages, type: configuration.kvCacheType,
                             prefixCaching: configuration.prefixCaching)
-        scheduler = Scheduler(tokenBudget: configuration.maxBatchedTokens, maxSequences: configuration.maxNumSequences)
+        scheduler = Scheduler(tokenBudget: configuration.maxBatchedTokens, maxSequences: configuration.maxNumSequences,
+                              attentionDepthUnit: Scheduler.attentionDepthUnit(config: config))
         executor = StepExecutor(model: lfm, kv: kv)
         let tokenizer = model.tokenizer
         output = OutputStage(stopTokenIDs: model.stopTokenIDs, contextLength: contextLength,

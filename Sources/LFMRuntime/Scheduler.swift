@@ -1,3 +1,5 @@
+import LFMModel
+
 /// What the scheduler reads of a sequence (``ActiveSequence`` in the engine; plain test
 /// doubles in unit tests).
 protocol ScheduledSequence: AnyObject {
@@ -64,7 +66,10 @@ struct StepPlan<S: AnyObject> {
 /// While any sequence decodes, the prompt tokens of a step (running and newly admitted
 /// prefills together) are capped at ``promptCapWhileDecoding``, so a long prompt arriving is
 /// cut into small chunks and the running streams keep their inter-token latency; with no
-/// decode running, prompts use the whole budget.
+/// decode running, prompts use the whole budget. With ``attentionDepthUnit`` set, a prompt
+/// token at depth p counts 1 + p / unit against that cap (its attention reads p keys), so the
+/// step's cost, and the streams' inter-token gap, stays about the same deep into a 16k or 32k
+/// prompt instead of growing with it.
 struct Scheduler {
     /// Tokens per step (decode tokens plus prompt chunks).
     var tokenBudget: Int
@@ -72,9 +77,38 @@ struct Scheduler {
     var maxSequences: Int
     /// Prompt tokens per step while decodes run; nil: a quarter of the budget (at least 1).
     var prefillCapWhileDecoding: Int? = nil
+    /// Context depth at which a prompt token's attention costs about as much as the rest of its
+    /// forward pass (``attentionDepthUnit(config:)``); nil: prompt tokens count 1 at any depth.
+    var attentionDepthUnit: Int? = nil
 
     /// The prompt-token cap in force while decodes run.
     var promptCapWhileDecoding: Int { max(1, min(tokenBudget, prefillCapWhileDecoding ?? tokenBudget / 4)) }
+
+    /// The depth (in keys) at which one token's attention does as many multiply-adds as its
+    /// matrix products, times 3/4 (attention runs at a lower share of the machine's peak than
+    /// the products): conv and attention projections 4·h², the FFN 3·h·f (MoE: the active
+    /// experts), per layer, against 2·d multiply-adds per key and query head of each attention
+    /// layer. About 18k keys for the LFM2-350M shape. Nil for a model without attention.
+    static func attentionDepthUnit(config c: LFM2Config) -> Int? {
+        let attention = c.attentionLayerCount * c.numHeads * c.headDim * 2
+        guard attention > 0 else { return nil }
+        let h = Double(c.hiddenSize)
+        let ffn = c.moe.map { Double($0.expertsPerToken * $0.expertFFNSize) } ?? Double(c.ffnSize)
+        let linear = Double(c.numLayers) * (4 * h * h + 3 * h * ffn)
+        return max(256, Int(0.75 * linear / Double(attention)))
+    }
+
+    /// Prompt tokens a chunk starting at `depth` may take from `promptBudget` (at least 1).
+    func chunkTokens(_ promptBudget: Int, depth: Int, decoding: Bool) -> Int {
+        guard decoding, let unit = attentionDepthUnit, unit > 0 else { return max(1, promptBudget) }
+        return max(1, Int(Double(max(0, promptBudget)) * Double(unit) / Double(unit + depth)))
+    }
+
+    /// What `n` prompt tokens starting at `depth` count against the prompt cap.
+    func promptCost(_ n: Int, depth: Int, decoding: Bool) -> Int {
+        guard decoding, let unit = attentionDepthUnit, unit > 0 else { return n }
+        return Int((Double(n) * Double(unit + depth) / Double(unit)).rounded(.up))
+    }
 
     /// Plans one step; moves sequences between `running` and `waiting` as it decides.
     func schedule<S: ScheduledSequence, KV: KVSlots>(running: inout [S], waiting: inout [S], kv: KV) -> StepPlan<S>
@@ -88,12 +122,12 @@ struct Scheduler {
         while i < running.count {
             let s = running[i]
             guard s.pending > 0, !s.isPaused else { i += 1; continue }
-            let n = s.isDecoding ? 1 : min(s.pending, max(1, min(budget, promptBudget)))
+            let n = s.isDecoding ? 1 : min(s.pending, budget, chunkTokens(promptBudget, depth: s.computed, decoding: decoding))
             if (budget <= 0 || promptBudget <= 0) && !s.isDecoding { i += 1; continue }
             if kv.allocate(s, tokens: n) {
                 plan.entries.append((s, n))
                 budget -= n
-                if !s.isDecoding { promptBudget -= n }
+                if !s.isDecoding { promptBudget -= promptCost(n, depth: s.computed, decoding: decoding) }
                 i += 1
             } else if running.count > 1, let victim = running.last {
                 // Free the newest sequence's pages (possibly s itself) and retry.
@@ -119,7 +153,7 @@ struct Scheduler {
                 if s.computed > 0 { kv.free(s) }
                 break
             }
-            let n = min(s.pending, budget, promptBudget)
+            let n = min(s.pending, budget, chunkTokens(promptBudget, depth: s.computed, decoding: decoding))
             guard kv.allocate(s, tokens: n) else {
                 // Give the shared pages back while it waits.
                 if s.computed > 0 { kv.free(s) }
@@ -131,7 +165,7 @@ struct Scheduler {
             running.append(s)
             plan.entries.append((s, n))
             budget -= n
-            promptBudget -= n
+            promptBudget -= promptCost(n, depth: s.computed, decoding: decoding)
         }
         if plan.entries.isEmpty, running.isEmpty, let s = waiting.first {
             kv.free(s)

@@ -1,3 +1,4 @@
+import LFMModel
 import Testing
 @testable import LFMRuntime
 
@@ -70,6 +71,57 @@ import Testing
         #expect(plan.entries.map(\.tokens) == [1, 7])          // one decode token, then a 7-token chunk of b
         #expect(plan.admitted.map(\.order) == [1])
         #expect(running.map(\.order) == [0, 1] && waiting.map(\.order) == [2])
+    }
+
+    /// While a stream decodes, a prompt deep into its context gets fewer tokens per step: a
+    /// token at depth p counts 1 + p / unit against the cap.
+    @Test func promptChunksShrinkWithDepthWhileDecoding() {
+        func plan(depth: Int, decoding: Bool) -> [Int] {
+            let a = Seq(0, prompt: 3), b = Seq(1, prompt: 2000)
+            a.admitted = true
+            a.computed = 3
+            a.tokens.append(7)
+            a.generated = 1
+            a.pages = 1
+            b.admitted = true
+            b.computed = depth
+            b.pages = (depth + 3) / 4
+            var running = decoding ? [a, b] : [b], waiting: [Seq] = []
+            return Scheduler(tokenBudget: 64, maxSequences: 8, prefillCapWhileDecoding: 16, attentionDepthUnit: 100)
+                .schedule(running: &running, waiting: &waiting, kv: Pool(free: 1000)).entries.map(\.tokens)
+        }
+        #expect(plan(depth: 0, decoding: true) == [1, 16])
+        #expect(plan(depth: 100, decoding: true) == [1, 8])       // each token counts 2
+        #expect(plan(depth: 300, decoding: true) == [1, 4])       // counts 4
+        #expect(plan(depth: 1900, decoding: true) == [1, 1])      // counts 20: still one token, always progresses
+        #expect(plan(depth: 300, decoding: false) == [64])        // alone: the whole budget at any depth
+        // Without a unit, depth does not matter.
+        let a = Seq(0, prompt: 3), b = Seq(1, prompt: 2000)
+        a.admitted = true; a.computed = 3; a.tokens.append(7); a.generated = 1; a.pages = 1
+        b.admitted = true; b.computed = 300; b.pages = 75
+        var running = [a, b], waiting: [Seq] = []
+        let flat = Scheduler(tokenBudget: 64, maxSequences: 8, prefillCapWhileDecoding: 16)
+            .schedule(running: &running, waiting: &waiting, kv: Pool(free: 1000))
+        #expect(flat.entries.map(\.tokens) == [1, 16])
+    }
+
+    /// The depth unit follows the model's shape: about 18k keys for LFM2-350M (hidden 1024,
+    /// 16 layers, 6 attention layers of 16 heads x 64, FFN 4608), less for a narrower FFN.
+    @Test func attentionDepthUnitFromTheModelShape() throws {
+        func config(hidden: Int, ff: Int, layers: Int, attention: [Int], heads: Int) throws -> LFM2Config {
+            try LFM2Config.parse(["model_type": "lfm2", "vocab_size": 65536, "hidden_size": hidden, "num_hidden_layers": layers,
+                                  "num_attention_heads": heads, "num_key_value_heads": 8, "block_ff_dim": ff,
+                                  "block_auto_adjust_ff_dim": false, "conv_L_cache": 3, "full_attn_idxs": attention,
+                                  "max_position_embeddings": 128000],
+                                 source: "test")
+        }
+        let m350 = try config(hidden: 1024, ff: 4608, layers: 16, attention: [2, 5, 8, 10, 12, 14], heads: 16)
+        let unit = try #require(Scheduler.attentionDepthUnit(config: m350))
+        #expect(unit == 17_920)
+        let m230 = try config(hidden: 1024, ff: 2560, layers: 14, attention: [2, 4, 6, 8, 10, 12], heads: 16)
+        #expect(try #require(Scheduler.attentionDepthUnit(config: m230)) < unit)
+        let noAttention = try config(hidden: 64, ff: 128, layers: 2, attention: [], heads: 8)
+        #expect(Scheduler.attentionDepthUnit(config: noAttention) == nil)
     }
 
     @Test func pausedSequencesAreSkippedAndKeepTheirPages() {
