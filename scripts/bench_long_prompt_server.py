@@ -100,13 +100,25 @@ def itl_run(port, args, rng):
     ready = threading.Barrier(args.streams + 1)
     results = [None] * args.streams
     first_seen = [threading.Event() for _ in range(args.streams)]
+    done = threading.Event()   # set once the long prompt's first token arrived: the streams hang up
+
+    class HangUp(Exception):
+        pass
 
     def stream(i):
-        def seen(_now, _text):
+        times = []
+
+        def seen(now, _text):
+            times.append(now)
             first_seen[i].set()
+            if done.is_set():
+                raise HangUp()
         try:
             ready.wait()
-            results[i] = stream_completion(port, random_prompt(32, rng), args.itl_stream_tokens, on_chunk=seen)
+            stream_completion(port, random_prompt(32, rng), args.itl_stream_tokens, on_chunk=seen)
+            results[i] = (None, None, times)
+        except HangUp:
+            results[i] = (None, None, times)
         except Exception as e:  # reported below
             results[i] = e
             first_seen[i].set()
@@ -121,6 +133,7 @@ def itl_run(port, args, rng):
     long_start = time.monotonic()
     ttft, _, _ = stream_completion(port, random_prompt(args.itl_length, rng), 1)
     long_end = long_start + ttft
+    done.set()
     for t in threads:
         t.join()
     gaps, tokens_in_window, errors = [], 0, []
