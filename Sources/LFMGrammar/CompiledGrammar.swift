@@ -17,10 +17,14 @@ public final class CompiledGrammar: Sendable {
     private static let shared = Locked<[SharedMaskKey: StateMask]>([:])
     /// Number of automaton states (a size measure for tests and logs).
     public var stateCount: Int { automaton.stateCount }
+    /// Whether a backslash in the text starts a JSON escape (grammars of JSON Schemas and JSON
+    /// mode): ``GrammarMatcher/forcedBytes(limit:)`` may then pick a character's plain spelling.
+    public let escapesAreSpellings: Bool
 
-    init(automaton: Automaton, vocabulary: TokenVocabulary) {
+    init(automaton: Automaton, vocabulary: TokenVocabulary, escapesAreSpellings: Bool = false) {
         self.automaton = automaton
         self.vocabulary = vocabulary
+        self.escapesAreSpellings = escapesAreSpellings
     }
 
     /// A matcher at the start of the output.

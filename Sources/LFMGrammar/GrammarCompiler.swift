@@ -49,7 +49,12 @@ public final class GrammarCompiler: Sendable {
             return e.grammar
         }) { return hit }
         let g = try Self.grammar(for: spec)
-        let compiled = CompiledGrammar(automaton: try AutomatonBuilder().build(g), vocabulary: vocabulary)
+        let json: Bool
+        switch spec {
+        case .jsonSchema, .jsonObject: json = true
+        default: json = false
+        }
+        let compiled = CompiledGrammar(automaton: try AutomatonBuilder().build(g), vocabulary: vocabulary, escapesAreSpellings: json)
         lru.withLock { l in
             l.tick += 1
             l.items[spec] = (compiled, l.tick)

@@ -22,7 +22,7 @@ public struct GrammarMatcher: Sendable {
         history = [Configuration(stacks: stacks, complete: complete)]
     }
 
-    private var current: Configuration { history[history.count - 1] }
+    var current: Configuration { history[history.count - 1] }
 
     /// Whether the output may end now (an end-of-output token is allowed).
     public var canTerminate: Bool { current.complete && !current.terminated }
