@@ -24,6 +24,9 @@ final class ActiveSequence {
     var loopCheckStart: Int
     /// The loop guard found a loop inside the think block: close it (``OutputStage``).
     var closeThinkBlock = false
+    /// Tokens appended after the newest sampled one without sampling (grammar fast-forward,
+    /// a think block closed by the engine): the next step reads them with it as one decode.
+    var forcedTail = 0
     /// Arrival order, for FCFS admission and newest-first preemption.
     let order: Int
     var preemptions = 0
@@ -55,8 +58,9 @@ final class ActiveSequence {
         promptScores = request.promptLogprobs.map { PromptScores(promptCount: request.promptTokens.count, top: $0) }
     }
 
-    /// Whether the whole prompt has been processed (the sequence is decoding).
-    var isDecoding: Bool { generated > 0 && pending == 1 }
+    /// Whether the whole prompt has been processed (the sequence is decoding): what is left is
+    /// the newest sampled token and the tokens appended after it without sampling.
+    var isDecoding: Bool { generated > 0 && pending >= 1 && pending <= 1 + forcedTail }
 
     /// Whether a step that processes `n` more tokens reaches the newest one (the sequence samples next).
     func samples(after n: Int) -> Bool { state.length + n == tokens.count }

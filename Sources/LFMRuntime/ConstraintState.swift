@@ -39,6 +39,16 @@ struct ConstraintState: Sendable {
     /// True once a `.whole` grammar has accepted an end-of-output token: nothing may follow.
     var isFinished: Bool { constraint.scope == .whole && matcher.isTerminated }
 
+    /// The bytes the grammar forces next (``GrammarMatcher/forcedBytes(limit:)``), or nil when
+    /// the grammar does not apply to the next token. `endsOutput` only for a `.whole` scope:
+    /// after a triggered grammar, free text follows.
+    func forcedBytes(limit: Int) -> ForcedBytes? {
+        guard phase == .constrained else { return nil }
+        var f = matcher.forcedBytes(limit: limit)
+        if constraint.scope != .whole { f.endsOutput = false }
+        return f
+    }
+
     /// Writes the allowed-token mask of the next token into `mask` and returns true, or
     /// returns false when the next token is free.
     func fillMask(into mask: inout [UInt64], tags: TagTokens) -> Bool {

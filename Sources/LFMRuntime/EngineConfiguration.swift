@@ -18,11 +18,17 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var prefixCaching: Bool
     /// Element type of K and V in the pages. Default f32 (the server's default is chosen in its settings).
     public var kvCacheType: KVCacheType
+    /// Append the tokens a structured-output grammar forces without sampling them (grammar
+    /// fast-forward, docs/architecture.md). Default on; `LFM_GRAMMAR_FAST_FORWARD=0` in the
+    /// environment turns the default off (for A/B measurements).
+    public var grammarFastForward: Bool
 
     public init(threads: Int = ThreadPoolDefaults.threads, maxBatchedTokens: Int = 512, maxNumSequences: Int = 64,
                 maxWaiting: Int = 256, pageSize: Int = 16, kvCacheBytes: Int = 1 << 30, contextLength: Int? = nil,
-                prefixCaching: Bool = true, kvCacheType: KVCacheType = .f32) {
+                prefixCaching: Bool = true, kvCacheType: KVCacheType = .f32,
+                grammarFastForward: Bool = EngineConfiguration.fastForwardDefault) {
         self.kvCacheType = kvCacheType
+        self.grammarFastForward = grammarFastForward
         self.threads = threads
         self.maxBatchedTokens = maxBatchedTokens
         self.maxNumSequences = maxNumSequences
@@ -34,7 +40,15 @@ public struct EngineConfiguration: Sendable, Equatable {
     }
 }
 
+import Foundation
 import LFMKernels
+
+extension EngineConfiguration {
+    /// The default of ``grammarFastForward``: on unless `LFM_GRAMMAR_FAST_FORWARD` is `0`.
+    public static var fastForwardDefault: Bool {
+        ProcessInfo.processInfo.environment["LFM_GRAMMAR_FAST_FORWARD"] != "0"
+    }
+}
 
 /// Defaults shared with the command line.
 public enum ThreadPoolDefaults {

@@ -55,7 +55,8 @@ public final class InferenceEngine: @unchecked Sendable {
         let tokenizer = model.tokenizer
         output = OutputStage(stopTokenIDs: model.stopTokenIDs, contextLength: contextLength,
                              tags: TagTokens(tokenBytes: (0..<tokenizer.vocabularySize).map { tokenizer.bytes(of: $0) },
-                                             isSpecial: { tokenizer.isSpecial($0) }))
+                                             isSpecial: { tokenizer.isSpecial($0) }),
+                             fastForward: configuration.grammarFastForward ? FastForward(tokenizer: tokenizer) : nil)
         statsBox.withLock { $0.totalPages = pages; $0.freePages = pages }
         let t = Thread { [unowned self] in self.run() }
         t.name = "lfm-engine"

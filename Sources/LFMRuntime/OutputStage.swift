@@ -13,6 +13,8 @@ struct OutputStage {
     let contextLength: Int
     /// Tokens that can spell think-block tags (for constraints that keep the block free).
     let tags: TagTokens
+    /// Grammar fast-forward (nil when switched off, ``EngineConfiguration/grammarFastForward``).
+    var fastForward: FastForward? = nil
 
     /// What became of the sequence after its token.
     enum Outcome: Equatable {
@@ -51,6 +53,7 @@ struct OutputStage {
                 .filter { raw[$0] > -.infinity }
                 .map { TokenLogprob(id: $0, logprob: raw[$0] - m - logSum) }
         }
+        s.forcedTail = 0
         var outcome = emit(id, of: s, logprob: s.request.logprobs ? raw[id] - m - logSum : 0, top: top)
         // Tokens the engine appends itself (a think block closed at its budget): probability 1 under the rules.
         var forced: [Int] = []
@@ -66,9 +69,25 @@ struct OutputStage {
         }
         for f in forced where outcome == .running {
             outcome = emit(f, of: s, logprob: 0, top: [])
+            s.forcedTail += 1
         }
         if !forced.isEmpty && s.closeThinkBlock == false { s.loopCheckStart = s.tokens.count }
+        if outcome == .running && forced.isEmpty {
+            for f in fastForwardTokens(of: s) where outcome == .running {
+                outcome = emit(f, of: s, logprob: 0, top: [])
+                s.forcedTail += 1
+            }
+        }
         return outcome
+    }
+
+    /// The tokens the grammar forces after `s`'s newest token (``FastForward``): none when
+    /// fast-forward is off, the request reports log-probabilities (an appended token has no
+    /// sampled distribution), or a think block is still open or may still open.
+    func fastForwardTokens(of s: ActiveSequence) -> [Int] {
+        guard let fastForward, let c = s.constraint, !s.request.logprobs,
+              s.reasoningBudget.map({ $0.phase == .done }) ?? true else { return [] }
+        return fastForward.tokens(after: s.tokens[s.request.promptTokens.count...], constraint: c, tags: tags)
     }
 
     /// Appends token `id` to `s` and sends it; says whether the sequence goes on.

@@ -9,7 +9,8 @@ protocol ScheduledSequence: AnyObject {
     var tokens: [Int] { get }
     /// Tokens already in the KV cache.
     var computed: Int { get }
-    /// Whether the whole prompt has been processed (one token per step from now on).
+    /// Whether the whole prompt has been processed: from now on a step reads the newest token
+    /// (with the tokens appended after it without sampling, when there are any).
     var isDecoding: Bool { get }
     /// Held out of steps by its consumer (a stream that is not being read).
     var isPaused: Bool { get }
@@ -122,7 +123,8 @@ struct Scheduler {
         while i < running.count {
             let s = running[i]
             guard s.pending > 0, !s.isPaused else { i += 1; continue }
-            let n = s.isDecoding ? 1 : min(s.pending, budget, chunkTokens(promptBudget, depth: s.computed, decoding: decoding))
+            // A decode reads its newest token and any appended after it without sampling (fast-forward).
+            let n = s.isDecoding ? min(s.pending, max(1, budget)) : min(s.pending, budget, chunkTokens(promptBudget, depth: s.computed, decoding: decoding))
             if (budget <= 0 || promptBudget <= 0) && !s.isDecoding { i += 1; continue }
             if kv.allocate(s, tokens: n) {
                 plan.entries.append((s, n))
