@@ -106,7 +106,7 @@ enum NumberGrammar {
         if let m = try num("exclusiveMaximum"), hi.map({ m <= $0.0 }) ?? true { hi = (m, true) }
         if lo == nil && hi == nil {
             if integer {
-                return .seq([.optional(.literal("-")), JSONLexemes.naturalRange(0, nil), .optional(.seq([.literal("."), .plus(.literal("0"))]))])
+                return .seq([.optional(.literal("-")), JSONLexemes.naturalRange(0, nil), Self.zeroFraction])
             }
             return JSONLexemes.anyNumber
         }
@@ -114,7 +114,7 @@ enum NumberGrammar {
             if let b, abs(b.0) > 1e17 { throw GrammarError("schema keyword '\(k)' at \(displayPointer(ptr)): bounds beyond ±1e17 are not supported") }
         }
         // Integral bounds on the value: x >= L (or > L), x <= H (or < H).
-        let zeroFrac = GrammarExpr.optional(.seq([.literal("."), .plus(.literal("0"))]))
+        let zeroFrac = Self.zeroFraction
         let posFrac = GrammarExpr.seq([.literal("."), .star(.byteRange(0x30...0x39)), .byteRange(0x31...0x39), .star(.byteRange(0x30...0x39))])
         if integer {
             var l: Int64? = nil, h: Int64? = nil
@@ -140,6 +140,11 @@ enum NumberGrammar {
         if nHi.map({ nLo <= $0 }) ?? true { alts.append(.seq([.literal("-"), JSONLexemes.naturalRange(UInt64(nLo), nHi.map { UInt64($0) }), posFrac])) }
         return alts.isEmpty ? .nothing : .alt(alts)
     }
+
+    /// The fraction an integer may be written with (`12.0`): a point and 1 to 16 zeros —
+    /// bounded, like whitespace, so a model cannot loop on zeros (a bounded integer's output
+    /// always ends).
+    static let zeroFraction = GrammarExpr.optional(.seq([.literal("."), .rep(.literal("0"), min: 1, max: 16)]))
 
     /// Integers (no fraction) in [l, h], either side optional, as sign + digits.
     static func pieces(_ l: Int64?, _ h: Int64?) -> [GrammarExpr] {

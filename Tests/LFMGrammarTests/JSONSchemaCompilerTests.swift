@@ -175,4 +175,14 @@ import Testing
         #expect(try accepts(merged, "{}"))
         #expect(try !accepts(merged, #"{"x":1}"#))
     }
+
+    /// An integer may carry a zero fraction (`14.0`) of at most 16 zeros, so a model cannot
+    /// loop on zeros and a bounded integer always ends.
+    @Test func integerZeroFractionsAreBounded() throws {
+        for s in [#"{"type":"integer"}"#, #"{"type":"integer","minimum":0,"maximum":99}"#] {
+            #expect(try accepts(schema(s), "14.0"))
+            #expect(try accepts(schema(s), "14." + String(repeating: "0", count: 16)))
+            #expect(try !accepts(schema(s), "14." + String(repeating: "0", count: 17)))
+        }
+    }
 }
