@@ -2,6 +2,7 @@ import Foundation
 import LFMGrammar
 import LFMTestSupport
 import LFMTokenizer
+import OrderedJSON
 import Testing
 @testable import LFMRuntime
 
@@ -139,5 +140,40 @@ final class StepCounter: EngineObserver, @unchecked Sendable {
         let on = try run(fastForward: true, logprobs: true)
         #expect(ids(on.events) == ids(off.events))
         #expect(on.steps == off.steps)
+    }
+}
+
+/// Fast-forward under batching and preemption on the random tiny checkpoint: constrained
+/// requests run together (a small KV cache forces preemption, a small budget splits steps)
+/// give exactly the tokens they give alone, and their outputs follow the schema.
+@Suite(.serialized) struct FastForwardBatchingTests {
+    static let model = try! LoadedModel.load(path: Fixtures.url("models/tiny-chat").path)
+    static let compiler = GrammarCompiler(vocabulary: TokenVocabulary(tokenizer: model.tokenizer, eosIDs: model.stopTokenIDs.sorted()))
+    static let schema = #"{"type":"object","properties":{"customer_name":{"type":"string","maxLength":6},"priority_level":{"enum":["low","high"]},"quantity":{"type":"integer","minimum":0,"maximum":9}},"required":["customer_name","priority_level","quantity"],"additionalProperties":false}"#
+
+    @Test(arguments: [(24 * 1024, 512), (1 << 22, 3)])
+    func batchedEqualsAlone(kvBytes: Int, batchTokens: Int) throws {
+        let grammar = try Self.compiler.compile(.jsonSchema(try .parse(Self.schema), strict: true))
+        let requests = (0..<4).map { i in
+            GenerationRequest(id: "r\(i)", promptTokens: Self.model.tokenizer.encode("Order \(i) as JSON:"),
+                              sampling: i % 2 == 0 ? .greedy : SamplingParameters(temperature: 1, seed: UInt64(i)),
+                              maxTokens: 120, constraint: OutputConstraint(grammar: grammar))
+        }
+        let reference = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 1 << 22))
+        let alone = try requests.map { try reference.generate($0) }
+        reference.shutdown()
+        for events in alone {
+            #expect(finish(events) == .stop)
+            let o = try #require(try JSONValue.parse(text(events)).objectValue)
+            #expect(Array(o.keys) == ["customer_name", "priority_level", "quantity"])
+        }
+        let engine = InferenceEngine(model: Self.model, configuration: .init(threads: 2, maxBatchedTokens: batchTokens, kvCacheBytes: kvBytes))
+        defer { engine.shutdown() }
+        let boxes = requests.map { _ in EventBox() }
+        for (r, b) in zip(requests, boxes) { _ = try engine.submit(r) { b.append($0) } }
+        for (i, b) in boxes.enumerated() {
+            #expect(ids(b.waitUntilFinished()) == ids(alone[i]), "request \(i)")
+        }
+        if kvBytes < 1 << 20 { #expect(engine.stats.preemptions > 0) }
     }
 }

@@ -16,7 +16,9 @@ import Testing
             self.order = order
             tokens = (0..<prompt).map { first + $0 }
         }
-        var isDecoding: Bool { generated > 0 && pending == 1 }
+        /// Tokens appended after the newest sampled one (fast-forward), as ``ActiveSequence/forcedTail``.
+        var forcedTail = 0
+        var isDecoding: Bool { generated > 0 && pending >= 1 && pending <= 1 + forcedTail }
         /// What a step does to it: its planned tokens become computed, and a sequence that
         /// reached its end samples one more token.
         func ran(_ n: Int) {
@@ -122,6 +124,34 @@ import Testing
         #expect(try #require(Scheduler.attentionDepthUnit(config: m230)) < unit)
         let noAttention = try config(hidden: 64, ff: 128, layers: 2, attention: [], heads: 8)
         #expect(Scheduler.attentionDepthUnit(config: noAttention) == nil)
+    }
+
+    /// A decode followed by tokens appended without sampling reads them all in one entry,
+    /// outside the prompt cap, with pages for all of them; a tight budget splits them.
+    @Test func aDecodeReadsItsFastForwardedTokensInOneEntry() {
+        func decoding(_ order: Int, tail: Int) -> Seq {
+            let s = Seq(order, prompt: 3, first: order * 100)
+            s.admitted = true
+            s.computed = 3
+            s.tokens += [7] + Array(repeating: 8, count: tail)
+            s.generated = 1 + tail
+            s.forcedTail = tail
+            s.pages = 1
+            return s
+        }
+        let a = decoding(0, tail: 5), b = decoding(1, tail: 0)
+        var running = [a, b], waiting: [Seq] = []
+        let pool = Pool(free: 100)
+        let plan = Scheduler(tokenBudget: 16, maxSequences: 8, prefillCapWhileDecoding: 2)
+            .schedule(running: &running, waiting: &waiting, kv: pool)
+        #expect(plan.entries.map(\.tokens) == [6, 1])
+        #expect(a.pages == 3)                                   // 3 + 6 tokens in pages of 4
+        let c = decoding(2, tail: 5)
+        var small = [c], none: [Seq] = []
+        let split = Scheduler(tokenBudget: 4, maxSequences: 8).schedule(running: &small, waiting: &none, kv: Pool(free: 100))
+        #expect(split.entries.map(\.tokens) == [4])
+        c.computed += 4
+        #expect(c.isDecoding && c.pending == 2)                 // the rest next step, still a decode
     }
 
     @Test func pausedSequencesAreSkippedAndKeepTheirPages() {
