@@ -7,7 +7,8 @@ import Logging
 
 /// The engine: one thread that runs continuous-batching steps over a shared model.
 ///
-/// Each step takes one decode token from every running sequence, then fills the rest of
+/// Each step takes one decode token from every running sequence (with the tokens a grammar
+/// fast-forward appended after it), then fills the rest of
 /// the token budget with prompt chunks of waiting sequences (oldest first), runs ONE
 /// batched forward pass, samples per sequence with its own generator, and pushes events to
 /// each request's sink. KV pages are reserved per step; when a decode cannot get a page,

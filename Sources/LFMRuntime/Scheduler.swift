@@ -56,7 +56,8 @@ struct StepPlan<S: AnyObject> {
 /// Continuous-batching policy (after vLLM v1's `Scheduler.schedule()`): a function of the
 /// running and waiting sequences, the token budget and the KV cache, tested without a model.
 ///
-/// 1. Every running sequence that is not paused gets its next token (decode) or its next
+/// 1. Every running sequence that is not paused gets its next token (decode; with the tokens
+///    appended after it without sampling, within the budget) or its next
 ///    prompt chunk, oldest first. When a decode cannot get a page, the newest running
 ///    sequence is preempted (pages freed, back to waiting, recomputed later; its stream
 ///    continues without a visible gap). A sequence that alone cannot fit fails.

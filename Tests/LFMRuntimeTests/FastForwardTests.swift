@@ -125,6 +125,32 @@ final class StepCounter: EngineObserver, @unchecked Sendable {
         #expect(on.steps == off.steps - 2, "steps with fast-forward \(on.steps), without \(off.steps)")
     }
 
+    /// A strict tool under `tool_choice: "auto"` (grammar triggered by `<|tool_call_start|>`):
+    /// after the special token the context is empty, and the function name and the argument
+    /// names are appended; the greedy call is the same, in fewer steps.
+    @Test func toolCallsAfterTheTriggerAreTheSameWithFewerSteps() throws {
+        let tok = Self.model.tokenizer
+        let prompt = tok.encode("<|startoftext|><|im_start|>user\nWhat is the weather in Paris?<|im_end|>\n<|im_start|>assistant\n",
+                                addSpecialTokens: false)
+        let start = try #require(tok.id(forToken: "<|tool_call_start|>")), end = try #require(tok.id(forToken: "<|tool_call_end|>"))
+        let parameters = try JSONValue.parse(#"{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["city"]}"#)
+        let grammar = try Self.compiler.compile(.grammar(ToolCallGrammar.lfm2(tools: [.init(name: "get_weather", parameters: parameters)],
+                                                                              startToken: start, endToken: end)))
+        var results: [(ids: [Int], text: String, steps: Int)] = []
+        for on in [false, true] {
+            let engine = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 4 << 20, grammarFastForward: on))
+            let counter = StepCounter()
+            engine.setObserver(counter)
+            let events = try engine.generate(GenerationRequest(id: "t", promptTokens: prompt, maxTokens: 40,
+                                                               constraint: OutputConstraint(grammar: grammar, scope: .triggered(by: start))))
+            engine.shutdown()
+            results.append((ids(events), text(events), counter.steps))
+        }
+        #expect(results[0].text == #"<|tool_call_start|>[get_weather(city="Paris", unit="celsius")]<|tool_call_end|>"#)
+        #expect(results[1].ids == results[0].ids)
+        #expect(results[1].steps < results[0].steps, "steps with fast-forward \(results[1].steps), without \(results[0].steps)")
+    }
+
     @Test func maxTokensIsNeverPassed() throws {
         let full = ids(try run(fastForward: false).events)
         for n in 1...3 {
