@@ -25,7 +25,8 @@ Writes Tests/Fixtures/models/:
                  dequantized weights).
 
 Also, with --bench OUTDIR: random weights in LFM2-350M's exact shape (BF16 safetensors folder
-and Q8_0 / Q4_0 / BF16 GGUF files) for benchmarks; nothing of it is committed.
+and Q8_0 / Q4_0 / BF16 GGUF files) for benchmarks; nothing of it is committed. --bench-shape 1.2b
+or 230m writes GGUF files in the LFM2.5-1.2B / LFM2.5-230M shapes instead (--bench-formats).
 """
 import argparse
 import json
@@ -470,14 +471,24 @@ def make_tiny_k():
     print("tiny-k: min greedy margin", margin)
 
 
-def make_bench(outdir):
-    """Random weights in LFM2-350M's exact shape, for benchmarks (never committed)."""
+# Other shapes for benchmarks (GGUF only): hidden, layers, FFN (after the auto-adjust), query heads,
+# KV heads, attention layer indices. 1.2b and 230m: the LFM2.5-1.2B and LFM2.5-230M shapes.
+BENCH_SHAPES = {
+    "350m": (1024, 16, 4608, 16, 8, {2, 5, 8, 10, 12, 14}),
+    "1.2b": (2048, 16, 8192, 32, 8, {2, 5, 8, 10, 12, 14}),
+    "230m": (1024, 14, 2560, 16, 8, {2, 4, 6, 8, 10, 12}),
+}
+
+
+def make_bench(outdir, shape="350m", formats=("q8_0", "q4_0", "f16", "bf16")):
+    """Random weights in an LFM2 shape (BENCH_SHAPES), for benchmarks (never committed). 350m also
+    writes the BF16 safetensors folder."""
     import gguf
     from gguf import GGMLQuantizationType as T
     from safetensors.numpy import save_file
     rng = np.random.default_rng(0)
-    D, N, F, V, Hq, Hkv, hd, K = 1024, 16, 4608, 65536, 16, 8, 64, 3
-    attn = {2, 5, 8, 10, 12, 14}
+    D, N, F, Hq, Hkv, attn = BENCH_SHAPES[shape]
+    V, hd, K = 65536, D // Hq, 3
     types = ["full_attention" if i in attn else "conv" for i in range(N)]
     t = {"model.embed_tokens.weight": rng.standard_normal((V, D), dtype=np.float32) * 0.02,
          "model.embedding_norm.weight": np.ones(D, np.float32)}
@@ -500,6 +511,16 @@ def make_bench(outdir):
             t[p + "conv.out_proj.weight"] = rng.standard_normal((D, D), dtype=np.float32) * 0.02
             t[p + "conv.conv.weight"] = rng.standard_normal((D, 1, K), dtype=np.float32) * 0.3
     os.makedirs(outdir, exist_ok=True)
+    facts = {"n_layers": N, "max_pos": 128000, "hidden": D, "ffn": F, "n_heads": Hq, "n_kv": Hkv,
+             "layer_types": types, "rope_theta": 1e6, "eps": 1e-5, "vocab": V, "conv_k": K}
+    tmpl = open(os.path.join(TOKDIR, "chat_template.jinja")).read()
+    qtypes = {"q8_0": T.Q8_0, "q4_0": T.Q4_0, "f16": T.F16, "bf16": T.BF16}
+    if shape != "350m":
+        for name in formats:
+            gguf_write(os.path.join(outdir, f"lfm2-{shape}-shape-{name}.gguf"), facts, t, qtypes[name], tokenizer_dir=TOKDIR,
+                       chat_template=tmpl)
+        print("bench model written to", outdir)
+        return
     hf = os.path.join(outdir, "lfm2-350m-shape")
     os.makedirs(hf, exist_ok=True)
     import torch
@@ -515,20 +536,21 @@ def make_bench(outdir):
     json.dump(cfg, open(os.path.join(hf, "config.json"), "w"), indent=2)
     for f in ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja"]:
         shutil.copy(os.path.join(TOKDIR, f), hf)
-    facts = {"n_layers": N, "max_pos": 128000, "hidden": D, "ffn": F, "n_heads": Hq, "n_kv": Hkv,
-             "layer_types": types, "rope_theta": 1e6, "eps": 1e-5, "vocab": V, "conv_k": K}
-    tmpl = open(os.path.join(TOKDIR, "chat_template.jinja")).read()
-    for name, qt in [("q8_0", T.Q8_0), ("q4_0", T.Q4_0), ("f16", T.F16), ("bf16", T.BF16)]:
-        gguf_write(os.path.join(outdir, f"lfm2-350m-shape-{name}.gguf"), facts, t, qt, tokenizer_dir=TOKDIR, chat_template=tmpl)
+    for name in formats:
+        gguf_write(os.path.join(outdir, f"lfm2-350m-shape-{name}.gguf"), facts, t, qtypes[name], tokenizer_dir=TOKDIR,
+                   chat_template=tmpl)
     print("bench model written to", outdir)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bench", help="write LFM2-350M-shaped random checkpoints to this folder instead")
+    ap.add_argument("--bench", help="write LFM2-shaped random checkpoints to this folder instead")
+    ap.add_argument("--bench-shape", default="350m", choices=sorted(BENCH_SHAPES),
+                    help="with --bench: the shape (350m also writes the safetensors folder)")
+    ap.add_argument("--bench-formats", default="q8_0,q4_0,f16,bf16", help="with --bench: GGUF types, comma-separated")
     args = ap.parse_args()
     if args.bench:
-        make_bench(args.bench)
+        make_bench(args.bench, args.bench_shape, tuple(args.bench_formats.split(",")))
     else:
         os.makedirs(OUT, exist_ok=True)
         make_tiny_a()
