@@ -46,13 +46,19 @@ if [ "$skip_peers" = 0 ]; then
   fi
   for peer in llguidance llguidance-lenient xgrammar; do
     echo "== $peer" >&2
-    "$venv/bin/python" scripts/grammar_peers.py --peer "$peer" --corpus "$corpus" --tokenizer "$tok" \
-      --out "$out/grammar-$peer.jsonl" 2> "$out/grammar-$peer.log"
+    rm -f "$out/grammar-$peer.jsonl"
+    # A peer that fails is left out of the table (its log says why); the others still report.
+    if ! "$venv/bin/python" scripts/grammar_peers.py --peer "$peer" --corpus "$corpus" --tokenizer "$tok" \
+      --out "$out/grammar-$peer.jsonl.part" 2> "$out/grammar-$peer.log"; then
+      echo "bench-grammar.sh: $peer failed (see $out/grammar-$peer.log); left out of the table" >&2
+      continue
+    fi
+    mv "$out/grammar-$peer.jsonl.part" "$out/grammar-$peer.jsonl"
   done
 fi
 
-python3 scripts/grammar_report.py "$corpus" \
-  lfm-serve="$out/grammar-lfm-serve.jsonl" \
-  llguidance="$out/grammar-llguidance.jsonl" \
-  llguidance-lenient="$out/grammar-llguidance-lenient.jsonl" \
-  xgrammar="$out/grammar-xgrammar.jsonl" --details | tee "$out/grammar-report.md"
+results=(lfm-serve="$out/grammar-lfm-serve.jsonl")
+for peer in llguidance llguidance-lenient xgrammar; do
+  [ -f "$out/grammar-$peer.jsonl" ] && results+=("$peer=$out/grammar-$peer.jsonl")
+done
+python3 scripts/grammar_report.py "$corpus" "${results[@]}" --details | tee "$out/grammar-report.md"

@@ -26,6 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import loadgen  # noqa: E402
 import serverproc  # noqa: E402
 
 
@@ -56,26 +57,16 @@ def stream_completion(port, prompt, max_tokens, on_chunk=None, timeout=3600):
     if res.status != 200:
         raise RuntimeError(f"HTTP {res.status}: {res.read()[:300]!r}")
     times = []
-    buf = b""
-    while True:
-        chunk = res.read1(65536) if hasattr(res, "read1") else res.read(1)
-        if not chunk:
-            break
-        buf += chunk
-        while b"\n\n" in buf:
-            event, buf = buf.split(b"\n\n", 1)
-            if not event.startswith(b"data:"):
-                continue
-            data = event[5:].strip()
-            if data == b"[DONE]":
-                continue
-            now = time.monotonic()
-            obj = json.loads(data)
-            text = "".join(c.get("text", "") for c in obj.get("choices", []))
-            if obj.get("choices"):
-                times.append(now)
-                if on_chunk:
-                    on_chunk(now, text)
+    for data in loadgen.sse_data(res):
+        if data == b"[DONE]":
+            continue
+        now = time.monotonic()
+        obj = json.loads(data)
+        text = "".join(c.get("text", "") for c in obj.get("choices", []))
+        if obj.get("choices"):
+            times.append(now)
+            if on_chunk:
+                on_chunk(now, text)
     conn.close()
     if not times:
         raise RuntimeError("no chunk received")

@@ -42,6 +42,22 @@ WORDS = ("the of and to in is you that it he was for on are as with his they at 
          "made may part").split()
 
 
+def sse_data(resp):
+    """Yields the payload of every `data:` line of a server-sent event stream as it arrives
+    (bytes, `[DONE]` included), reading `resp` (an http.client response) to its end."""
+    buf = b""
+    while True:
+        chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(1)
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n\n" in buf:
+            event, buf = buf.split(b"\n\n", 1)
+            for line in event.split(b"\n"):
+                if line.startswith(b"data:"):
+                    yield line[5:].strip()
+
+
 def one_request(url, body, out, headers=None, timeout=600):
     """Sends one streaming chat request and appends its record to `out`: start/end times,
     token arrival stamps, HTTP status, finish_reason, whether [DONE] arrived, and `outcome`."""
@@ -69,32 +85,21 @@ def one_request(url, body, out, headers=None, timeout=600):
         out.append(rec)
         return
     stamps = rec["stamps"]
-    buf = b""
     error = None
     try:
-        while True:
-            chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(1)
-            if not chunk:
-                break
-            buf += chunk
-            while b"\n\n" in buf:
-                event, buf = buf.split(b"\n\n", 1)
-                for line in event.split(b"\n"):
-                    if not line.startswith(b"data: "):
-                        continue
-                    data = line[6:]
-                    if data == b"[DONE]":
-                        rec["done"] = True
-                        continue
-                    obj = json.loads(data)
-                    if "error" in obj:
-                        error = f"SSE error event: {obj['error']}"
-                    for c in obj.get("choices", []):
-                        d = c.get("delta", {})
-                        if d.get("content") or d.get("reasoning_content"):
-                            stamps.append(time.perf_counter())
-                        if c.get("finish_reason"):
-                            rec["finish_reason"] = c["finish_reason"]
+        for data in sse_data(resp):
+            if data == b"[DONE]":
+                rec["done"] = True
+                continue
+            obj = json.loads(data)
+            if "error" in obj:
+                error = f"SSE error event: {obj['error']}"
+            for c in obj.get("choices", []):
+                d = c.get("delta", {})
+                if d.get("content") or d.get("reasoning_content"):
+                    stamps.append(time.perf_counter())
+                if c.get("finish_reason"):
+                    rec["finish_reason"] = c["finish_reason"]
     except (OSError, http.client.HTTPException, ValueError) as e:
         error = f"{type(e).__name__}: {e}"
     conn.close()

@@ -60,15 +60,32 @@ def main():
 
     s = data["serving"]
     rows = s["rows"]
-    fig, axes = plt.subplots(1, len(rows), figsize=(9, 3.2))
+    fig, axes = plt.subplots(1, len(rows), figsize=(2.4 * len(rows), 3.2))
     for ax, r in zip(axes, rows):
         better_high = "tok/s" in r["metric"]
         bars(ax, [""], [r["lfm"]], [r["peer"]], r["workload"], r["metric"], "llama-server", higher_is_better=better_high,
              ratio_fmt="{:.2f}×" if better_high else "{:.1f}× faster")
-    fig.suptitle(f"Serving, Q8_0, 2 threads — {s['session']}", fontsize=9)
+    fig.suptitle(f"Serving, Q8_0, 2 threads — {s['session']}; label = lfm-serve / llama-server", fontsize=9)
     fig.tight_layout()
     fig.savefig(os.path.join(OUT, "serving.png"), dpi=110)
     plt.close(fig)
+    if "long_prompts" in data:
+        s = data["long_prompts"]
+        rows = s["rows"]
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+        labels = [f"{r['tokens'] // 1000}k" for r in rows]
+        bars(axes[0], labels, [r["lfm_ttft_s"] for r in rows], [r["peer_ttft_s"] for r in rows],
+             "time to first token (s), lower is better", "seconds", "llama-server", higher_is_better=False,
+             ratio_fmt="{:.2f}× faster")
+        axes[0].legend(fontsize=8, loc="upper left")
+        b = s["bench"]
+        bars(axes[1], [r["test"] for r in b], [r["lfm"] for r in b], [r["peer"] for r in b],
+             "prefill and decode at depth (tok/s)", "tokens/s", "llama-bench")
+        fig.suptitle(f"Long prompts, Q8_0, 2 threads — {s['session']}", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(os.path.join(OUT, "long_prompts.png"), dpi=110)
+        plt.close(fig)
+
     print("wrote", ", ".join(sorted(os.listdir(OUT))))
 
 

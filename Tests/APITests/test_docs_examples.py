@@ -59,6 +59,13 @@ def test_benchmark_plot_data_matches_the_tables():
         numbers += [r["lfm_pp512"], r["peer_pp512"], r["lfm_tg128"], r["peer_tg128"]]
     for r in data["serving"]["rows"] + data.get("batched_decode", {}).get("rows", []):
         numbers += [r["lfm"], r["peer"]]
+    long = data.get("long_prompts", {})
+    for r in long.get("rows", []):
+        numbers += [r["lfm_ttft_s"], r["peer_ttft_s"]]
+        for mib in (r["lfm_rss_mib"], r["peer_rss_mib"]):
+            assert f"{mib:.0f} MiB" in doc, mib
+    for r in long.get("bench", []):
+        numbers += [r["lfm"], r["peer"]]
     for n in numbers:
         assert f"{n:.1f}" in doc or f"{n:.2f}" in doc, n
     for img in re.findall(r"\]\((img/[^)]+\.png)\)", doc):
