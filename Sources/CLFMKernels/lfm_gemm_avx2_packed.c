@@ -127,6 +127,47 @@ static TGT AI void q_tile(const int NH, const int NT, const int q4, packed_q P, 
         for (int t = 0; t < NT; ++t) store_half(y + (size_t)t * ldy, 8 * (H0 + h), r0, r1, facc[h][t]);
 }
 
+/* Q8_0_R16, two halves (one 16-row group) x 4 tokens: the 8 integer sums stay in registers
+ * and the fp32 sums live in an L1 array (16 ymm cannot hold both), so each broadcast of 4
+ * activation bytes serves 16 rows and each widened weight vector 4 tokens. */
+static TGT void q8_tile_2x4(packed_q P, int64_t H0, const uint8_t *a, size_t arb, size_t offd, int64_t nb, float *y,
+                            size_t ldy, int64_t r0, int64_t r1) {
+    __attribute__((aligned(32))) float acc[2][4][8];
+    memset(acc, 0, sizeof acc);
+    const uint8_t *w0 = P.w + (size_t)(H0 / 2) * P.gstride + 32 * (size_t)(H0 % 2);
+    const uint8_t *w1 = P.w + (size_t)((H0 + 1) / 2) * P.gstride + 32 * (size_t)((H0 + 1) % 2);
+    const uint8_t *sc0 = w0 - 32 * (size_t)(H0 % 2) + 16 * (size_t)(H0 % 2);
+    const uint8_t *sc1 = w1 - 32 * (size_t)((H0 + 1) % 2) + 16 * (size_t)((H0 + 1) % 2);
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    for (int64_t b = 0; b < nb; ++b) {
+        const size_t boff = (size_t)b * P.gbb;
+        const uint8_t *xb = a + 32 * (size_t)b;
+        __m256i s0[4], s1[4];
+        for (int q = 0; q < 8; ++q) {
+            const __m256i u0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w0 + boff + 32 + 64 * q)), flip);
+            const __m256i u1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w1 + boff + 32 + 64 * q)), flip);
+            const __m256i a0 = _mm256_abs_epi8(u0), a1 = _mm256_abs_epi8(u1);
+            for (int t = 0; t < 4; ++t) {
+                const __m256i xv = _mm256_set1_epi32(rd32(xb + (size_t)t * arb + 4 * q));
+                const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(a0, _mm256_sign_epi8(xv, u0)), ones);
+                const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(a1, _mm256_sign_epi8(xv, u1)), ones);
+                s0[t] = q == 0 ? p0 : _mm256_add_epi32(s0[t], p0);
+                s1[t] = q == 0 ? p1 : _mm256_add_epi32(s1[t], p1);
+            }
+        }
+        const __m256 d0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc0 + boff)));
+        const __m256 d1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc1 + boff)));
+        for (int t = 0; t < 4; ++t) {
+            const __m256 dx = _mm256_broadcast_ss((const float *)(a + (size_t)t * arb + offd + 4 * (size_t)b));
+            _mm256_store_ps(acc[0][t], _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0[t]), _mm256_mul_ps(d0, dx), _mm256_load_ps(acc[0][t])));
+            _mm256_store_ps(acc[1][t], _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1[t]), _mm256_mul_ps(d1, dx), _mm256_load_ps(acc[1][t])));
+        }
+    }
+    for (int h = 0; h < 2; ++h)
+        for (int t = 0; t < 4; ++t) store_half(y + (size_t)t * ldy, 8 * (H0 + h), r0, r1, _mm256_load_ps(acc[h][t]));
+}
+
 #define QT_CASE(NH, NT) q_tile(NH, NT, q4, P, H, ar, arb, offd, offn, nb, yo, ldy, r0, r1, pf)
 
 /* Tiles: T == 1 a whole group (2 halves) x 1 token; T > 1 one half x up to 4 tokens
@@ -155,18 +196,27 @@ static TGT void gemm_q_packed(int q4, const void *w, int64_t k, int64_t r0, int6
     const int pf = 0;
     for (int64_t tb0 = 0; tb0 < T; tb0 += tb) {
         const int64_t tb1 = tb0 + tb < T ? tb0 + tb : T;
-        for (int64_t H = r0 / 8; H < H1; ++H) {
+        for (int64_t H0 = r0 / 8; H0 < H1;) {
+            /* Q8_0: both halves of a group per full token tile (q8_tile_2x4) */
+            const int pair = !q4 && H0 + 1 < H1;
             for (int64_t t = tb0; t < tb1; t += NTM) {
                 const int nt = tb1 - t < NTM ? (int)(tb1 - t) : (int)NTM;
                 const uint8_t *ar = (const uint8_t *)act + (size_t)t * arb;
                 float *yo = y + (size_t)t * ldy;
-                switch (nt) {
-                case 1: QT_CASE(1, 1); break;
-                case 2: QT_CASE(1, 2); break;
-                case 3: QT_CASE(1, 3); break;
-                default: QT_CASE(1, 4); break;
+                if (pair && nt == 4) {
+                    q8_tile_2x4(P, H0, ar, arb, offd, nb, yo, ldy, r0, r1);
+                    continue;
+                }
+                for (int64_t H = H0; H <= H0 + pair; ++H) {
+                    switch (nt) {
+                    case 1: QT_CASE(1, 1); break;
+                    case 2: QT_CASE(1, 2); break;
+                    case 3: QT_CASE(1, 3); break;
+                    default: QT_CASE(1, 4); break;
+                    }
                 }
             }
+            H0 += 1 + pair;
         }
     }
 }
