@@ -6,15 +6,18 @@
 # (scripts/grammar_report.py). Results go to bench-out/ (gitignored).
 #
 #   scripts/bench-grammar.sh [--bin PATH/lfm-serve] [--model DIR] [--venv DIR] [--corpus FILE] [--skip-peers]
+#                            [--peers "llguidance llguidance-lenient xgrammar"]
 #
 # --bin: an lfm-serve binary; without it a release build is made (under the shared build lock).
 # --model: what grammar-check loads the LFM2 vocabulary from (default: the tokenizer fixture, the
 #          same tokenizer.json the peers use).
+# --peers: which peers to run (default all three; the others' earlier results in bench-out/ are
+#          reported if present, e.g. xgrammar's, whose run takes ~17 minutes here).
 # --venv: the peers' venv (default /work/venv-peers; made from scripts/requirements-grammar-bench.txt
 #         when missing). --skip-peers reuses bench-out/grammar-{llguidance,llguidance-lenient,xgrammar}.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="" model="Tests/Fixtures/lfm2-tokenizer" venv="/work/venv-peers" corpus="Tests/Fixtures/grammar/schema-corpus.jsonl" skip_peers=0
+bin="" model="Tests/Fixtures/lfm2-tokenizer" venv="/work/venv-peers" corpus="Tests/Fixtures/grammar/schema-corpus.jsonl" skip_peers=0 peers="llguidance llguidance-lenient xgrammar"
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
     --venv) venv="$2"; shift 2 ;;
     --corpus) corpus="$2"; shift 2 ;;
     --skip-peers) skip_peers=1; shift ;;
+    --peers) peers="$2"; shift 2 ;;
     *) echo "bench-grammar.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,7 +48,7 @@ if [ "$skip_peers" = 0 ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-grammar-bench.txt
   fi
-  for peer in llguidance llguidance-lenient xgrammar; do
+  for peer in $peers; do
     echo "== $peer" >&2
     rm -f "$out/grammar-$peer.jsonl"
     # A peer that fails is left out of the table (its log says why); the others still report.
