@@ -32,6 +32,12 @@ final class Automaton: @unchecked Sendable {
     /// Per state, the states reached after one plain JSON-string character (see
     /// ``MaskWalker/charSuccessors(_:)``); filled lazily by mask walks of any thread.
     let charSuccessors = Locked<[Int32: [Int32]?]>([:])
+    /// Per state, its ``MaskWalker/run(_:)`` once some walk computed it (shared by the walks
+    /// of every thread, so a state's run is searched for once per grammar).
+    let runs = Locked<[Int32: UInt8]>([:])
+    /// Per state, whether it reads every plain character into an accepting state (see
+    /// ``MaskWalker/stackRun(_:)``); filled lazily.
+    let readsOneChar = Locked<[Int32: Bool]>([:])
     /// The start state of the start rule.
     let start: Int32
     /// Rule of each state (for diagnostics).

@@ -73,8 +73,9 @@ struct SubsetIndex {
 /// `base + i`). A struct with mutating methods rather than closures over local variables, so
 /// the determinisation loop's state needs no boxes or dynamic exclusivity checks.
 struct SubsetQueue {
-    /// The rule's NFA epsilon edges.
-    let eps: [[Int32]]
+    /// The rule's NFA epsilon edges, flat: state x's are `epsTarget[epsStart[x] ..< epsStart[x + 1]]`.
+    let epsStart: [Int32]
+    let epsTarget: [Int32]
     /// Number of the first state.
     let base: Int32
     /// The closed subsets, one per state, in state order.
@@ -85,7 +86,14 @@ struct SubsetQueue {
     private var work: [Int32] = []
 
     init(eps: [[Int32]], base: Int32) {
-        self.eps = eps
+        var start = [Int32](repeating: 0, count: eps.count + 1)
+        var target: [Int32] = []
+        for (x, ts) in eps.enumerated() {
+            target.append(contentsOf: ts)
+            start[x + 1] = Int32(target.count)
+        }
+        epsStart = start
+        epsTarget = target
         self.base = base
         mark = [Int32](repeating: -1, count: eps.count)
     }
@@ -97,7 +105,10 @@ struct SubsetQueue {
         work.removeAll(keepingCapacity: true)
         for x in states where mark[Int(x)] != stamp { mark[Int(x)] = stamp; work.append(x); out.append(x) }
         while let x = work.popLast() {
-            for t in eps[Int(x)] where mark[Int(t)] != stamp { mark[Int(t)] = stamp; work.append(t); out.append(t) }
+            for i in Int(epsStart[Int(x)])..<Int(epsStart[Int(x) + 1]) {
+                let t = epsTarget[i]
+                if mark[Int(t)] != stamp { mark[Int(t)] = stamp; work.append(t); out.append(t) }
+            }
         }
         out.sort()
         return out
