@@ -130,12 +130,14 @@ final class MaskWalker {
     /// a character cannot be read (or, with `intoAccepting`, ends in a non-accepting state).
     func plainCharTargets(_ t: Int32, intoAccepting: Bool) -> [Int32]? {
         var targets: [Int32] = []
-        var seen = Set<Int64>([Int64(t) << 3])
+        // (state, UTF-8 state) pairs seen: few (the states inside multi-byte characters).
+        var seen: [Int64] = [Int64(t) << 3]
         var work: [(Int32, Int)] = [(t, 0)]
         while let (d, u) = work.popLast() {
             let row = trans + Int(d) * classCount
-            for b in 0..<256 {
-                let nu = UTF8Walk.next(u, UInt8(b))
+            let next = UTF8Walk.table + u * 256
+            for b in UTF8Walk.lowest[u]...UTF8Walk.highest[u] {
+                let nu = Int(next[b])
                 if nu < 0 { continue }
                 let nd = row[Int(classOf[b])]
                 if nd < 0 { return nil }
@@ -147,7 +149,8 @@ final class MaskWalker {
                     }
                     continue
                 }
-                if seen.insert(Int64(nd) << 3 | Int64(nu)).inserted { work.append((nd, nu)) }
+                let key = Int64(nd) << 3 | Int64(nu)
+                if !seen.contains(key) { seen.append(key); work.append((nd, nu)) }
             }
         }
         return targets

@@ -74,7 +74,9 @@ final class RuleDFA: Sendable {
         var subsets: [[Int32]] = []
         var workPrefix: [Int] = []
         var work = 0
-        var dfa = SubsetQueue(eps: nfa.eps, base: 0)
+        var important = [Bool](repeating: false, count: nfa.edges.count)
+        for x in 0..<nfa.edges.count where !nfa.edges[x].isEmpty || x == end { important[x] = true }
+        var dfa = SubsetQueue(eps: nfa.eps, base: 0, important: important)
         // Per-class NFA targets of the state being built, reused across states.
         var buckets = [[Int32]](repeating: [], count: classCount)
         var touched: [Int] = []

@@ -185,6 +185,16 @@ public final class TokenVocabulary: @unchecked Sendable {
 /// The UTF-8 structure as a small automaton (state 0: at a character boundary), with the
 /// ASCII characters JSON strings cannot hold literally (`"`, `\\`, controls) rejected.
 enum UTF8Walk {
+    /// ``next(_:_:)`` as a table: `table[u * 256 + b]` (built once per process).
+    nonisolated(unsafe) static let table: UnsafeMutablePointer<Int8> = {
+        let t = UnsafeMutablePointer<Int8>.allocate(capacity: 8 * 256)
+        for u in 0..<8 { for b in 0..<256 { t[u * 256 + b] = Int8(next(u, UInt8(b))) } }
+        return t
+    }()
+    /// The smallest and largest byte valid in each state.
+    static let lowest: [Int] = (0..<8).map { u in (0..<256).first { next(u, UInt8($0)) >= 0 } ?? 0 }
+    static let highest: [Int] = (0..<8).map { u in (0..<256).last { next(u, UInt8($0)) >= 0 } ?? 0 }
+
     /// The next state, or -1 when the byte cannot come next.
     static func next(_ u: Int, _ b: UInt8) -> Int {
         switch u {
