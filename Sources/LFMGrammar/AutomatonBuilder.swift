@@ -422,11 +422,4 @@ struct NFA {
             return end
         }
     }
-
-    /// Epsilon closure, sorted.
-    func closure(_ states: [Int32]) -> [Int32] {
-        var seen = Set<Int32>(states), stack = states
-        while let s = stack.popLast() { for t in eps[Int(s)] where seen.insert(t).inserted { stack.append(t) } }
-        return seen.sorted()
-    }
 }
