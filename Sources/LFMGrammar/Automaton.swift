@@ -32,6 +32,12 @@ final class Automaton: @unchecked Sendable {
     /// Per state, the states reached after one plain JSON-string character (see
     /// ``MaskWalker/charSuccessors(_:)``); filled lazily by mask walks of any thread.
     let charSuccessors = Locked<[Int32: [Int32]?]>([:])
+    /// Per state, its ``MaskWalker/run(_:)`` once some walk computed it (shared by the walks
+    /// of every thread, so a state's run is searched for once per grammar).
+    let runs = Locked<[Int32: UInt8]>([:])
+    /// Per state, whether it reads every plain character into an accepting state (see
+    /// ``MaskWalker/stackRun(_:)``); filled lazily.
+    let readsOneChar = Locked<[Int32: Bool]>([:])
     /// The start state of the start rule.
     let start: Int32
     /// Rule of each state (for diagnostics).
@@ -63,32 +69,44 @@ final class Automaton: @unchecked Sendable {
         for b in 0..<256 { classBytes[Int(classOf[b]) * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63) }
         var classSize = [Int](repeating: 0, count: classCount)
         for b in 0..<256 { classSize[Int(classOf[b])] += 1 }
-        for s in 0..<stateCount {
-            var readable = 0
-            for c in 0..<classCount where trans[s * classCount + c] >= 0 {
-                readable += classSize[c]
-                if trans[s * classCount + c] == Int32(s) {
-                    for w in 0..<4 { selfLoop[s * 4 + w] |= classBytes[c * 4 + w] }
+        var cs = [Int32](repeating: 0, count: stateCount + 1), ce: [(callee: Int32, ret: Int32)] = []
+        var ts = [Int32](repeating: 0, count: stateCount + 1), te: [(token: Int32, target: Int32)] = []
+        let tp = self.trans, selfLoop = self.selfLoop, readableCount = self.readableCount
+        let readableBytes = self.readableBytes, flags = self.flags
+        do {
+            for s in 0..<stateCount {
+                var readable = 0
+                var hasBytes = false
+                let row = s * classCount
+                for c in 0..<classCount {
+                    let t = tp[row + c]
+                    if t < 0 { continue }
+                    hasBytes = true
+                    readable += classSize[c]
+                    if t == Int32(s) {
+                        for w in 0..<4 { selfLoop[s * 4 + w] |= classBytes[c * 4 + w] }
+                    }
                 }
+                readableCount[s] = UInt8(min(readable, 255))
+                if hasBytes && readable <= 4 {
+                    var few: [UInt8] = []
+                    for c in 0..<classCount where tp[row + c] >= 0 { few += bytesOfClass[c] }
+                    few.sort()
+                    for (i, b) in few.enumerated() { readableBytes[s * 4 + i] = b }
+                }
+                var f: UInt8 = accepting[s] ? Self.accepting : 0
+                if hasBytes { f |= Self.hasBytes }
+                if !calls[s].isEmpty {
+                    f |= Self.hasCalls
+                    for e in calls[s] { ce.append((callee: e.0, ret: e.1)) }
+                }
+                if !tokens[s].isEmpty {
+                    f |= Self.hasTokens
+                    for e in tokens[s] { te.append((token: e.0, target: e.1)) }
+                }
+                flags[s] = f
+                cs[s + 1] = Int32(ce.count); ts[s + 1] = Int32(te.count)
             }
-            readableCount[s] = UInt8(min(readable, 255))
-            if readable <= 4 {
-                var few: [UInt8] = []
-                for c in 0..<classCount where trans[s * classCount + c] >= 0 { few += bytesOfClass[c] }
-                few.sort()
-                for (i, b) in few.enumerated() { readableBytes[s * 4 + i] = b }
-            }
-        }
-        var cs: [Int32] = [0], ce: [(callee: Int32, ret: Int32)] = []
-        var ts: [Int32] = [0], te: [(token: Int32, target: Int32)] = []
-        for s in 0..<stateCount {
-            var f: UInt8 = accepting[s] ? Self.accepting : 0
-            for c in 0..<classCount where trans[s * classCount + c] >= 0 { f |= Self.hasBytes; break }
-            if !calls[s].isEmpty { f |= Self.hasCalls }
-            if !tokens[s].isEmpty { f |= Self.hasTokens }
-            flags[s] = f
-            ce.append(contentsOf: calls[s].map { (callee: $0.0, ret: $0.1) }); cs.append(Int32(ce.count))
-            te.append(contentsOf: tokens[s].map { (token: $0.0, target: $0.1) }); ts.append(Int32(te.count))
         }
         callStart = cs; callEdges = ce; tokenStart = ts; tokenEdges = te
         self.start = start

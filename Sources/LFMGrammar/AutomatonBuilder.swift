@@ -16,7 +16,6 @@ struct AutomatonBuilder {
     var limits = Limits()
 
     func build(_ g: Grammar) throws(GrammarError) -> Automaton {
-        var workDone = 0
         let inlined = try inline(g)
         var rules = inlined.rules
         let names = g.names
@@ -34,151 +33,147 @@ struct AutomatonBuilder {
             i += 1
         }
         rules = order.map { rules[$0] }
-        // Byte classes.
-        var sets: [ByteSet] = []
-        var setIndex: [ByteSet: Int] = [:]
-        for r in rules { Self.collectSets(r, &sets, &setIndex) }
-        var sig: [[Int]] = Array(repeating: [], count: 256)
-        for (k, s) in sets.enumerated() { for b in 0..<256 where s.contains(UInt8(b)) { sig[b].append(k) } }
-        var classIndex: [[Int]: Int] = [:]
-        var classOf = [UInt8](repeating: 0, count: 256)
-        for b in 0..<256 {
-            if let c = classIndex[sig[b]] { classOf[b] = UInt8(c) } else {
-                classIndex[sig[b]] = classIndex.count
-                classOf[b] = UInt8(classIndex.count - 1)
+        // Each rule determinised over its own byte classes (built-in rules from the process-wide
+        // cache), then all of them remapped onto the common refinement of their classes.
+        var dfas: [RuleDFA] = []
+        var callMaps: [[Int]] = []
+        var nfaTotal = 0, workDone = 0, stateTotal = 0
+        for (ri, rule) in rules.enumerated() {
+            let original = order[ri]
+            let name = names[original]
+            let nfaLimit = limits.maxNFAStates - nfaTotal
+            let workLimit = limits.maxWork - workDone
+            let stateLimit = limits.maxDFAStates - stateTotal
+            var refs: [Int] = []
+            let d: RuleDFA
+            if g.builtin.contains(original) {
+                let canon = RuleDFA.canonical(rule, &refs)
+                let key = RuleDFA.Key(expr: canon, lexeme: g.noInline.contains(original) && refs.isEmpty && !Self.hasTokens(rule))
+                if let hit = RuleDFA.cached(key) {
+                    try hit.check(nfaLimit: nfaLimit, workLimit: workLimit, stateLimit: stateLimit, name: name, limits: limits)
+                    d = hit
+                } else {
+                    d = try RuleDFA(canon, lexeme: key.lexeme, nfaLimit: nfaLimit, workLimit: workLimit, stateLimit: stateLimit, name: name, limits: limits)
+                    RuleDFA.store(key, d)
+                }
+                callMaps.append(refs.map { index[$0]! })
+            } else {
+                Self.collectRefs(rule, &refs)
+                let lexeme = g.noInline.contains(original) && refs.isEmpty && !Self.hasTokens(rule)
+                d = try RuleDFA(rule, lexeme: lexeme, nfaLimit: nfaLimit, workLimit: workLimit, stateLimit: stateLimit, name: name, limits: limits)
+                callMaps.append([])
             }
+            nfaTotal += d.nfaStates
+            workDone += d.workPrefix.last ?? 0
+            stateTotal += d.stateCount
+            dfas.append(d)
         }
-        let classCount = classIndex.count
-        let setClasses: [[Int]] = sets.map { s in
-            var cs = Set<Int>()
-            for b in 0..<256 where s.contains(UInt8(b)) { cs.insert(Int(classOf[b])) }
-            return cs.sorted()
-        }
-        // NFA + DFA per rule.
-        var trans: [Int32] = []
+        let (classOf, classCount) = ByteClasses.refine(dfas.map(\.classOf))
+        var repByte = [Int](repeating: -1, count: classCount)
+        for b in 0..<256 where repByte[Int(classOf[b])] < 0 { repByte[Int(classOf[b])] = b }
+        var trans = [Int32](repeating: -1, count: stateTotal * classCount)
         var accepting: [Bool] = []
-        var calls: [[(Int32, Int32)]] = []
+        accepting.reserveCapacity(stateTotal)
         var tokens: [[(Int32, Int32)]] = []
+        tokens.reserveCapacity(stateTotal)
         var ruleOf: [Int32] = []
+        ruleOf.reserveCapacity(stateTotal)
         var ruleStart: [Int32] = []
         var pendingCalls: [[(rule: Int, ret: Int32)]] = []
+        pendingCalls.reserveCapacity(stateTotal)
         var sharedKeys: [SharedStateKey?] = []
-        var nfaTotal = 0
-        for (ri, rule) in rules.enumerated() {
-            var nfa = NFA()
-            let s0 = nfa.newState()
-            let end = try nfa.build(rule, from: s0, setIndex: setIndex, limit: limits.maxNFAStates - nfaTotal, map: { index[$0]! })
-            nfaTotal += nfa.eps.count
-            nfa.final = end
+        sharedKeys.reserveCapacity(stateTotal)
+        var calls: [[(Int32, Int32)]]
+        for (ri, d) in dfas.enumerated() {
             let base = Int32(accepting.count)
             ruleStart.append(base)
-            var leafRefs: [Int] = []
-            Self.collectRefs(rule, &leafRefs)
-            let leafHash: Int? = g.noInline.contains(order[ri]) && leafRefs.isEmpty && !Self.hasTokens(rule) ? rule.hashValue : nil
-            var dfa = SubsetQueue(eps: nfa.eps, base: base)
-            // Per-class NFA targets of the state being built, reused across states.
-            var buckets = [[Int32]](repeating: [], count: classCount)
-            var touched: [Int] = []
-            // Classes with the same targets share one closure: remembered by bucket hash.
-            var memo = SubsetIndex()
-            var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
-            _ = dfa.state(for: [Int32(s0)])
-            var q = 0
-            while q < dfa.subsets.count {
-                let subset = dfa.subsets[q]; q += 1
-                workDone += subset.count
-                if workDone > limits.maxWork {
-                    throw GrammarError("grammar too large: determinising it needs more than \(limits.maxWork) steps (rule \(names[order[ri]]))")
-                }
-                if accepting.count >= limits.maxDFAStates {
-                    throw GrammarError("grammar too large: more than \(limits.maxDFAStates) automaton states (rule \(names[order[ri]]))")
-                }
-                for c in touched { buckets[c].removeAll(keepingCapacity: true) }
-                touched.removeAll(keepingCapacity: true)
-                var callTargets: [Int: [Int32]] = [:], callOrder: [Int] = []
-                var tokTargets: [Int: [Int32]] = [:], tokOrder: [Int] = []
-                var acc = false
-                for ns in subset {
-                    if ns == Int32(end) { acc = true }
-                    for e in nfa.edges[Int(ns)] {
-                        switch e.label {
-                        case .set(let k):
-                            for c in setClasses[k] {
-                                if buckets[c].isEmpty { touched.append(c) }
-                                buckets[c].append(e.target)
-                            }
-                        case .call(let r):
-                            if callTargets[r] == nil { callOrder.append(r) }
-                            callTargets[r, default: []].append(e.target)
-                        case .token(let t):
-                            if tokTargets[t] == nil { tokOrder.append(t) }
-                            tokTargets[t, default: []].append(e.target)
+            let local = repByte.map { Int(d.classOf[$0]) }
+            d.trans.withUnsafeBufferPointer { src in
+                trans.withUnsafeMutableBufferPointer { dst in
+                    for s in 0..<d.stateCount {
+                        let from = s * d.classCount, to = (Int(base) + s) * classCount
+                        for c in 0..<classCount {
+                            let t = src[from + local[c]]
+                            if t >= 0 { dst[to + c] = t + base }
                         }
                     }
                 }
-                let row = trans.count
-                trans.append(contentsOf: repeatElement(-1, count: classCount))
-                memo.removeAll(); memoKeys.removeAll(keepingCapacity: true); memoStates.removeAll(keepingCapacity: true)
-                touched.sort()
-                for c in touched {
-                    let key = buckets[c]
-                    let h = SubsetIndex.hash(key)
-                    if let m = memo.find(key, h, in: memoKeys) { trans[row + c] = memoStates[Int(m)]; continue }
-                    let s = dfa.state(for: key)
-                    memo.insert(h, Int32(memoKeys.count)); memoKeys.append(key); memoStates.append(s)
-                    trans[row + c] = s
-                }
-                accepting.append(acc)
-                var stateCalls: [(rule: Int, ret: Int32)] = []
-                stateCalls.reserveCapacity(callOrder.count)
-                for r in callOrder { stateCalls.append((rule: r, ret: dfa.state(for: callTargets[r]!))) }
-                pendingCalls.append(stateCalls)
-                var stateTokens: [(Int32, Int32)] = []
-                stateTokens.reserveCapacity(tokOrder.count)
-                for t in tokOrder { stateTokens.append((Int32(t), dfa.state(for: tokTargets[t]!))) }
-                tokens.append(stateTokens)
+            }
+            accepting.append(contentsOf: d.accepting)
+            let map = callMaps[ri]
+            for s in 0..<d.stateCount {
+                pendingCalls.append(d.calls[s].map { (rule: map.isEmpty ? index[$0.rule]! : map[$0.rule], ret: $0.ret + base) })
+                tokens.append(d.tokens[s].map { ($0.0, $0.1 + base) })
                 ruleOf.append(Int32(ri))
-                sharedKeys.append(leafHash.map { SharedStateKey(rule: $0, subset: subset) })
+                sharedKeys.append(d.subsets.map { SharedStateKey(rule: d.exprHash, subset: $0[s]) })
             }
         }
         calls = pendingCalls.map { $0.map { (ruleStart[$0.rule], $0.ret) } }
         let n = accepting.count
-        // Analysis: nullable, productive, left recursion.
-        let ruleOfState = ruleOf.map(Int.init)
-        func reach(_ from: Int32, through: (Int32, Int32) -> Bool, bytes: Bool) -> Bool {
-            var seen = Set<Int32>([from]), stack = [from]
-            while let s = stack.popLast() {
-                if accepting[Int(s)] { return true }
-                var next: [Int32] = []
-                if bytes {
-                    for c in 0..<classCount { let t = trans[Int(s) * classCount + c]; if t >= 0 { next.append(t) } }
-                    next.append(contentsOf: tokens[Int(s)].map(\.1))
+        // Successors of each state by a byte or a token (CSR, duplicates kept).
+        var succStart = [Int32](repeating: 0, count: n + 1)
+        var succ: [Int32] = []
+        succ.reserveCapacity(n * 4)
+        trans.withUnsafeBufferPointer { tp in
+            for s in 0..<n {
+                let row = s * classCount
+                var last: Int32 = -1
+                for c in 0..<classCount {
+                    let t = tp[row + c]
+                    if t >= 0 && t != last { succ.append(t); last = t }
                 }
-                for (callee, ret) in calls[Int(s)] where through(callee, ret) { next.append(ret) }
-                for t in next where seen.insert(t).inserted { stack.append(t) }
+                for (_, t) in tokens[s] { succ.append(t) }
+                succStart[s + 1] = Int32(succ.count)
+            }
+        }
+        // Analysis: nullable, productive, left recursion.
+        var mark = [Int32](repeating: -1, count: n)
+        var stamp: Int32 = 0
+        var work: [Int32] = []
+        /// Whether an accepting state is reachable from `from` (by bytes and tokens when
+        /// `bytes`, and by calls of rules whose flag in `through` is set).
+        func reach(_ from: Int32, through: [Bool], bytes: Bool) -> Bool {
+            stamp += 1
+            mark[Int(from)] = stamp
+            work.removeAll(keepingCapacity: true)
+            work.append(from)
+            while let s = work.popLast() {
+                if accepting[Int(s)] { return true }
+                if bytes {
+                    for i in Int(succStart[Int(s)])..<Int(succStart[Int(s) + 1]) {
+                        let t = succ[i]
+                        if mark[Int(t)] != stamp { mark[Int(t)] = stamp; work.append(t) }
+                    }
+                }
+                for (callee, ret) in calls[Int(s)] where through[Int(ruleOf[Int(callee)])] {
+                    if mark[Int(ret)] != stamp { mark[Int(ret)] = stamp; work.append(ret) }
+                }
             }
             return false
         }
-        let ruleIndexOfStart = Dictionary(uniqueKeysWithValues: ruleStart.enumerated().map { ($1, $0) })
         var nullable = [Bool](repeating: false, count: rules.count)
         var productive = [Bool](repeating: false, count: rules.count)
         var changed = true
         while changed {
             changed = false
             for r in 0..<rules.count {
-                if !nullable[r], reach(ruleStart[r], through: { c, _ in nullable[ruleIndexOfStart[c]!] }, bytes: false) { nullable[r] = true; changed = true }
-                if !productive[r], reach(ruleStart[r], through: { c, _ in productive[ruleIndexOfStart[c]!] }, bytes: true) { productive[r] = true; changed = true }
+                if !nullable[r], reach(ruleStart[r], through: nullable, bytes: false) { nullable[r] = true; changed = true }
+                if !productive[r], reach(ruleStart[r], through: productive, bytes: true) { productive[r] = true; changed = true }
             }
         }
         guard productive[0] else { throw GrammarError("the grammar matches nothing (rule \(names[order[0]]) is unsatisfiable)") }
         // Left-call graph: calls reachable from a rule's start without reading input.
         var leftCalls = [[Int]](repeating: [], count: rules.count)
         for r in 0..<rules.count {
-            var seen = Set<Int32>([ruleStart[r]]), stack = [ruleStart[r]]
-            while let s = stack.popLast() {
+            stamp += 1
+            mark[Int(ruleStart[r])] = stamp
+            work.removeAll(keepingCapacity: true)
+            work.append(ruleStart[r])
+            while let s = work.popLast() {
                 for (callee, ret) in calls[Int(s)] {
-                    leftCalls[r].append(ruleIndexOfStart[callee]!)
-                    if nullable[ruleIndexOfStart[callee]!], seen.insert(ret).inserted { stack.append(ret) }
+                    let c = Int(ruleOf[Int(callee)])
+                    leftCalls[r].append(c)
+                    if nullable[c], mark[Int(ret)] != stamp { mark[Int(ret)] = stamp; work.append(ret) }
                 }
             }
         }
@@ -193,22 +188,34 @@ struct AutomatonBuilder {
         }
         for r in 0..<rules.count where color[r] == 0 { try dfs(r) }
         // Trim: drop calls of unproductive rules, then states that cannot reach acceptance.
-        for s in 0..<n { calls[s] = calls[s].filter { productive[ruleIndexOfStart[$0.0]!] } }
-        var rev = [[Int32]](repeating: [], count: n)
+        for s in 0..<n where !calls[s].isEmpty { calls[s] = calls[s].filter { productive[Int(ruleOf[Int($0.0)])] } }
+        // Predecessors (CSR) by bytes, tokens and call returns.
+        var revStart = [Int32](repeating: 0, count: n + 1)
+        for t in succ { revStart[Int(t) + 1] += 1 }
+        for s in 0..<n { for (_, t) in calls[s] { revStart[Int(t) + 1] += 1 } }
+        for s in 0..<n { revStart[s + 1] += revStart[s] }
+        var fill = revStart
+        var rev = [Int32](repeating: 0, count: Int(revStart[n]))
         for s in 0..<n {
-            for c in 0..<classCount { let t = trans[s * classCount + c]; if t >= 0 { rev[Int(t)].append(Int32(s)) } }
-            for (_, t) in tokens[s] { rev[Int(t)].append(Int32(s)) }
-            for (_, t) in calls[s] { rev[Int(t)].append(Int32(s)) }
+            for i in Int(succStart[s])..<Int(succStart[s + 1]) {
+                let t = Int(succ[i]); rev[Int(fill[t])] = Int32(s); fill[t] += 1
+            }
+            for (_, t) in calls[s] { rev[Int(fill[Int(t)])] = Int32(s); fill[Int(t)] += 1 }
         }
         var live = accepting
         var stack = (0..<n).filter { live[$0] }.map(Int32.init)
-        while let s = stack.popLast() { for p in rev[Int(s)] where !live[Int(p)] { live[Int(p)] = true; stack.append(p) } }
-        for s in 0..<n {
-            for c in 0..<classCount where trans[s * classCount + c] >= 0 && !live[Int(trans[s * classCount + c])] { trans[s * classCount + c] = -1 }
-            tokens[s] = tokens[s].filter { live[Int($0.1)] }
-            calls[s] = calls[s].filter { live[Int($0.1)] }
+        while let s = stack.popLast() {
+            for i in Int(revStart[Int(s)])..<Int(revStart[Int(s) + 1]) where !live[Int(rev[i])] { live[Int(rev[i])] = true; stack.append(rev[i]) }
         }
-        _ = ruleOfState
+        if live.contains(false) {
+            trans.withUnsafeMutableBufferPointer { tp in
+                for i in 0..<tp.count where tp[i] >= 0 && !live[Int(tp[i])] { tp[i] = -1 }
+            }
+            for s in 0..<n {
+                if !tokens[s].isEmpty { tokens[s] = tokens[s].filter { live[Int($0.1)] } }
+                if !calls[s].isEmpty { calls[s] = calls[s].filter { live[Int($0.1)] } }
+            }
+        }
         return Automaton(classOf: classOf, classCount: classCount, trans: trans, accepting: accepting, calls: calls,
                          tokens: tokens, start: ruleStart[0], ruleOf: ruleOf, sharedKeys: sharedKeys)
     }
@@ -256,6 +263,7 @@ struct AutomatonBuilder {
         }
         g.rules.forEach(countUses)
         var done = [GrammarExpr?](repeating: nil, count: n)
+        var sizes = [Int](repeating: -1, count: n)
         var out = g
         func body(_ r: Int) -> GrammarExpr {
             if let d = done[r] { return d }
@@ -268,7 +276,8 @@ struct AutomatonBuilder {
             case .ref(let r):
                 if recursive[r] || g.noInline.contains(r) { return e }
                 let b = body(r)
-                return b.size <= (uses[r] > 1 ? limits.sharedInlineSize : limits.inlineSize) ? b : e
+                if sizes[r] < 0 { sizes[r] = b.size }
+                return sizes[r] <= (uses[r] > 1 ? limits.sharedInlineSize : limits.inlineSize) ? b : e
             case .seq(let xs): return .seq(xs.map(subst))
             case .alt(let xs): return .alt(xs.map(subst))
             case .rep(let x, let lo, let hi): return .rep(subst(x), min: lo, max: hi)
@@ -326,6 +335,8 @@ struct NFA {
     var eps: [[Int32]] = []
     var edges: [[Edge]] = []
     var final = 0
+    /// The most states there were when ``build(_:from:setIndex:limit:map:)`` checked its limit.
+    var peak = 0
 
     mutating func newState() -> Int {
         eps.append([]); edges.append([])
@@ -333,6 +344,7 @@ struct NFA {
     }
 
     mutating func build(_ e: GrammarExpr, from s: Int, setIndex: [ByteSet: Int], limit: Int, map: (Int) -> Int) throws(GrammarError) -> Int {
+        if eps.count > peak { peak = eps.count }
         if eps.count > limit { throw GrammarError("grammar too large: more than \(limit) NFA states (reduce repetition counts, lengths or alternatives)") }
         switch e {
         case .empty: return s
@@ -409,12 +421,5 @@ struct NFA {
             }
             return end
         }
-    }
-
-    /// Epsilon closure, sorted.
-    func closure(_ states: [Int32]) -> [Int32] {
-        var seen = Set<Int32>(states), stack = states
-        while let s = stack.popLast() { for t in eps[Int(s)] where seen.insert(t).inserted { stack.append(t) } }
-        return seen.sorted()
     }
 }

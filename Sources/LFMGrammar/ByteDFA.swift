@@ -40,44 +40,34 @@ public struct ByteDFA: Hashable, Sendable {
         let s0 = nfa.newState()
         let end = try nfa.build(e, from: s0, setIndex: index, limit: 200_000, map: { $0 })
         // Byte classes of the sets.
-        var classOf = [Int](repeating: 0, count: 256)
-        var sigIndex: [[Int]: Int] = [:]
-        var classBytes: [ByteSet] = []
-        for b in 0..<256 {
-            let sig = sets.indices.filter { sets[$0].contains(UInt8(b)) }
-            if let c = sigIndex[sig] { classOf[b] = c; classBytes[c].insert(UInt8(b)) } else {
-                sigIndex[sig] = classBytes.count; classOf[b] = classBytes.count
-                classBytes.append(ByteSet(bytes: [UInt8(b)]))
-            }
-        }
-        let setClasses = sets.map { s in (0..<classBytes.count).filter { !classBytes[$0].intersection(s).isEmpty } }
+        let (classOf, classCount) = ByteClasses.partition(sets)
+        var classBytes = [ByteSet](repeating: ByteSet(), count: classCount)
+        for b in 0..<256 { classBytes[Int(classOf[b])].insert(UInt8(b)) }
+        let setClasses = sets.map { ByteClasses.classes(of: $0, classOf) }
+        var important = [Bool](repeating: false, count: nfa.edges.count)
+        for x in 0..<nfa.edges.count where !nfa.edges[x].isEmpty || x == end { important[x] = true }
+        var queue = SubsetQueue(eps: nfa.eps, base: 0, important: important)
         var dfa = ByteDFA(edges: [], accepting: [])
-        var ids: [[Int32]: Int] = [:]
-        var queue: [[Int32]] = []
-        func id(_ subset: [Int32]) throws(GrammarError) -> Int {
-            if let i = ids[subset] { return i }
-            if queue.count >= maxStates { throw GrammarError("grammar too large: more than \(maxStates) states in a byte automaton") }
-            ids[subset] = queue.count; queue.append(subset)
-            dfa.edges.append([]); dfa.accepting.append(subset.contains(Int32(end)))
-            return queue.count - 1
-        }
-        _ = try id(nfa.closure([Int32(s0)]))
+        _ = queue.state(for: [Int32(s0)])
+        var buckets = [[Int32]](repeating: [], count: classCount)
         var q = 0
-        while q < queue.count {
-            let subset = queue[q]
-            var buckets = [[Int32]](repeating: [], count: classBytes.count)
+        while q < queue.subsets.count {
+            let subset = queue.subsets[q]
+            dfa.accepting.append(subset.contains(Int32(end)))
+            for c in 0..<classCount { buckets[c].removeAll(keepingCapacity: true) }
             for ns in subset {
                 for edge in nfa.edges[Int(ns)] {
                     if case .set(let k) = edge.label { for c in setClasses[k] { buckets[c].append(edge.target) } }
                 }
             }
             var byTarget: [Int: ByteSet] = [:], order: [Int] = []
-            for c in 0..<classBytes.count where !buckets[c].isEmpty {
-                let t = try id(nfa.closure(buckets[c]))
+            for c in 0..<classCount where !buckets[c].isEmpty {
+                let t = Int(queue.state(for: buckets[c]))
+                if queue.subsets.count > maxStates { throw GrammarError("grammar too large: more than \(maxStates) states in a byte automaton") }
                 if byTarget[t] == nil { order.append(t) }
                 byTarget[t, default: ByteSet()] = byTarget[t, default: ByteSet()].union(classBytes[c])
             }
-            dfa.edges[q] = order.map { Edge(set: byTarget[$0]!, target: $0) }
+            dfa.edges.append(order.map { Edge(set: byTarget[$0]!, target: $0) })
             q += 1
         }
         return dfa.trimmed()

@@ -106,7 +106,10 @@ final class StateMask: Sendable {
         let w = MaskWalker(a, v, out: words)
         w.record = true
         w.load([s])
-        if a.flags[Int(s)] & Automaton.hasBytes != 0 { w.descend(0) }
+        if a.flags[Int(s)] & Automaton.hasBytes != 0 {
+            w.startPlainRun(w.run(s))
+            w.descend(0)
+        }
         for i in Int(a.tokenStart[Int(s)])..<Int(a.tokenStart[Int(s) + 1]) {
             let id = Int(a.tokenEdges[i].token)
             if id >= 0 && id < v.size { words[id >> 6] |= UInt64(1) << UInt64(id & 63) }

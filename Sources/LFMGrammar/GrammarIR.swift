@@ -27,6 +27,17 @@ public struct ByteSet: Hashable, Sendable {
         }
     }
 
+    /// Removes a byte.
+    public mutating func remove(_ b: UInt8) {
+        let bit = ~(UInt64(1) << UInt64(b & 63))
+        switch b >> 6 {
+        case 0: words.0 &= bit
+        case 1: words.1 &= bit
+        case 2: words.2 &= bit
+        default: words.3 &= bit
+        }
+    }
+
     /// Whether the byte is in the set.
     public func contains(_ b: UInt8) -> Bool {
         let w: UInt64
@@ -139,6 +150,10 @@ public struct Grammar: Sendable, Hashable {
     /// "lexeme": its per-state masks are shared by every grammar of the process that has the
     /// same rule (e.g. JSON strings), so they are computed once.
     public var noInline: Set<Int> = []
+    /// Rules whose bodies the compiler fixes whatever the input (any JSON value, string,
+    /// whitespace): their automata are built once per process and cached by content
+    /// (``RuleDFA``), so compiling a schema does not determinise them again.
+    public var builtin: Set<Int> = []
 
     /// A grammar of the given rules.
     public init(rules: [GrammarExpr] = [], names: [String] = [], start: Int = 0) {

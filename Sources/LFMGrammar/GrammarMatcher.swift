@@ -126,6 +126,8 @@ public struct GrammarMatcher: Sendable {
             if sm.pops.isEmpty || s.count < 2 { continue }
             let w = walker ?? MaskWalker(grammar.automaton, v, out: out)
             walker = w
+            w.plainRun = 0
+            w.startPlainRun(w.stackRun(s[...]))
             for node in sm.pops {
                 w.load(s[0..<(s.count - 1)])
                 w.epsilonSteps = 0

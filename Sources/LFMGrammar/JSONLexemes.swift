@@ -19,6 +19,14 @@ enum JSONLexemes {
     /// a short escape, or as `\uXXXX` (surrogate pairs for characters beyond the BMP when the
     /// class holds every such character).
     static func char(_ cls: UnicodeClass) -> GrammarExpr {
+        if cls.ranges.count == 1, cls.ranges[0].lowerBound == cls.ranges[0].upperBound, cls.ranges[0].lowerBound < 0x80 {
+            return asciiChars[Int(cls.ranges[0].lowerBound)]
+        }
+        return spelled(cls)
+    }
+
+    /// ``char(_:)`` computed.
+    private static func spelled(_ cls: UnicodeClass) -> GrammarExpr {
         var alts: [GrammarExpr] = []
         let lit = cls.subtracting(mustEscape)
         if !lit.isEmpty { alts.append(lit.utf8Expr) }
@@ -30,6 +38,14 @@ enum JSONLexemes {
         if !escapes.isEmpty { alts.append(.seq([.literal("\\"), escapes.count == 1 ? escapes[0] : .alt(escapes)])) }
         return alts.count == 1 ? alts[0] : .alt(alts)
     }
+
+    /// ``char(_:)`` of one scalar; ASCII ones come from a table built once per process (every
+    /// property name and string constant spells its characters this way).
+    static func char(scalar c: UInt32) -> GrammarExpr {
+        c < 0x80 ? asciiChars[Int(c)] : char(UnicodeClass(scalar: c))
+    }
+
+    private static let asciiChars: [GrammarExpr] = (0..<0x80).map { spelled(UnicodeClass(scalar: UInt32($0))) }
 
     /// `u` + hex of the characters of `cls` (after the backslash): BMP scalars, and surrogate
     /// pairs when the class holds every character beyond the BMP; nil when none.
@@ -77,7 +93,7 @@ enum JSONLexemes {
 
     /// A string literal spelling exactly `s` (each character literal or escaped).
     static func literalString(_ s: String) -> GrammarExpr {
-        .seq([.literal("\"")] + s.unicodeScalars.map { char(UnicodeClass(scalar: $0.value)) } + [.literal("\"")])
+        .seq([.literal("\"")] + s.unicodeScalars.map { char(scalar: $0.value) } + [.literal("\"")])
     }
 
     /// A JSON text equal to `v` (numbers compare by value for integral values: `1` and `1.0`).
@@ -200,7 +216,11 @@ enum JSONLexemes {
             // Any character that is not a child, in every spelling except \u escapes of
             // printable ASCII (which JSON writers do not use).
             if let nonASCIITail, n.children.allSatisfy({ $0.0 < 0x80 }) {
-                alts.append(.seq([UnicodeClass([0...0x7F]).subtracting(mustEscape).subtracting(childClass).utf8Expr, tail]))
+                // Printable ASCII but `"`, `\\` and the children (the UTF-8 of that class is this byte set).
+                var other = ByteSet(0x20...0x7F)
+                other.remove(0x22); other.remove(0x5C)
+                for (c, _) in n.children { other.remove(UInt8(c)) }
+                alts.append(.seq([.bytes(other), tail]))
                 alts.append(nonASCIITail)
             } else {
                 alts.append(.seq([UnicodeClass.any.subtracting(mustEscape).subtracting(childClass).utf8Expr, tail]))
@@ -220,7 +240,7 @@ enum JSONLexemes {
                 alts.append(.seq([.literal("\\"), .alt(escapes), tail]))
             }
             for (c, child) in n.children {
-                alts.append(.seq([char(UnicodeClass(scalar: c)), rest(child)]))
+                alts.append(.seq([char(scalar: c), rest(child)]))
             }
             return .alt(alts)
         }

@@ -77,6 +77,7 @@ struct JSONSchemaCompiler {
         let array = GrammarExpr.seq([.literal("["), ws, .optional(.seq([.ref(value), .star(.seq([ws, .literal(","), ws, .ref(value)])), ws])), .literal("]")])
         let obj = g.add("json_object", object), arr = g.add("json_array", array)
         g.define(value, .alt([.ref(obj), .ref(arr), .ref(str), JSONLexemes.anyNumber, boolLiteral, nullLiteral]))
+        g.builtin.formUnion([value, obj, arr])
         return value
     }
 
@@ -90,10 +91,12 @@ struct JSONSchemaCompiler {
     mutating func wsRef() -> GrammarExpr { .ref(lexeme("ws", JSONLexemes.ws)) }
 
     /// A named lexeme rule (created once, never inlined; masks shared across grammars).
-    mutating func lexeme(_ name: String, _ body: GrammarExpr) -> Int {
+    /// `builtin`: its body does not depend on the schema (its automaton is cached process-wide).
+    mutating func lexeme(_ name: String, _ body: GrammarExpr, builtin: Bool = true) -> Int {
         if let r = g.names.firstIndex(of: name) { return r }
         let r = g.add(name, body)
         g.noInline.insert(r)
+        if builtin { g.builtin.insert(r) }
         return r
     }
 
@@ -102,6 +105,7 @@ struct JSONSchemaCompiler {
         if let r = g.names.firstIndex(of: "json_string") { return r }
         let r = g.add("json_string", JSONLexemes.anyString)
         g.noInline.insert(r)
+        g.builtin.insert(r)
         return r
     }
 
@@ -363,7 +367,9 @@ struct JSONSchemaCompiler {
 
     mutating func charRule() -> Int {
         if let r = g.names.firstIndex(of: "json_char") { return r }
-        return g.add("json_char", JSONLexemes.anyChar)
+        let r = g.add("json_char", JSONLexemes.anyChar)
+        g.builtin.insert(r)
+        return r
     }
 
     func count(_ o: JSONObject, _ key: String, _ ptr: String) throws(GrammarError) -> Int? {

@@ -26,6 +26,46 @@ final class MaskWalker {
     var localSuccessors: [Int32: [Int32]?] = [:]
     /// The longest token in characters: runs are not followed further.
     let runCap: Int
+    /// When positive: every token that is plain string content of at most this many characters
+    /// (``TokenVocabulary/plainUpTo``) is already in the output, because the configuration the
+    /// walk started from (at the trie root) reads any such text; subtrees holding only such
+    /// tokens are skipped (their pops too: a walk from a pop below would only mark tokens of
+    /// that subtree).
+    var plainRun = 0
+
+    /// Whether every token of `node`'s subtree is covered by ``plainRun``.
+    @inline(__always) func coveredByPlainRun(_ node: Int) -> Bool {
+        let c = v.plainCharsFromRoot[node]
+        return c >= 0 && Int(c) <= plainRun
+    }
+
+    /// Sets ``plainRun`` to `n` (capped at the longest plain token) and marks those tokens.
+    func startPlainRun(_ n: Int) {
+        let k = min(n, v.plainUpTo.count)
+        guard k > 0 else { return }
+        plainRun = k
+        v.plainUpTo[k - 1].withUnsafeBufferPointer { p in for i in 0..<v.maskWords { out[i] |= p[i] } }
+    }
+
+    /// Whether `t` reads every plain character into an accepting state (memoised per grammar).
+    func readsOneChar(_ t: Int32) -> Bool {
+        if let k = a.readsOneChar.withLock({ $0[t] }) { return k }
+        let k = plainCharTargets(t, intoAccepting: true) != nil
+        a.readsOneChar.withLock { $0[t] = k }
+        return k
+    }
+
+    /// Plain characters any text of which the stack `st` (top last) reads: the top's own
+    /// ``run(_:)``, or, when the top reads every plain character into an accepting state (a
+    /// one-character rule such as `json_char`), one more than the run of the state below it.
+    func stackRun(_ st: ArraySlice<Int32>) -> Int {
+        guard let top = st.last else { return 0 }
+        var r = run(top)
+        if st.count >= 2 && readsOneChar(top) {
+            r = max(r, 1 + run(st[st.index(st.endIndex, offsetBy: -2)]))
+        }
+        return r
+    }
 
     /// How many plain JSON-string characters (valid UTF-8 without `"`, `\\`, controls) can
     /// be read from `t` whatever they are: every plain text of at most that many characters
@@ -43,6 +83,10 @@ final class MaskWalker {
         }
         let known = memo[Int(t)]
         if known != 0 { return Int(known) - 1 }
+        if let k = a.runs.withLock({ $0[t] }) {
+            memo[Int(t)] = k &+ 1
+            return Int(k)
+        }
         var frontier: [Int32] = [t], seen: Set<Int32> = [t]
         var n = 0
         search: while n < runCap {
@@ -56,6 +100,7 @@ final class MaskWalker {
             n += 1
         }
         memo[Int(t)] = UInt8(n + 1)
+        a.runs.withLock { $0[t] = UInt8(n) }
         return n
     }
 
@@ -85,12 +130,14 @@ final class MaskWalker {
     /// a character cannot be read (or, with `intoAccepting`, ends in a non-accepting state).
     func plainCharTargets(_ t: Int32, intoAccepting: Bool) -> [Int32]? {
         var targets: [Int32] = []
-        var seen = Set<Int64>([Int64(t) << 3])
+        // (state, UTF-8 state) pairs seen: few (the states inside multi-byte characters).
+        var seen: [Int64] = [Int64(t) << 3]
         var work: [(Int32, Int)] = [(t, 0)]
         while let (d, u) = work.popLast() {
             let row = trans + Int(d) * classCount
-            for b in 0..<256 {
-                let nu = UTF8Walk.next(u, UInt8(b))
+            let next = UTF8Walk.table + u * 256
+            for b in UTF8Walk.lowest[u]...UTF8Walk.highest[u] {
+                let nu = Int(next[b])
                 if nu < 0 { continue }
                 let nd = row[Int(classOf[b])]
                 if nd < 0 { return nil }
@@ -102,7 +149,8 @@ final class MaskWalker {
                     }
                     continue
                 }
-                if seen.insert(Int64(nd) << 3 | Int64(nu)).inserted { work.append((nd, nu)) }
+                let key = Int64(nd) << 3 | Int64(nu)
+                if !seen.contains(key) { seen.append(key); work.append((nd, nu)) }
             }
         }
         return targets
@@ -164,6 +212,7 @@ final class MaskWalker {
 
     /// Reads every child byte of `node` from the top state (which can read bytes).
     func descend(_ node: Int) {
+        if plainRun > 0 && coveredByPlainRun(node) { return }
         let top = stack[depth - 1]
         // Fast paths: every byte below `node` keeps the (non-accepting, call-free) state where
         // it is, or the subtree is plain string content that fits the state's run, so every
@@ -225,6 +274,7 @@ final class MaskWalker {
     /// The top state was just entered at `node`: follow its byte edges, calls and pops.
     func expand(_ node: Int) {
         if epsilonSteps > Self.maxEpsilonSteps { return }
+        if plainRun > 0 && coveredByPlainRun(node) { return }
         epsilonSteps += 1
         defer { epsilonSteps -= 1 }
         let top = stack[depth - 1]

@@ -69,12 +69,13 @@ struct SubsetIndex {
 }
 
 /// The DFA states of one rule under construction: each state is the epsilon closure of a set
-/// of NFA states, numbered from `base` in order of discovery (`subsets[i]` is state
+/// of NFA states (its important states: see ``important``), numbered from `base` in order of discovery (`subsets[i]` is state
 /// `base + i`). A struct with mutating methods rather than closures over local variables, so
 /// the determinisation loop's state needs no boxes or dynamic exclusivity checks.
 struct SubsetQueue {
-    /// The rule's NFA epsilon edges.
-    let eps: [[Int32]]
+    /// The rule's NFA epsilon edges, flat: state x's are `epsTarget[epsStart[x] ..< epsStart[x + 1]]`.
+    let epsStart: [Int32]
+    let epsTarget: [Int32]
     /// Number of the first state.
     let base: Int32
     /// The closed subsets, one per state, in state order.
@@ -84,20 +85,41 @@ struct SubsetQueue {
     private var stamp: Int32 = 0
     private var work: [Int32] = []
 
-    init(eps: [[Int32]], base: Int32) {
-        self.eps = eps
+    /// States kept in a subset: those with labelled edges and the final state (the others
+    /// only lead on by epsilon edges, so two closures that agree on these behave the same).
+    let important: [Bool]
+
+    init(eps: [[Int32]], base: Int32, important: [Bool]) {
+        self.important = important
+        var start = [Int32](repeating: 0, count: eps.count + 1)
+        var target: [Int32] = []
+        for (x, ts) in eps.enumerated() {
+            target.append(contentsOf: ts)
+            start[x + 1] = Int32(target.count)
+        }
+        epsStart = start
+        epsTarget = target
         self.base = base
         mark = [Int32](repeating: -1, count: eps.count)
     }
 
-    /// Epsilon closure of `states`, sorted.
+    /// The important states of the epsilon closure of `states`, sorted.
     mutating func closure(_ states: [Int32]) -> [Int32] {
         stamp += 1
         var out: [Int32] = []
         work.removeAll(keepingCapacity: true)
-        for x in states where mark[Int(x)] != stamp { mark[Int(x)] = stamp; work.append(x); out.append(x) }
+        for x in states where mark[Int(x)] != stamp {
+            mark[Int(x)] = stamp; work.append(x)
+            if important[Int(x)] { out.append(x) }
+        }
         while let x = work.popLast() {
-            for t in eps[Int(x)] where mark[Int(t)] != stamp { mark[Int(t)] = stamp; work.append(t); out.append(t) }
+            for i in Int(epsStart[Int(x)])..<Int(epsStart[Int(x) + 1]) {
+                let t = epsTarget[i]
+                if mark[Int(t)] != stamp {
+                    mark[Int(t)] = stamp; work.append(t)
+                    if important[Int(t)] { out.append(t) }
+                }
+            }
         }
         out.sort()
         return out

@@ -36,6 +36,16 @@ public final class TokenVocabulary: @unchecked Sendable {
     let maxCharsBelow: [UInt8]
     /// The bytes on the edges below node n (4 words per node).
     let subtreeBytes: UnsafeMutablePointer<UInt64>
+    /// Per node: every token in its subtree (the node's own included), read from the root, is
+    /// a prefix of plain JSON string content (see ``plainBelow``) of at most this many
+    /// characters; -1 when some token there is not plain content.
+    let plainCharsFromRoot: [Int16]
+    /// `plainUpTo[k - 1]`: the mask (``maskWords`` words) of the tokens that are prefixes of
+    /// plain string content of at most `k` characters, for k = 1 ... the longest such token. A
+    /// state that reads any k plain characters (``MaskWalker/run(_:)``) allows all of them, so
+    /// its mask walk starts from this set and skips subtrees inside it. Schema-independent:
+    /// built once per vocabulary.
+    let plainUpTo: [[UInt64]]
 
     /// A vocabulary from the byte strings of every id.
     /// - Parameters:
@@ -121,6 +131,39 @@ public final class TokenVocabulary: @unchecked Sendable {
             if c > chars[p] { chars[p] = c }
         }
         maxCharsBelow = chars
+        // Plain content read from the root: per node, the UTF-8 state after its path (-1: not
+        // plain) and the characters on it; then per subtree the most characters of its tokens.
+        var pathU = [Int8](repeating: 0, count: parent.count)
+        var pathChars = [Int16](repeating: 0, count: parent.count)
+        for n in 1..<parent.count {
+            let p = Int(parent[n])
+            let pu = Int(pathU[p])
+            let nu = pu < 0 ? -1 : UTF8Walk.next(pu, byte[n])
+            pathU[n] = Int8(nu)
+            pathChars[n] = pathChars[p] + (byte[n] & 0xC0 == 0x80 ? 0 : 1)
+        }
+        var rootChars = [Int16](repeating: 0, count: parent.count)
+        var tokenCount = [Int32](repeating: 0, count: parent.count)
+        for (n, _) in nodeOfToken { tokenCount[Int(n)] += 1 }
+        for n in 0..<parent.count { rootChars[n] = pathU[n] < 0 ? -1 : (tokenCount[n] > 0 ? pathChars[n] : 0) }
+        for n in stride(from: parent.count - 1, through: 1, by: -1) {
+            let p = Int(parent[n])
+            if rootChars[n] < 0 || rootChars[p] < 0 { rootChars[p] = -1 } else if rootChars[n] > rootChars[p] { rootChars[p] = rootChars[n] }
+        }
+        plainCharsFromRoot = rootChars
+        var byChars: [[Int32]] = []
+        for (n, id) in nodeOfToken where pathU[Int(n)] >= 0 {
+            let c = Int(pathChars[Int(n)])
+            while byChars.count <= c { byChars.append([]) }
+            byChars[c].append(id)
+        }
+        var upTo: [[UInt64]] = []
+        var cum = [UInt64](repeating: 0, count: (tokenBytes.count + 63) / 64)
+        for k in 1..<max(1, byChars.count) {
+            for id in byChars[k] { cum[Int(id) >> 6] |= UInt64(1) << UInt64(id & 63) }
+            upTo.append(cum)
+        }
+        plainUpTo = upTo
         var h = Hasher()
         h.combine(size)
         h.combine(self.eosIDs)
@@ -142,6 +185,16 @@ public final class TokenVocabulary: @unchecked Sendable {
 /// The UTF-8 structure as a small automaton (state 0: at a character boundary), with the
 /// ASCII characters JSON strings cannot hold literally (`"`, `\\`, controls) rejected.
 enum UTF8Walk {
+    /// ``next(_:_:)`` as a table: `table[u * 256 + b]` (built once per process).
+    nonisolated(unsafe) static let table: UnsafeMutablePointer<Int8> = {
+        let t = UnsafeMutablePointer<Int8>.allocate(capacity: 8 * 256)
+        for u in 0..<8 { for b in 0..<256 { t[u * 256 + b] = Int8(next(u, UInt8(b))) } }
+        return t
+    }()
+    /// The smallest and largest byte valid in each state.
+    static let lowest: [Int] = (0..<8).map { u in (0..<256).first { next(u, UInt8($0)) >= 0 } ?? 0 }
+    static let highest: [Int] = (0..<8).map { u in (0..<256).last { next(u, UInt8($0)) >= 0 } ?? 0 }
+
     /// The next state, or -1 when the byte cannot come next.
     static func next(_ u: Int, _ b: UInt8) -> Int {
         switch u {
