@@ -113,7 +113,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "LFMFuzzTests", dependencies: ["LFMFuzz", "LFMTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LockingTests", dependencies: ["Locking"], swiftSettings: swiftSettings),
-        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "HTTPServer", "OrderedJSON", "LFMRuntime", "LFMTokenizer", "LFMTestSupport"],
+        .testTarget(name: "OpenAIAPITests", dependencies: ["OpenAIAPI", "HTTPServer", "OrderedJSON", "LFMRuntime", "LFMTokenizer", "LFMGrammar", "LFMTestSupport"],
                     swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -63,6 +63,13 @@ public final class OpenAIService: Sendable {
         engine.setObserver(metrics)
     }
 
+    /// Builds what structured outputs need before the first request asks for it (the grammar
+    /// compiler's view of the vocabulary and the shared JSON rules); the server calls it while
+    /// it still reports "loading model".
+    public func prepareStructuredOutputs() {
+        structuredOutputs.prepare()
+    }
+
     /// Registers every endpoint of ``routes`` on `router`.
     public func register(on router: inout Router, metricsRequireKey: Bool = false) {
         for route in Self.routes {

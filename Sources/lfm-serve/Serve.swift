@@ -160,6 +160,7 @@ struct Serve: ParsableCommand {
         api.metricsCompat = MetricsCompat(rawValue: settings.metricsCompat) ?? .vllm
         api.loopGuard = settings.loopGuard.map { LoopGuardSettings(window: $0.window, repeats: $0.repeats) }
         let service = try OpenAIService(engine: engine, configuration: api, health: health, logger: logger)
+        service.prepareStructuredOutputs()
         var router = Router()
         service.register(on: &router, metricsRequireKey: settings.metricsRequireKey)
         routes.install(router)
