@@ -67,7 +67,7 @@ public struct ServeSettings: Sendable, Equatable {
                     help: "Answer 404 when a request's model is not the served model name (otherwise any name is served)."),
         SettingSpec("max-batched-tokens", .int(1...1_000_000), default: "512", help: "Tokens per engine step (decode tokens plus prompt chunks)."),
         SettingSpec("max-num-seqs", .int(1...4096), default: "64", help: "Sequences generating at once."),
-        SettingSpec("max-waiting", .int(0...1_000_000), default: "256", help: "Queued requests beyond the running ones before 429."),
+        SettingSpec("max-waiting", .int(0...1_000_000), default: "256", help: "Queued requests beyond the running ones before 429 (0 refuses every request: for testing clients' 429 handling)."),
         SettingSpec("kv-cache-memory", .memory, default: "1G",
                     help: "KV cache budget: bytes (512M, 2G) or a fraction of physical memory (25%)."),
         SettingSpec("block-size", .int(1...1024), default: "16", help: "Tokens per KV cache page."),
