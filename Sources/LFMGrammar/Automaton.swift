@@ -48,69 +48,42 @@ final class Automaton: @unchecked Sendable {
 
     static let accepting: UInt8 = 1, hasBytes: UInt8 = 2, hasCalls: UInt8 = 4, hasTokens: UInt8 = 8
 
-    init(classOf: [UInt8], classCount: Int, trans: [Int32], accepting: [Bool], calls: [[(Int32, Int32)]],
-         tokens: [[(Int32, Int32)]], start: Int32, ruleOf: [Int32], sharedKeys: [SharedStateKey?]) {
+    /// An automaton of `stateCount` states (the length of `accepting`). It takes ownership of
+    /// `trans` (`stateCount * classCount` cells). `readable`, `selfLoop` and `fewBytes` are the
+    /// per-state byte facts of ``RuleDFA``; call and token edges are in CSR form (state s's are at
+    /// `callStart[s] ..< callStart[s + 1]`).
+    init(classOf: [UInt8], classCount: Int, trans: UnsafeMutablePointer<Int32>, accepting: [Bool],
+         readable: [UInt8], selfLoop: [UInt64], fewBytes: [UInt8],
+         callStart: [Int32], callEdges: [(callee: Int32, ret: Int32)],
+         tokenStart: [Int32], tokenEdges: [(token: Int32, target: Int32)],
+         start: Int32, ruleOf: [Int32], sharedKeys: [SharedStateKey?]) {
         self.sharedKeys = sharedKeys
         stateCount = accepting.count
         self.classCount = classCount
         self.classOf = .allocate(capacity: 256)
         self.classOf.initialize(from: classOf, count: 256)
-        self.trans = .allocate(capacity: max(1, trans.count))
-        self.trans.initialize(from: trans, count: trans.count)
+        self.trans = trans
         flags = .allocate(capacity: max(1, stateCount))
-        selfLoop = .allocate(capacity: max(4, stateCount * 4))
-        selfLoop.initialize(repeating: 0, count: max(4, stateCount * 4))
+        self.selfLoop = .allocate(capacity: max(4, stateCount * 4))
+        self.selfLoop.initialize(repeating: 0, count: max(4, stateCount * 4))
+        self.selfLoop.update(from: selfLoop, count: stateCount * 4)
         readableCount = .allocate(capacity: max(1, stateCount))
+        readableCount.initialize(repeating: 0, count: max(1, stateCount))
+        readableCount.update(from: readable, count: stateCount)
         readableBytes = .allocate(capacity: max(4, stateCount * 4))
         readableBytes.initialize(repeating: 0, count: max(4, stateCount * 4))
-        var bytesOfClass = [[UInt8]](repeating: [], count: classCount)
-        for b in 0..<256 { bytesOfClass[Int(classOf[b])].append(UInt8(b)) }
-        var classBytes = [UInt64](repeating: 0, count: classCount * 4)
-        for b in 0..<256 { classBytes[Int(classOf[b]) * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63) }
-        var classSize = [Int](repeating: 0, count: classCount)
-        for b in 0..<256 { classSize[Int(classOf[b])] += 1 }
-        var cs = [Int32](repeating: 0, count: stateCount + 1), ce: [(callee: Int32, ret: Int32)] = []
-        var ts = [Int32](repeating: 0, count: stateCount + 1), te: [(token: Int32, target: Int32)] = []
-        let tp = self.trans, selfLoop = self.selfLoop, readableCount = self.readableCount
-        let readableBytes = self.readableBytes, flags = self.flags
-        do {
-            for s in 0..<stateCount {
-                var readable = 0
-                var hasBytes = false
-                let row = s * classCount
-                for c in 0..<classCount {
-                    let t = tp[row + c]
-                    if t < 0 { continue }
-                    hasBytes = true
-                    readable += classSize[c]
-                    if t == Int32(s) {
-                        for w in 0..<4 { selfLoop[s * 4 + w] |= classBytes[c * 4 + w] }
-                    }
-                }
-                readableCount[s] = UInt8(min(readable, 255))
-                if hasBytes && readable <= 4 {
-                    var few: [UInt8] = []
-                    for c in 0..<classCount where tp[row + c] >= 0 { few += bytesOfClass[c] }
-                    few.sort()
-                    for (i, b) in few.enumerated() { readableBytes[s * 4 + i] = b }
-                }
-                var f: UInt8 = accepting[s] ? Self.accepting : 0
-                if hasBytes { f |= Self.hasBytes }
-                if !calls[s].isEmpty {
-                    f |= Self.hasCalls
-                    for e in calls[s] { ce.append((callee: e.0, ret: e.1)) }
-                }
-                if !tokens[s].isEmpty {
-                    f |= Self.hasTokens
-                    for e in tokens[s] { te.append((token: e.0, target: e.1)) }
-                }
-                flags[s] = f
-                cs[s + 1] = Int32(ce.count); ts[s + 1] = Int32(te.count)
-            }
-        }
-        callStart = cs; callEdges = ce; tokenStart = ts; tokenEdges = te
+        readableBytes.update(from: fewBytes, count: stateCount * 4)
+        self.callStart = callStart; self.callEdges = callEdges
+        self.tokenStart = tokenStart; self.tokenEdges = tokenEdges
         self.start = start
         self.ruleOf = ruleOf
+        for s in 0..<stateCount {
+            var f: UInt8 = accepting[s] ? Self.accepting : 0
+            if readable[s] > 0 { f |= Self.hasBytes }
+            if callStart[s + 1] > callStart[s] { f |= Self.hasCalls }
+            if tokenStart[s + 1] > tokenStart[s] { f |= Self.hasTokens }
+            flags[s] = f
+        }
     }
 
     deinit {

@@ -46,15 +46,18 @@ struct AutomatonBuilder {
             let stateLimit = limits.maxDFAStates - stateTotal
             var refs: [Int] = []
             let d: RuleDFA
-            if g.builtin.contains(original) {
-                let canon = RuleDFA.canonical(rule, &refs)
-                let key = RuleDFA.Key(expr: canon, lexeme: g.noInline.contains(original) && refs.isEmpty && !Self.hasTokens(rule))
+            if let tag = g.builtin[original] {
+                Self.collectRefs(rule, &refs)
+                let key = RuleDFA.Key(tag: tag, lexeme: g.noInline.contains(original) && refs.isEmpty && !Self.hasTokens(rule), calls: refs.count)
                 if let hit = RuleDFA.cached(key) {
-                    try hit.check(nfaLimit: nfaLimit, workLimit: workLimit, stateLimit: stateLimit, name: name, limits: limits)
-                    d = hit
+                    assert({ var r: [Int] = []; return RuleDFA.canonical(rule, &r) == hit.expr }(), "built-in tag \(tag) names two different rule bodies")
+                    try hit.dfa.check(nfaLimit: nfaLimit, workLimit: workLimit, stateLimit: stateLimit, name: name, limits: limits)
+                    d = hit.dfa
                 } else {
+                    var canonicalRefs: [Int] = []
+                    let canon = RuleDFA.canonical(rule, &canonicalRefs)
                     d = try RuleDFA(canon, lexeme: key.lexeme, nfaLimit: nfaLimit, workLimit: workLimit, stateLimit: stateLimit, name: name, limits: limits)
-                    RuleDFA.store(key, d)
+                    RuleDFA.store(key, expr: canon, d)
                 }
                 callMaps.append(refs.map { index[$0]! })
             } else {
@@ -71,61 +74,68 @@ struct AutomatonBuilder {
         let (classOf, classCount) = ByteClasses.refine(dfas.map(\.classOf))
         var repByte = [Int](repeating: -1, count: classCount)
         for b in 0..<256 where repByte[Int(classOf[b])] < 0 { repByte[Int(classOf[b])] = b }
-        var trans = [Int32](repeating: -1, count: stateTotal * classCount)
+        // The transition table is handed to the automaton (freed here if the grammar is refused).
+        let cells = max(1, stateTotal * classCount)
+        let trans = UnsafeMutablePointer<Int32>.allocate(capacity: cells)
+        trans.initialize(repeating: -1, count: cells)
+        var handedOver = false
+        defer { if !handedOver { trans.deallocate() } }
         var accepting: [Bool] = []
         accepting.reserveCapacity(stateTotal)
-        var tokens: [[(Int32, Int32)]] = []
-        tokens.reserveCapacity(stateTotal)
-        var ruleOf: [Int32] = []
-        ruleOf.reserveCapacity(stateTotal)
+        var ruleOf = [Int32](repeating: 0, count: stateTotal)
         var ruleStart: [Int32] = []
-        var pendingCalls: [[(rule: Int, ret: Int32)]] = []
-        pendingCalls.reserveCapacity(stateTotal)
         var sharedKeys: [SharedStateKey?] = []
         sharedKeys.reserveCapacity(stateTotal)
-        var calls: [[(Int32, Int32)]]
+        var readable: [UInt8] = [], selfLoop: [UInt64] = [], fewBytes: [UInt8] = []
+        readable.reserveCapacity(stateTotal); selfLoop.reserveCapacity(stateTotal * 4); fewBytes.reserveCapacity(stateTotal * 4)
+        // Call and token edges of every state (CSR: state s's are at start[s] ..< start[s + 1]);
+        // call edges hold the callee's rule (its position in `order`) until rule starts are known.
+        var callStart = [Int32](repeating: 0, count: stateTotal + 1), callee: [Int32] = [], callRet: [Int32] = []
+        var tokenStart = [Int32](repeating: 0, count: stateTotal + 1), tokenID: [Int32] = [], tokenTarget: [Int32] = []
+        // Successors of each state by a byte or a token (CSR, duplicates kept).
+        var succStart = [Int32](repeating: 0, count: stateTotal + 1)
+        var succ: [Int32] = []
+        succ.reserveCapacity(stateTotal * 2)
         for (ri, d) in dfas.enumerated() {
             let base = Int32(accepting.count)
             ruleStart.append(base)
             let local = repByte.map { Int(d.classOf[$0]) }
             d.trans.withUnsafeBufferPointer { src in
-                trans.withUnsafeMutableBufferPointer { dst in
+                local.withUnsafeBufferPointer { local in
                     for s in 0..<d.stateCount {
                         let from = s * d.classCount, to = (Int(base) + s) * classCount
                         for c in 0..<classCount {
                             let t = src[from + local[c]]
-                            if t >= 0 { dst[to + c] = t + base }
+                            if t >= 0 { trans[to + c] = t + base }
                         }
                     }
                 }
             }
             accepting.append(contentsOf: d.accepting)
+            readable.append(contentsOf: d.readable); selfLoop.append(contentsOf: d.selfLoop); fewBytes.append(contentsOf: d.fewBytes)
             let map = callMaps[ri]
+            for k in 0..<d.callRule.count {
+                let r = Int(d.callRule[k])
+                callee.append(Int32(map.isEmpty ? index[r]! : map[r])); callRet.append(d.callRet[k] + base)
+            }
+            for k in 0..<d.tokenID.count { tokenID.append(d.tokenID[k]); tokenTarget.append(d.tokenTarget[k] + base) }
             for s in 0..<d.stateCount {
-                pendingCalls.append(d.calls[s].map { (rule: map.isEmpty ? index[$0.rule]! : map[$0.rule], ret: $0.ret + base) })
-                tokens.append(d.tokens[s].map { ($0.0, $0.1 + base) })
-                ruleOf.append(Int32(ri))
-                sharedKeys.append(d.subsets.map { SharedStateKey(rule: d.exprHash, subset: $0[s]) })
+                let g = Int(base) + s
+                callStart[g + 1] = d.callStart[s + 1] + callStart[Int(base)]
+                tokenStart[g + 1] = d.tokenStart[s + 1] + tokenStart[Int(base)]
+                ruleOf[g] = Int32(ri)
+                for k in Int(d.byteSuccStart[s])..<Int(d.byteSuccStart[s + 1]) { succ.append(d.byteSucc[k] + base) }
+                for k in Int(d.tokenStart[s])..<Int(d.tokenStart[s + 1]) { succ.append(d.tokenTarget[k] + base) }
+                succStart[g + 1] = Int32(succ.count)
+            }
+            if let subsets = d.subsets {
+                for s in 0..<d.stateCount { sharedKeys.append(SharedStateKey(rule: d.exprHash, subset: subsets[s])) }
+            } else {
+                sharedKeys.append(contentsOf: repeatElement(nil, count: d.stateCount))
             }
         }
-        calls = pendingCalls.map { $0.map { (ruleStart[$0.rule], $0.ret) } }
+        for k in callee.indices { callee[k] = ruleStart[Int(callee[k])] }
         let n = accepting.count
-        // Successors of each state by a byte or a token (CSR, duplicates kept).
-        var succStart = [Int32](repeating: 0, count: n + 1)
-        var succ: [Int32] = []
-        succ.reserveCapacity(n * 4)
-        trans.withUnsafeBufferPointer { tp in
-            for s in 0..<n {
-                let row = s * classCount
-                var last: Int32 = -1
-                for c in 0..<classCount {
-                    let t = tp[row + c]
-                    if t >= 0 && t != last { succ.append(t); last = t }
-                }
-                for (_, t) in tokens[s] { succ.append(t) }
-                succStart[s + 1] = Int32(succ.count)
-            }
-        }
         // Analysis: nullable, productive, left recursion.
         var mark = [Int32](repeating: -1, count: n)
         var stamp: Int32 = 0
@@ -145,7 +155,8 @@ struct AutomatonBuilder {
                         if mark[Int(t)] != stamp { mark[Int(t)] = stamp; work.append(t) }
                     }
                 }
-                for (callee, ret) in calls[Int(s)] where through[Int(ruleOf[Int(callee)])] {
+                for k in Int(callStart[Int(s)])..<Int(callStart[Int(s) + 1]) where through[Int(ruleOf[Int(callee[k])])] {
+                    let ret = callRet[k]
                     if mark[Int(ret)] != stamp { mark[Int(ret)] = stamp; work.append(ret) }
                 }
             }
@@ -170,8 +181,8 @@ struct AutomatonBuilder {
             work.removeAll(keepingCapacity: true)
             work.append(ruleStart[r])
             while let s = work.popLast() {
-                for (callee, ret) in calls[Int(s)] {
-                    let c = Int(ruleOf[Int(callee)])
+                for k in Int(callStart[Int(s)])..<Int(callStart[Int(s) + 1]) {
+                    let c = Int(ruleOf[Int(callee[k])]), ret = callRet[k]
                     leftCalls[r].append(c)
                     if nullable[c], mark[Int(ret)] != stamp { mark[Int(ret)] = stamp; work.append(ret) }
                 }
@@ -187,12 +198,10 @@ struct AutomatonBuilder {
             color[r] = 2
         }
         for r in 0..<rules.count where color[r] == 0 { try dfs(r) }
-        // Trim: drop calls of unproductive rules, then states that cannot reach acceptance.
-        for s in 0..<n where !calls[s].isEmpty { calls[s] = calls[s].filter { productive[Int(ruleOf[Int($0.0)])] } }
-        // Predecessors (CSR) by bytes, tokens and call returns.
+        // Predecessors (CSR) by bytes, tokens and the returns of calls of productive rules.
         var revStart = [Int32](repeating: 0, count: n + 1)
         for t in succ { revStart[Int(t) + 1] += 1 }
-        for s in 0..<n { for (_, t) in calls[s] { revStart[Int(t) + 1] += 1 } }
+        for k in callee.indices where productive[Int(ruleOf[Int(callee[k])])] { revStart[Int(callRet[k]) + 1] += 1 }
         for s in 0..<n { revStart[s + 1] += revStart[s] }
         var fill = revStart
         var rev = [Int32](repeating: 0, count: Int(revStart[n]))
@@ -200,24 +209,66 @@ struct AutomatonBuilder {
             for i in Int(succStart[s])..<Int(succStart[s + 1]) {
                 let t = Int(succ[i]); rev[Int(fill[t])] = Int32(s); fill[t] += 1
             }
-            for (_, t) in calls[s] { rev[Int(fill[Int(t)])] = Int32(s); fill[Int(t)] += 1 }
+            for k in Int(callStart[s])..<Int(callStart[s + 1]) where productive[Int(ruleOf[Int(callee[k])])] {
+                let t = Int(callRet[k]); rev[Int(fill[t])] = Int32(s); fill[t] += 1
+            }
         }
+        // Trim: states that cannot reach acceptance, and calls of unproductive rules.
         var live = accepting
         var stack = (0..<n).filter { live[$0] }.map(Int32.init)
         while let s = stack.popLast() {
             for i in Int(revStart[Int(s)])..<Int(revStart[Int(s) + 1]) where !live[Int(rev[i])] { live[Int(rev[i])] = true; stack.append(rev[i]) }
         }
         if live.contains(false) {
-            trans.withUnsafeMutableBufferPointer { tp in
-                for i in 0..<tp.count where tp[i] >= 0 && !live[Int(tp[i])] { tp[i] = -1 }
-            }
-            for s in 0..<n {
-                if !tokens[s].isEmpty { tokens[s] = tokens[s].filter { live[Int($0.1)] } }
-                if !calls[s].isEmpty { calls[s] = calls[s].filter { live[Int($0.1)] } }
+            for i in 0..<n * classCount where trans[i] >= 0 && !live[Int(trans[i])] { trans[i] = -1 }
+            // A state's byte facts must agree with its trimmed row.
+            for s in 0..<n where readable[s] > 0 {
+                var dead = false
+                for k in Int(succStart[s])..<Int(succStart[s + 1]) where !live[Int(succ[k])] { dead = true }
+                if dead { Self.recount(s, trans, classCount, classOf, &readable, &selfLoop, &fewBytes) }
             }
         }
-        return Automaton(classOf: classOf, classCount: classCount, trans: trans, accepting: accepting, calls: calls,
-                         tokens: tokens, start: ruleStart[0], ruleOf: ruleOf, sharedKeys: sharedKeys)
+        var calls: [(callee: Int32, ret: Int32)] = [], tokens: [(token: Int32, target: Int32)] = []
+        calls.reserveCapacity(callee.count); tokens.reserveCapacity(tokenID.count)
+        var keptCallStart = [Int32](repeating: 0, count: n + 1), keptTokenStart = [Int32](repeating: 0, count: n + 1)
+        for s in 0..<n {
+            for k in Int(callStart[s])..<Int(callStart[s + 1]) where productive[Int(ruleOf[Int(callee[k])])] && live[Int(callRet[k])] {
+                calls.append((callee: callee[k], ret: callRet[k]))
+            }
+            for k in Int(tokenStart[s])..<Int(tokenStart[s + 1]) where live[Int(tokenTarget[k])] {
+                tokens.append((token: tokenID[k], target: tokenTarget[k]))
+            }
+            keptCallStart[s + 1] = Int32(calls.count); keptTokenStart[s + 1] = Int32(tokens.count)
+        }
+        handedOver = true
+        return Automaton(classOf: classOf, classCount: classCount, trans: trans, accepting: accepting,
+                         readable: readable, selfLoop: selfLoop, fewBytes: fewBytes,
+                         callStart: keptCallStart, callEdges: calls, tokenStart: keptTokenStart, tokenEdges: tokens,
+                         start: ruleStart[0], ruleOf: ruleOf, sharedKeys: sharedKeys)
+    }
+
+    /// Recomputes the byte facts of state `s` from its row (after transitions to dead states
+    /// were removed).
+    static func recount(_ s: Int, _ trans: UnsafeMutablePointer<Int32>, _ classCount: Int, _ classOf: [UInt8],
+                        _ readable: inout [UInt8], _ selfLoop: inout [UInt64], _ fewBytes: inout [UInt8]) {
+        var count = 0
+        for w in 0..<4 { selfLoop[s * 4 + w] = 0; fewBytes[s * 4 + w] = 0 }
+        var few: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        for b in 0..<256 {
+            let t = trans[s * classCount + Int(classOf[b])]
+            if t < 0 { continue }
+            switch count {
+            case 0: few.0 = UInt8(b)
+            case 1: few.1 = UInt8(b)
+            case 2: few.2 = UInt8(b)
+            case 3: few.3 = UInt8(b)
+            default: break
+            }
+            count += 1
+            if t == Int32(s) { selfLoop[s * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63) }
+        }
+        readable[s] = UInt8(min(count, 255))
+        if count <= 4 { fewBytes[s * 4] = few.0; fewBytes[s * 4 + 1] = few.1; fewBytes[s * 4 + 2] = few.2; fewBytes[s * 4 + 3] = few.3 }
     }
 
     // MARK: inlining
@@ -328,33 +379,65 @@ struct AutomatonBuilder {
     }
 }
 
-/// A Thompson NFA with epsilon edges, built from one rule's expression.
+/// A Thompson NFA with epsilon edges, built from one rule's expression. Edges are kept in
+/// flat lists in creation order (no array per state); ``epsilonCSR()`` and ``edgeCSR()`` group
+/// them by source state, keeping that order.
 struct NFA {
     enum Label { case set(Int), call(Int), token(Int) }
     struct Edge { var label: Label; var target: Int32 }
-    var eps: [[Int32]] = []
-    var edges: [[Edge]] = []
+    /// Number of states.
+    private(set) var count = 0
+    private var epsFrom: [Int32] = [], epsTo: [Int32] = []
+    private var edgeFrom: [Int32] = [], edgeList: [Edge] = []
     var final = 0
     /// The most states there were when ``build(_:from:setIndex:limit:map:)`` checked its limit.
     var peak = 0
 
     mutating func newState() -> Int {
-        eps.append([]); edges.append([])
-        return eps.count - 1
+        count += 1
+        return count - 1
+    }
+
+    /// An epsilon edge.
+    mutating func eps(_ from: Int, _ to: Int) { epsFrom.append(Int32(from)); epsTo.append(Int32(to)) }
+
+    /// A labelled edge.
+    mutating func edge(_ from: Int, _ label: Label, _ to: Int) { edgeFrom.append(Int32(from)); edgeList.append(Edge(label: label, target: Int32(to))) }
+
+    /// The epsilon edges by source state: state x's targets are `target[start[x] ..< start[x + 1]]`.
+    func epsilonCSR() -> (start: [Int32], target: [Int32]) {
+        var start = [Int32](repeating: 0, count: count + 1)
+        for f in epsFrom { start[Int(f) + 1] += 1 }
+        for x in 0..<count { start[x + 1] += start[x] }
+        var fill = start
+        var target = [Int32](repeating: 0, count: epsTo.count)
+        for i in epsFrom.indices { let f = Int(epsFrom[i]); target[Int(fill[f])] = epsTo[i]; fill[f] += 1 }
+        return (start, target)
+    }
+
+    /// The labelled edges by source state: state x's are `edges[start[x] ..< start[x + 1]]`.
+    func edgeCSR() -> (start: [Int32], edges: [Edge]) {
+        var start = [Int32](repeating: 0, count: count + 1)
+        for f in edgeFrom { start[Int(f) + 1] += 1 }
+        for x in 0..<count { start[x + 1] += start[x] }
+        var fill = start
+        var edges = [Edge](repeating: Edge(label: .call(0), target: 0), count: edgeList.count)
+        for i in edgeFrom.indices { let f = Int(edgeFrom[i]); edges[Int(fill[f])] = edgeList[i]; fill[f] += 1 }
+        return (start, edges)
     }
 
     mutating func build(_ e: GrammarExpr, from s: Int, setIndex: [ByteSet: Int], limit: Int, map: (Int) -> Int) throws(GrammarError) -> Int {
-        if eps.count > peak { peak = eps.count }
-        if eps.count > limit { throw GrammarError("grammar too large: more than \(limit) NFA states (reduce repetition counts, lengths or alternatives)") }
+        if count > peak { peak = count }
+        if count > limit { throw GrammarError("grammar too large: more than \(limit) NFA states (reduce repetition counts, lengths or alternatives)") }
         switch e {
         case .empty: return s
         case .bytes(let set):
             if set.isEmpty { return newState() }
-            let t = newState(); edges[s].append(Edge(label: .set(setIndex[set]!), target: Int32(t))); return t
+            let t = newState(); edge(s, .set(setIndex[set]!), t); return t
         case .token(let id):
-            let t = newState(); edges[s].append(Edge(label: .token(id), target: Int32(t))); return t
+            let t = newState(); edge(s, .token(id), t); return t
         case .ref(let r):
-            let t = newState(); edges[s].append(Edge(label: .call(map(r)), target: Int32(t))); return t
+            let t = newState(); edge(s, .call(map(r)), t); return t
         case .seq(let xs):
             var cur = s
             for x in xs { cur = try build(x, from: cur, setIndex: setIndex, limit: limit, map: map) }
@@ -362,9 +445,9 @@ struct NFA {
         case .alt(let xs):
             let t = newState()
             for x in xs {
-                let a = newState(); eps[s].append(Int32(a))
+                let a = newState(); eps(s, a)
                 let end = try build(x, from: a, setIndex: setIndex, limit: limit, map: map)
-                eps[end].append(Int32(t))
+                eps(end, t)
             }
             return t
         case .rep(let x, let lo, let hi):
@@ -374,18 +457,18 @@ struct NFA {
                 if hi > lo {
                     let t = newState()
                     for _ in lo..<hi {
-                        eps[cur].append(Int32(t))
+                        eps(cur, t)
                         cur = try build(x, from: cur, setIndex: setIndex, limit: limit, map: map)
                     }
-                    eps[cur].append(Int32(t))
+                    eps(cur, t)
                     return t
                 }
                 return cur
             }
-            let loop = newState(); eps[cur].append(Int32(loop))
-            let a = newState(); eps[loop].append(Int32(a))
+            let loop = newState(); eps(cur, loop)
+            let a = newState(); eps(loop, a)
             let end = try build(x, from: a, setIndex: setIndex, limit: limit, map: map)
-            eps[end].append(Int32(loop))
+            eps(end, loop)
             return loop
         case .members(let items, let optional, let extra, let sep):
             // c_i: an item must follow (start, or after a separator), candidates from i on;
@@ -393,31 +476,31 @@ struct NFA {
             let n = items.count
             let c = (0...n).map { _ in newState() }, b = (0...n).map { _ in newState() }
             let end = newState()
-            eps[s].append(Int32(c[0]))
-            if optional.allSatisfy({ $0 }) { eps[s].append(Int32(end)) }
+            eps(s, c[0])
+            if optional.allSatisfy({ $0 }) { eps(s, end) }
             for i in 0..<n {
                 let e1 = try build(items[i], from: c[i], setIndex: setIndex, limit: limit, map: map)
-                eps[e1].append(Int32(b[i + 1]))
-                if optional[i] { eps[c[i]].append(Int32(c[i + 1])); eps[b[i]].append(Int32(b[i + 1])) }
+                eps(e1, b[i + 1])
+                if optional[i] { eps(c[i], c[i + 1]); eps(b[i], b[i + 1]) }
             }
             for i in 0...n {
                 let e2 = try build(sep, from: b[i], setIndex: setIndex, limit: limit, map: map)
-                eps[e2].append(Int32(c[i]))
+                eps(e2, c[i])
                 if let extra {
                     let e3 = try build(extra, from: c[i], setIndex: setIndex, limit: limit, map: map)
-                    eps[e3].append(Int32(b[i]))
+                    eps(e3, b[i])
                 }
             }
-            eps[b[n]].append(Int32(end))
+            eps(b[n], end)
             return end
         case .automaton(let d):
-            let base = eps.count
+            let base = count
             for _ in 0..<d.count { _ = newState() }
             let end = newState()
-            eps[s].append(Int32(base))
+            eps(s, base)
             for (q, row) in d.edges.enumerated() {
-                for e in row { edges[base + q].append(Edge(label: .set(setIndex[e.set]!), target: Int32(base + e.target))) }
-                if d.accepting[q] { eps[base + q].append(Int32(end)) }
+                for e in row { edge(base + q, .set(setIndex[e.set]!), base + e.target) }
+                if d.accepting[q] { eps(base + q, end) }
             }
             return end
         }

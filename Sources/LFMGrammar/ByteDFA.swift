@@ -44,29 +44,33 @@ public struct ByteDFA: Hashable, Sendable {
         var classBytes = [ByteSet](repeating: ByteSet(), count: classCount)
         for b in 0..<256 { classBytes[Int(classOf[b])].insert(UInt8(b)) }
         let setClasses = sets.map { ByteClasses.classes(of: $0, classOf) }
-        var important = [Bool](repeating: false, count: nfa.edges.count)
-        for x in 0..<nfa.edges.count where !nfa.edges[x].isEmpty || x == end { important[x] = true }
-        var queue = SubsetQueue(eps: nfa.eps, base: 0, important: important)
+        let (epsStart, epsTarget) = nfa.epsilonCSR()
+        let (edgeStart, edges) = nfa.edgeCSR()
+        var important = [Bool](repeating: false, count: nfa.count)
+        for x in 0..<nfa.count where edgeStart[x + 1] > edgeStart[x] || x == end { important[x] = true }
+        var queue = SubsetQueue(epsStart: epsStart, epsTarget: epsTarget, base: 0, important: important)
         var dfa = ByteDFA(edges: [], accepting: [])
         _ = queue.state(for: [Int32(s0)])
         var buckets = [[Int32]](repeating: [], count: classCount)
         var q = 0
-        while q < queue.subsets.count {
-            let subset = queue.subsets[q]
-            dfa.accepting.append(subset.contains(Int32(end)))
+        while q < queue.count {
+            var acc = false
             for c in 0..<classCount { buckets[c].removeAll(keepingCapacity: true) }
-            for ns in subset {
-                for edge in nfa.edges[Int(ns)] {
-                    if case .set(let k) = edge.label { for c in setClasses[k] { buckets[c].append(edge.target) } }
+            for k in queue.subset(q) {
+                let ns = queue.members[k]
+                if ns == Int32(end) { acc = true }
+                for edge in edges[Int(edgeStart[Int(ns)])..<Int(edgeStart[Int(ns) + 1])] {
+                    if case .set(let set) = edge.label { for c in setClasses[set] { buckets[c].append(edge.target) } }
                 }
             }
             var byTarget: [Int: ByteSet] = [:], order: [Int] = []
             for c in 0..<classCount where !buckets[c].isEmpty {
                 let t = Int(queue.state(for: buckets[c]))
-                if queue.subsets.count > maxStates { throw GrammarError("grammar too large: more than \(maxStates) states in a byte automaton") }
+                if queue.count > maxStates { throw GrammarError("grammar too large: more than \(maxStates) states in a byte automaton") }
                 if byTarget[t] == nil { order.append(t) }
                 byTarget[t, default: ByteSet()] = byTarget[t, default: ByteSet()].union(classBytes[c])
             }
+            dfa.accepting.append(acc)
             dfa.edges.append(order.map { Edge(set: byTarget[$0]!, target: $0) })
             q += 1
         }

@@ -11,7 +11,7 @@ extension Grammar {
             out.rules += g.rules.map { $0.renumbered(by: offset) }
             out.names += g.names
             out.noInline.formUnion(g.noInline.map { $0 + offset })
-            out.builtin.formUnion(g.builtin.map { $0 + offset })
+            for (r, tag) in g.builtin { out.builtin[r + offset] = tag }
             starts.append(.ref(g.start + offset))
         }
         out.start = out.add(name, starts.count == 1 ? starts[0] : .alt(starts))

@@ -151,9 +151,11 @@ public struct Grammar: Sendable, Hashable {
     /// same rule (e.g. JSON strings), so they are computed once.
     public var noInline: Set<Int> = []
     /// Rules whose bodies the compiler fixes whatever the input (any JSON value, string,
-    /// whitespace): their automata are built once per process and cached by content
-    /// (``RuleDFA``), so compiling a schema does not determinise them again.
-    public var builtin: Set<Int> = []
+    /// whitespace), each with a tag naming its body: their automata are built once per process
+    /// and cached by tag (``RuleDFA``), so compiling a schema neither determinises them again
+    /// nor hashes their expressions. Equal tags must mean equal bodies up to the numbering of
+    /// the rules they call (debug builds check this on every cache hit).
+    public var builtin: [Int: String] = [:]
 
     /// A grammar of the given rules.
     public init(rules: [GrammarExpr] = [], names: [String] = [], start: Int = 0) {

@@ -77,7 +77,8 @@ struct JSONSchemaCompiler {
         let array = GrammarExpr.seq([.literal("["), ws, .optional(.seq([.ref(value), .star(.seq([ws, .literal(","), ws, .ref(value)])), ws])), .literal("]")])
         let obj = g.add("json_object", object), arr = g.add("json_array", array)
         g.define(value, .alt([.ref(obj), .ref(arr), .ref(str), JSONLexemes.anyNumber, boolLiteral, nullLiteral]))
-        g.builtin.formUnion([value, obj, arr])
+        let variant = pythonic ? "/python" : ""
+        g.builtin[value] = "json_value" + variant; g.builtin[obj] = "json_object" + variant; g.builtin[arr] = "json_array" + variant
         return value
     }
 
@@ -91,12 +92,13 @@ struct JSONSchemaCompiler {
     mutating func wsRef() -> GrammarExpr { .ref(lexeme("ws", JSONLexemes.ws)) }
 
     /// A named lexeme rule (created once, never inlined; masks shared across grammars).
-    /// `builtin`: its body does not depend on the schema (its automaton is cached process-wide).
+    /// `builtin`: its body does not depend on the schema (its automaton is cached process-wide
+    /// under the rule's name, so a name must always come with the same body).
     mutating func lexeme(_ name: String, _ body: GrammarExpr, builtin: Bool = true) -> Int {
         if let r = g.names.firstIndex(of: name) { return r }
         let r = g.add(name, body)
         g.noInline.insert(r)
-        if builtin { g.builtin.insert(r) }
+        if builtin { g.builtin[r] = name }
         return r
     }
 
@@ -105,7 +107,7 @@ struct JSONSchemaCompiler {
         if let r = g.names.firstIndex(of: "json_string") { return r }
         let r = g.add("json_string", JSONLexemes.anyString)
         g.noInline.insert(r)
-        g.builtin.insert(r)
+        g.builtin[r] = "json_string"
         return r
     }
 
@@ -368,7 +370,7 @@ struct JSONSchemaCompiler {
     mutating func charRule() -> Int {
         if let r = g.names.firstIndex(of: "json_char") { return r }
         let r = g.add("json_char", JSONLexemes.anyChar)
-        g.builtin.insert(r)
+        g.builtin[r] = "json_char"
         return r
     }
 

@@ -12,10 +12,16 @@ final class RuleDFA: Sendable {
     /// `trans[state * classCount + class]` = next state (rule-local) or -1.
     let trans: [Int32]
     let accepting: [Bool]
-    /// Call edges per state: (rule number as written in the expression, return state).
-    let calls: [[(rule: Int, ret: Int32)]]
-    /// Token edges per state: (token id, target state).
-    let tokens: [[(Int32, Int32)]]
+    /// Call edges of state s: `callRule[callStart[s] ..< callStart[s + 1]]` (rule number as
+    /// written in the expression) with their return states in `callRet`.
+    let callStart: [Int32]
+    let callRule: [Int32]
+    let callRet: [Int32]
+    /// Token edges of state s: `tokenID[tokenStart[s] ..< tokenStart[s + 1]]` with their targets
+    /// in `tokenTarget`.
+    let tokenStart: [Int32]
+    let tokenID: [Int32]
+    let tokenTarget: [Int32]
     /// Per state, the NFA subset (lexeme rules only: the key of masks shared across grammars).
     let subsets: [[Int32]]?
     /// Hash of the rule's expression (lexeme rules: part of the shared mask key).
@@ -26,6 +32,16 @@ final class RuleDFA: Sendable {
     let nfaPeak: Int
     /// Number of NFA states.
     let nfaStates: Int
+    /// Per state, facts about its byte transitions that do not depend on how the grammar's other
+    /// rules split bytes into classes (``Automaton`` keeps them per state): the number of bytes
+    /// it reads (capped at 255), the bytes that lead back to it (4 words), the bytes it reads
+    /// when they are at most 4 (ascending, 4 per state), and its byte successors
+    /// (`byteSucc[byteSuccStart[s] ..< byteSuccStart[s + 1]]`, rule-local).
+    let readable: [UInt8]
+    let selfLoop: [UInt64]
+    let fewBytes: [UInt8]
+    let byteSuccStart: [Int32]
+    let byteSucc: [Int32]
 
     var stateCount: Int { accepting.count }
 
@@ -51,42 +67,47 @@ final class RuleDFA: Sendable {
         let end = try nfa.build(rule, from: s0, setIndex: setIndex, limit: nfaLimit, map: { $0 })
         nfa.final = end
         nfaPeak = nfa.peak
-        nfaStates = nfa.eps.count
-        // The NFA's labelled edges, flat: kind 0 set / 1 call / 2 token, its argument, its target.
-        var edgeStart = [Int32](repeating: 0, count: nfa.edges.count + 1)
-        var edgeKind: [UInt8] = [], edgeArg: [Int32] = [], edgeTarget: [Int32] = []
-        for (i, es) in nfa.edges.enumerated() {
-            for e in es {
-                switch e.label {
-                case .set(let k): edgeKind.append(0); edgeArg.append(Int32(k))
-                case .call(let r): edgeKind.append(1); edgeArg.append(Int32(r))
-                case .token(let t): edgeKind.append(2); edgeArg.append(Int32(t))
-                }
-                edgeTarget.append(e.target)
+        nfaStates = nfa.count
+        // The NFA's labelled edges by state: kind 0 set / 1 call / 2 token, its argument, its target.
+        let (edgeStart, edges) = nfa.edgeCSR()
+        var edgeKind = [UInt8](repeating: 0, count: edges.count), edgeArg = [Int32](repeating: 0, count: edges.count)
+        var edgeTarget = [Int32](repeating: 0, count: edges.count)
+        for (i, e) in edges.enumerated() {
+            switch e.label {
+            case .set(let k): edgeKind[i] = 0; edgeArg[i] = Int32(k)
+            case .call(let r): edgeKind[i] = 1; edgeArg[i] = Int32(r)
+            case .token(let t): edgeKind[i] = 2; edgeArg[i] = Int32(t)
             }
-            edgeStart[i + 1] = Int32(edgeKind.count)
+            edgeTarget[i] = e.target
         }
-        exprHash = rule.hashValue
+        exprHash = lexeme ? rule.hashValue : 0
         var trans: [Int32] = []
         var accepting: [Bool] = []
-        var calls: [[(rule: Int, ret: Int32)]] = []
-        var tokens: [[(Int32, Int32)]] = []
+        var callStart: [Int32] = [0], callRule: [Int32] = [], callRet: [Int32] = []
+        var tokenStart: [Int32] = [0], tokenID: [Int32] = [], tokenTarget: [Int32] = []
         var subsets: [[Int32]] = []
         var workPrefix: [Int] = []
         var work = 0
-        var important = [Bool](repeating: false, count: nfa.edges.count)
-        for x in 0..<nfa.edges.count where !nfa.edges[x].isEmpty || x == end { important[x] = true }
-        var dfa = SubsetQueue(eps: nfa.eps, base: 0, important: important)
-        // Per-class NFA targets of the state being built, reused across states.
-        var buckets = [[Int32]](repeating: [], count: classCount)
+        var important = [Bool](repeating: false, count: nfa.count)
+        for x in 0..<nfa.count where edgeStart[x + 1] > edgeStart[x] || x == end { important[x] = true }
+        let (epsStart, epsTarget) = nfa.epsilonCSR()
+        var dfa = SubsetQueue(epsStart: epsStart, epsTarget: epsTarget, base: 0, important: important)
+        // Per class, the set edges of the state being built that read it (bit k: its k-th set
+        // edge): classes with equal signatures go to the same state, whose subset is computed once.
+        var signature = [UInt64](repeating: 0, count: classCount)
         var touched: [Int] = []
-        // Classes with the same targets share one closure: remembered by bucket hash.
+        var edgeTargets: [Int32] = [], edgeSets: [Int32] = []
+        var sigKeys: [UInt64] = [], sigStates: [Int32] = []
+        var sigIndex: [UInt64: Int32] = [:]
+        // Fallback for states with more than 64 set edges: per-class target lists.
+        var buckets = [[Int32]](repeating: [], count: classCount)
         var memo = SubsetIndex()
         var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
+        var targets: [Int32] = []
         _ = dfa.state(for: [Int32(s0)])
         var q = 0
-        while q < dfa.subsets.count {
-            let subset = dfa.subsets[q]; q += 1
+        while q < dfa.count {
+            let subset = dfa.subset(q); q += 1
             work += subset.count
             if work > workLimit {
                 throw GrammarError("grammar too large: determinising it needs more than \(limits.maxWork) steps (rule \(name))")
@@ -95,22 +116,18 @@ final class RuleDFA: Sendable {
                 throw GrammarError("grammar too large: more than \(limits.maxDFAStates) automaton states (rule \(name))")
             }
             workPrefix.append(work)
-            for c in touched { buckets[c].removeAll(keepingCapacity: true) }
-            touched.removeAll(keepingCapacity: true)
+            edgeTargets.removeAll(keepingCapacity: true); edgeSets.removeAll(keepingCapacity: true)
             var callTargets: [Int: [Int32]] = [:], callOrder: [Int] = []
             var tokTargets: [Int: [Int32]] = [:], tokOrder: [Int] = []
             var acc = false
-            for ns in subset {
+            for k in subset {
+                let ns = dfa.members[k]
                 if ns == Int32(end) { acc = true }
                 for i in Int(edgeStart[Int(ns)])..<Int(edgeStart[Int(ns) + 1]) {
                     let target = edgeTarget[i], arg = Int(edgeArg[i])
                     switch edgeKind[i] {
                     case 0:
-                        for j in Int(setClassStart[arg])..<Int(setClassStart[arg + 1]) {
-                            let c = Int(setClassList[j])
-                            if buckets[c].isEmpty { touched.append(c) }
-                            buckets[c].append(target)
-                        }
+                        edgeSets.append(Int32(arg)); edgeTargets.append(target)
                     case 1:
                         if callTargets[arg] == nil { callOrder.append(arg) }
                         callTargets[arg, default: []].append(target)
@@ -122,33 +139,135 @@ final class RuleDFA: Sendable {
             }
             let row = trans.count
             trans.append(contentsOf: repeatElement(-1, count: classCount))
-            memo.removeAll(); memoKeys.removeAll(keepingCapacity: true); memoStates.removeAll(keepingCapacity: true)
-            touched.sort()
-            for c in touched {
-                let key = buckets[c]
-                let h = SubsetIndex.hash(key)
-                if let m = memo.find(key, h, in: memoKeys) { trans[row + c] = memoStates[Int(m)]; continue }
-                let s = dfa.state(for: key)
-                memo.insert(h, Int32(memoKeys.count)); memoKeys.append(key); memoStates.append(s)
-                trans[row + c] = s
+            touched.removeAll(keepingCapacity: true)
+            if edgeSets.count <= 64 {
+                for k in 0..<edgeSets.count {
+                    let arg = Int(edgeSets[k]), bit = UInt64(1) << UInt64(k)
+                    for j in Int(setClassStart[arg])..<Int(setClassStart[arg + 1]) {
+                        let c = Int(setClassList[j])
+                        if signature[c] == 0 { touched.append(c) }
+                        signature[c] |= bit
+                    }
+                }
+                touched.sort()
+                sigKeys.removeAll(keepingCapacity: true); sigStates.removeAll(keepingCapacity: true)
+                sigIndex.removeAll(keepingCapacity: true)
+                for c in touched {
+                    let sig = signature[c]
+                    signature[c] = 0
+                    var found: Int32 = -1
+                    if sigKeys.count <= 16 {
+                        for (i, key) in sigKeys.enumerated() where key == sig { found = sigStates[i]; break }
+                    } else if let s = sigIndex[sig] { found = s }
+                    if found < 0 {
+                        targets.removeAll(keepingCapacity: true)
+                        var bits = sig
+                        while bits != 0 {
+                            targets.append(edgeTargets[bits.trailingZeroBitCount])
+                            bits &= bits - 1
+                        }
+                        found = dfa.state(for: targets)
+                        sigKeys.append(sig); sigStates.append(found)
+                        if sigKeys.count > 16 {
+                            if sigIndex.isEmpty { for (i, key) in sigKeys.enumerated() { sigIndex[key] = sigStates[i] } }
+                            else { sigIndex[sig] = found }
+                        }
+                    }
+                    trans[row + c] = found
+                }
+            } else {
+                for k in 0..<edgeSets.count {
+                    let arg = Int(edgeSets[k])
+                    for j in Int(setClassStart[arg])..<Int(setClassStart[arg + 1]) {
+                        let c = Int(setClassList[j])
+                        if buckets[c].isEmpty { touched.append(c) }
+                        buckets[c].append(edgeTargets[k])
+                    }
+                }
+                memo.removeAll(); memoKeys.removeAll(keepingCapacity: true); memoStates.removeAll(keepingCapacity: true)
+                touched.sort()
+                for c in touched {
+                    let key = buckets[c]
+                    let h = SubsetIndex.hash(key)
+                    if let m = memo.find(key, h, in: memoKeys) { trans[row + c] = memoStates[Int(m)] }
+                    else {
+                        let s = dfa.state(for: key)
+                        memo.insert(h, Int32(memoKeys.count)); memoKeys.append(key); memoStates.append(s)
+                        trans[row + c] = s
+                    }
+                }
+                for c in touched { buckets[c].removeAll(keepingCapacity: true) }
             }
             accepting.append(acc)
-            var stateCalls: [(rule: Int, ret: Int32)] = []
-            stateCalls.reserveCapacity(callOrder.count)
-            for r in callOrder { stateCalls.append((rule: r, ret: dfa.state(for: callTargets[r]!))) }
-            calls.append(stateCalls)
-            var stateTokens: [(Int32, Int32)] = []
-            stateTokens.reserveCapacity(tokOrder.count)
-            for t in tokOrder { stateTokens.append((Int32(t), dfa.state(for: tokTargets[t]!))) }
-            tokens.append(stateTokens)
-            if lexeme { subsets.append(subset) }
+            for r in callOrder { callRule.append(Int32(r)); callRet.append(dfa.state(for: callTargets[r]!)) }
+            callStart.append(Int32(callRule.count))
+            for t in tokOrder { tokenID.append(Int32(t)); tokenTarget.append(dfa.state(for: tokTargets[t]!)) }
+            tokenStart.append(Int32(tokenID.count))
+            if lexeme { subsets.append(Array(dfa.members[subset])) }
         }
         self.trans = trans
         self.accepting = accepting
-        self.calls = calls
-        self.tokens = tokens
+        self.callStart = callStart; self.callRule = callRule; self.callRet = callRet
+        self.tokenStart = tokenStart; self.tokenID = tokenID; self.tokenTarget = tokenTarget
         self.subsets = lexeme ? subsets : nil
         self.workPrefix = workPrefix
+        // Byte facts per state, from the rule's own (small) table.
+        let n = accepting.count
+        var classBits = [UInt64](repeating: 0, count: classCount * 4)
+        var classSize = [Int](repeating: 0, count: classCount)
+        for b in 0..<256 {
+            let c = Int(classOf[b])
+            classBits[c * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63)
+            classSize[c] += 1
+        }
+        var readable = [UInt8](repeating: 0, count: n), selfLoop = [UInt64](repeating: 0, count: n * 4)
+        var fewBytes = [UInt8](repeating: 0, count: n * 4)
+        var byteSuccStart = [Int32](repeating: 0, count: n + 1), byteSucc: [Int32] = []
+        byteSucc.reserveCapacity(n * 2)
+        trans.withUnsafeBufferPointer { trans in
+        classBits.withUnsafeBufferPointer { classBits in
+        classSize.withUnsafeBufferPointer { classSize in
+        readable.withUnsafeMutableBufferPointer { readable in
+        selfLoop.withUnsafeMutableBufferPointer { selfLoop in
+        fewBytes.withUnsafeMutableBufferPointer { fewBytes in
+            for s in 0..<n {
+                let row = s * classCount
+                var count = 0, last: Int32 = -1
+                for c in 0..<classCount {
+                    let t = trans[row + c]
+                    if t < 0 { continue }
+                    count &+= classSize[c]
+                    if t == Int32(s) { for w in 0..<4 { selfLoop[s * 4 + w] |= classBits[c * 4 + w] } }
+                    if t != last { byteSucc.append(t); last = t }
+                }
+                readable[s] = UInt8(min(count, 255))
+                if count > 0 && count <= 4 {
+                    // The few bytes, ascending: the members of the readable classes.
+                    var k = 0
+                    for c in 0..<classCount where trans[row + c] >= 0 {
+                        for w in 0..<4 {
+                            var bits = classBits[c * 4 + w]
+                            while bits != 0 {
+                                let b = UInt8(w * 64 + bits.trailingZeroBitCount)
+                                bits &= bits - 1
+                                var j = k
+                                while j > 0 && fewBytes[s * 4 + j - 1] > b { fewBytes[s * 4 + j] = fewBytes[s * 4 + j - 1]; j -= 1 }
+                                fewBytes[s * 4 + j] = b
+                                k += 1
+                            }
+                        }
+                    }
+                }
+                byteSuccStart[s + 1] = Int32(byteSucc.count)
+            }
+        }
+        }
+        }
+        }
+        }
+        }
+        self.readable = readable; self.selfLoop = selfLoop; self.fewBytes = fewBytes
+        self.byteSuccStart = byteSuccStart; self.byteSucc = byteSucc
     }
 
     /// Throws the error building this rule within the given budget would have thrown (a cached
@@ -169,14 +288,23 @@ final class RuleDFA: Sendable {
 
     // MARK: process-wide cache of built-in rules
 
+    /// A built-in rule as the cache knows it: its tag (``Grammar/builtin``), whether it is a
+    /// lexeme, and how many distinct rules it calls.
     struct Key: Hashable, Sendable {
-        /// The rule with its calls renumbered 0, 1, … in order of first appearance.
-        var expr: GrammarExpr
+        var tag: String
         var lexeme: Bool
+        var calls: Int
+    }
+
+    /// A cached rule: its expression with calls renumbered 0, 1, … in order of first
+    /// appearance (what debug builds compare a hit against), and its DFA.
+    struct Entry: Sendable {
+        let expr: GrammarExpr
+        let dfa: RuleDFA
     }
 
     private struct Cache {
-        var items: [Key: RuleDFA] = [:]
+        var items: [Key: Entry] = [:]
         var cells = 0
     }
 
@@ -185,14 +313,14 @@ final class RuleDFA: Sendable {
     static let maxCachedCells = 4_000_000
 
     /// The cached DFA of a built-in rule, or nil.
-    static func cached(_ key: Key) -> RuleDFA? { cache.withLock { $0.items[key] } }
+    static func cached(_ key: Key) -> Entry? { cache.withLock { $0.items[key] } }
 
-    /// Remembers the DFA of a built-in rule.
-    static func store(_ key: Key, _ d: RuleDFA) {
+    /// Remembers the DFA of a built-in rule (`expr`: the rule in ``canonical(_:_:)`` form).
+    static func store(_ key: Key, expr: GrammarExpr, _ d: RuleDFA) {
         let cells = d.trans.count
         cache.withLock { c in
             if c.cells + cells > maxCachedCells { c.items.removeAll(); c.cells = 0 }
-            if c.items.updateValue(d, forKey: key) == nil { c.cells += cells }
+            if c.items.updateValue(Entry(expr: expr, dfa: d), forKey: key) == nil { c.cells += cells }
         }
     }
 

@@ -18,7 +18,7 @@ struct SubsetIndex {
         mask = size - 1
     }
 
-    static func hash(_ s: [Int32]) -> UInt64 {
+    static func hash(_ s: some Collection<Int32>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(s.count)
         for x in s { h = (h ^ UInt64(UInt32(bitPattern: x))) &* 0x0000_0100_0000_01b3 }
         // Final avalanche (splitmix64) so nearby subsets spread over the table.
@@ -34,6 +34,17 @@ struct SubsetIndex {
             let id = ids[i]
             if id < 0 { return nil }
             if hashes[i] == h && subsets[Int(id - offset)] == s { return id }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// The id stored under hash `h` for which `equal(id)` holds.
+    @inline(__always) func find(_ h: UInt64, where equal: (Int32) -> Bool) -> Int32? {
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let id = ids[i]
+            if id < 0 { return nil }
+            if hashes[i] == h && equal(id) { return id }
             i = (i + 1) & mask
         }
     }
@@ -69,69 +80,87 @@ struct SubsetIndex {
 }
 
 /// The DFA states of one rule under construction: each state is the epsilon closure of a set
-/// of NFA states (its important states: see ``important``), numbered from `base` in order of discovery (`subsets[i]` is state
-/// `base + i`). A struct with mutating methods rather than closures over local variables, so
+/// of NFA states (its important states: see ``important``), numbered from `base` in order of
+/// discovery. The subsets are stored end to end in one array (state `base + i` is
+/// `members[offsets[i] ..< offsets[i + 1]]`), so finding or adding a state allocates nothing
+/// per state. A struct with mutating methods rather than closures over local variables, so
 /// the determinisation loop's state needs no boxes or dynamic exclusivity checks.
 struct SubsetQueue {
-    /// The rule's NFA epsilon edges, flat: state x's are `epsTarget[epsStart[x] ..< epsStart[x + 1]]`.
+    /// The rule's NFA epsilon edges: state x's are `epsTarget[epsStart[x] ..< epsStart[x + 1]]`.
     let epsStart: [Int32]
     let epsTarget: [Int32]
     /// Number of the first state.
     let base: Int32
-    /// The closed subsets, one per state, in state order.
-    private(set) var subsets: [[Int32]] = []
+    /// The closed subsets, end to end, in state order.
+    private(set) var members: [Int32] = []
+    private(set) var offsets: [Int32] = [0]
     private var index = SubsetIndex(capacity: 64)
     private var mark: [Int32]
     private var stamp: Int32 = 0
     private var work: [Int32] = []
+    private var scratch: [Int32] = []
 
     /// States kept in a subset: those with labelled edges and the final state (the others
     /// only lead on by epsilon edges, so two closures that agree on these behave the same).
     let important: [Bool]
 
-    init(eps: [[Int32]], base: Int32, important: [Bool]) {
+    init(epsStart: [Int32], epsTarget: [Int32], base: Int32, important: [Bool]) {
         self.important = important
-        var start = [Int32](repeating: 0, count: eps.count + 1)
-        var target: [Int32] = []
-        for (x, ts) in eps.enumerated() {
-            target.append(contentsOf: ts)
-            start[x + 1] = Int32(target.count)
-        }
-        epsStart = start
-        epsTarget = target
+        self.epsStart = epsStart
+        self.epsTarget = epsTarget
         self.base = base
-        mark = [Int32](repeating: -1, count: eps.count)
+        mark = [Int32](repeating: -1, count: important.count)
     }
 
-    /// The important states of the epsilon closure of `states`, sorted.
-    mutating func closure(_ states: [Int32]) -> [Int32] {
+    /// Number of states.
+    var count: Int { offsets.count - 1 }
+
+    /// The NFA states of state `base + i`.
+    func subset(_ i: Int) -> Range<Int> { Int(offsets[i])..<Int(offsets[i + 1]) }
+
+    /// The important states of the epsilon closure of `states`, sorted, into `scratch`.
+    private mutating func close(_ states: [Int32]) {
         stamp += 1
-        var out: [Int32] = []
+        scratch.removeAll(keepingCapacity: true)
         work.removeAll(keepingCapacity: true)
         for x in states where mark[Int(x)] != stamp {
             mark[Int(x)] = stamp; work.append(x)
-            if important[Int(x)] { out.append(x) }
+            if important[Int(x)] { scratch.append(x) }
         }
         while let x = work.popLast() {
             for i in Int(epsStart[Int(x)])..<Int(epsStart[Int(x) + 1]) {
                 let t = epsTarget[i]
                 if mark[Int(t)] != stamp {
                     mark[Int(t)] = stamp; work.append(t)
-                    if important[Int(t)] { out.append(t) }
+                    if important[Int(t)] { scratch.append(t) }
                 }
             }
         }
-        out.sort()
-        return out
+        scratch.sort()
     }
 
     /// The state of the closure of `targets`, added when new.
     mutating func state(for targets: [Int32]) -> Int32 {
-        let c = closure(targets)
-        let h = SubsetIndex.hash(c)
-        if let s = index.find(c, h, in: subsets, offset: base) { return s }
-        let s = base + Int32(subsets.count)
-        index.insert(h, s); subsets.append(c)
+        close(targets)
+        let h = SubsetIndex.hash(scratch)
+        let found = members.withUnsafeBufferPointer { m in
+            offsets.withUnsafeBufferPointer { o in
+                scratch.withUnsafeBufferPointer { c in
+                    index.find(h) { id in
+                        let i = Int(id - base)
+                        let lo = Int(o[i]), hi = Int(o[i + 1])
+                        if hi - lo != c.count { return false }
+                        for k in 0..<c.count where m[lo + k] != c[k] { return false }
+                        return true
+                    }
+                }
+            }
+        }
+        if let found { return found }
+        let s = base + Int32(count)
+        index.insert(h, s)
+        members.append(contentsOf: scratch)
+        offsets.append(Int32(members.count))
         return s
     }
 }

@@ -26,7 +26,9 @@ import Testing
             let calls = a.callEdges[Int(a.callStart[s])..<Int(a.callStart[s + 1])].map { "\($0.callee)>\($0.ret)" }
             let tokens = a.tokenEdges[Int(a.tokenStart[s])..<Int(a.tokenStart[s + 1])].map { "\($0.token)>\($0.target)" }
             let shared = a.sharedKeys[s].map { "\($0.subset)" } ?? "-"
-            out.append("\(s) f\(a.flags[s]) r\(a.ruleOf[s]) [\(row)] \(calls) \(tokens) \(shared)")
+            let loop = (0..<4).map { String(a.selfLoop[s * 4 + $0], radix: 16) }.joined(separator: ":")
+            let few = (0..<4).map { String(a.readableBytes[s * 4 + $0]) }.joined(separator: ",")
+            out.append("\(s) f\(a.flags[s]) r\(a.ruleOf[s]) [\(row)] \(calls) \(tokens) \(shared) n\(a.readableCount[s]) \(few) \(loop)")
         }
         return out
     }
@@ -35,7 +37,7 @@ import Testing
     func cachedBuiltinRulesGiveTheSameAutomaton(_ schema: String) throws {
         let g = try Self.grammar(schema)
         var fresh = g
-        fresh.builtin = []  // nothing from the cache: every rule determinised here
+        fresh.builtin = [:]  // nothing from the cache: every rule determinised here
         let first = try AutomatonBuilder().build(g)
         let again = try AutomatonBuilder().build(g)  // built-in rules now come from the cache
         let uncached = try AutomatonBuilder().build(fresh)
@@ -43,20 +45,51 @@ import Testing
         #expect(Self.dump(first) == Self.dump(uncached))
     }
 
-    @Test func builtinRulesAreCachedByContent() throws {
+    @Test func builtinRulesAreCachedByTag() throws {
         let g = try Self.grammar(#"{"type": "object", "properties": {"x": {"type": "string"}}}"#)
         _ = try AutomatonBuilder().build(g)
         let string = try #require(g.names.firstIndex(of: "json_string"))
-        #expect(g.builtin.contains(string))
+        #expect(g.builtin[string] == "json_string")
         var refs: [Int] = []
-        let key = RuleDFA.Key(expr: RuleDFA.canonical(g.rules[string], &refs), lexeme: true)
-        let hit = try #require(RuleDFA.cached(key))
+        let canonical = RuleDFA.canonical(g.rules[string], &refs)
+        let entry = try #require(RuleDFA.cached(RuleDFA.Key(tag: "json_string", lexeme: true, calls: 0)))
+        #expect(entry.expr == canonical)
+        let hit = entry.dfa
+        let key = (expr: canonical, lexeme: true)
         // A rebuilt DFA of the same rule equals the cached one.
         let rebuilt = try RuleDFA(key.expr, lexeme: true, nfaLimit: 1 << 30, workLimit: 1 << 30, stateLimit: 1 << 30, name: "json_string")
         #expect(hit.trans == rebuilt.trans && hit.accepting == rebuilt.accepting && hit.subsets == rebuilt.subsets)
         #expect(hit.classOf == rebuilt.classOf && hit.exprHash == rebuilt.exprHash)
+        #expect(hit.readable == rebuilt.readable && hit.selfLoop == rebuilt.selfLoop && hit.fewBytes == rebuilt.fewBytes)
         // Schema-specific rules (object members, key lexemes) are never marked built-in.
-        #expect(!g.builtin.contains(g.start))
+        #expect(g.builtin[g.start] == nil)
+    }
+
+    /// The per-state byte facts (copied from each rule's own DFA, recounted for states that lost
+    /// transitions to dead states) agree with the state's row of the final table.
+    @Test(arguments: schemas.map { GrammarSpec.jsonSchema(try! JSONValue.parse($0), strict: false) } + [
+        .gbnf(#"root ::= "ab" | "ac" bad | "z"+ "!""# + "\n" + #"bad ::= "x" bad"#),
+        .regex("(ab|cd)*e{2,3}"),
+        .jsonObject,
+    ])
+    func byteFactsMatchTheRows(_ spec: GrammarSpec) throws {
+        let a = try AutomatonBuilder().build(try GrammarCompiler.grammar(for: spec))
+        for s in 0..<a.stateCount {
+            var bytes: [UInt8] = []
+            var loop: [UInt64] = [0, 0, 0, 0]
+            for b in 0..<256 {
+                let t = a.step(Int32(s), UInt8(b))
+                if t < 0 { continue }
+                bytes.append(UInt8(b))
+                if t == Int32(s) { loop[b >> 6] |= UInt64(1) << UInt64(b & 63) }
+            }
+            #expect(Int(a.readableCount[s]) == min(bytes.count, 255), "state \(s)")
+            #expect((0..<4).map { a.selfLoop[s * 4 + $0] } == loop, "state \(s)")
+            #expect((a.flags[s] & Automaton.hasBytes != 0) == !bytes.isEmpty, "state \(s)")
+            if bytes.count <= 4 {
+                #expect((0..<bytes.count).map { a.readableBytes[s * 4 + $0] } == bytes, "state \(s)")
+            }
+        }
     }
 
     @Test func canonicalRenumbersCallsByFirstAppearance() {
@@ -75,7 +108,7 @@ import Testing
         tight.limits.maxDFAStates = 10
         #expect(throws: GrammarError.self) { try tight.build(g) }
         var fresh = g
-        fresh.builtin = []
+        fresh.builtin = [:]
         var e1 = "", e2 = ""
         do { _ = try tight.build(g) } catch { e1 = error.message }
         do { _ = try tight.build(fresh) } catch { e2 = error.message }
