@@ -22,10 +22,13 @@ struct AutomatonBuilder {
         // Reachable rules from start.
         var order: [Int] = [g.start]
         var index: [Int: Int] = [g.start: 0]
+        // The rules each reachable rule calls (in order of first appearance), by position in `order`.
+        var ruleRefs: [[Int]] = []
         var i = 0
         while i < order.count {
             var refs: [Int] = []
             Self.collectRefs(rules[order[i]], &refs)
+            ruleRefs.append(refs)
             for r in refs where index[r] == nil {
                 guard r >= 0 && r < rules.count else { throw GrammarError("rule \(names[order[i]]) calls an undefined rule") }
                 index[r] = order.count; order.append(r)
@@ -44,10 +47,9 @@ struct AutomatonBuilder {
             let nfaLimit = limits.maxNFAStates - nfaTotal
             let workLimit = limits.maxWork - workDone
             let stateLimit = limits.maxDFAStates - stateTotal
-            var refs: [Int] = []
+            let refs = ruleRefs[ri]
             let d: RuleDFA
             if let tag = g.builtin[original] {
-                Self.collectRefs(rule, &refs)
                 let key = RuleDFA.Key(tag: tag, lexeme: g.noInline.contains(original) && refs.isEmpty && !Self.hasTokens(rule), calls: refs.count)
                 if let hit = RuleDFA.cached(key) {
                     assert({ var r: [Int] = []; return RuleDFA.canonical(rule, &r) == hit.expr }(), "built-in tag \(tag) names two different rule bodies")
@@ -61,7 +63,6 @@ struct AutomatonBuilder {
                 }
                 callMaps.append(refs.map { index[$0]! })
             } else {
-                Self.collectRefs(rule, &refs)
                 let lexeme = g.noInline.contains(original) && refs.isEmpty && !Self.hasTokens(rule)
                 d = try RuleDFA(rule, lexeme: lexeme, nfaLimit: nfaLimit, workLimit: workLimit, stateLimit: stateLimit, name: name, limits: limits)
                 callMaps.append([])
@@ -318,23 +319,41 @@ struct AutomatonBuilder {
         var out = g
         func body(_ r: Int) -> GrammarExpr {
             if let d = done[r] { return d }
-            let e = subst(g.rules[r])
+            // A rule that calls nothing is its own body (no copy of its tree).
+            let e = refs[r].isEmpty ? g.rules[r] : (subst(g.rules[r]) ?? g.rules[r])
             done[r] = e
             return e
         }
-        func subst(_ e: GrammarExpr) -> GrammarExpr {
+        /// `e` with inlinable calls replaced, or nil when nothing in it changes (unchanged
+        /// subtrees are shared, not rebuilt).
+        func subst(_ e: GrammarExpr) -> GrammarExpr? {
             switch e {
             case .ref(let r):
-                if recursive[r] || g.noInline.contains(r) { return e }
+                if recursive[r] || g.noInline.contains(r) { return nil }
                 let b = body(r)
                 if sizes[r] < 0 { sizes[r] = b.size }
-                return sizes[r] <= (uses[r] > 1 ? limits.sharedInlineSize : limits.inlineSize) ? b : e
-            case .seq(let xs): return .seq(xs.map(subst))
-            case .alt(let xs): return .alt(xs.map(subst))
-            case .rep(let x, let lo, let hi): return .rep(subst(x), min: lo, max: hi)
-            case .members(let xs, let opt, let extra, let sep): return .members(xs.map(subst), optional: opt, extra: extra.map(subst), separator: subst(sep))
-            default: return e
+                return sizes[r] <= (uses[r] > 1 ? limits.sharedInlineSize : limits.inlineSize) ? b : nil
+            case .seq(let xs): return substAll(xs).map { .seq($0) }
+            case .alt(let xs): return substAll(xs).map { .alt($0) }
+            case .rep(let x, let lo, let hi): return subst(x).map { .rep($0, min: lo, max: hi) }
+            case .members(let xs, let opt, let extra, let sep):
+                let items = substAll(xs), ex = extra.flatMap(subst), s = subst(sep)
+                if items == nil && ex == nil && s == nil { return nil }
+                return .members(items ?? xs, optional: opt, extra: ex ?? extra, separator: s ?? sep)
+            default: return nil
             }
+        }
+        func substAll(_ xs: [GrammarExpr]) -> [GrammarExpr]? {
+            var out: [GrammarExpr]?
+            for (i, x) in xs.enumerated() {
+                if let y = subst(x) {
+                    if out == nil { out = Array(xs[..<i]) }
+                    out!.append(y)
+                } else if out != nil {
+                    out!.append(x)
+                }
+            }
+            return out
         }
         for r in 0..<n { out.rules[r] = body(r) }
         return out
@@ -363,17 +382,17 @@ struct AutomatonBuilder {
         }
     }
 
-    static func collectSets(_ e: GrammarExpr, _ sets: inout [ByteSet], _ index: inout [ByteSet: Int]) {
+    static func collectSets(_ e: GrammarExpr, _ index: inout ByteSetIndex) {
         switch e {
-        case .bytes(let s): if index[s] == nil { index[s] = sets.count; sets.append(s) }
+        case .bytes(let s): index.insert(s)
         case .automaton(let d):
-            for row in d.edges { for e in row where index[e.set] == nil { index[e.set] = sets.count; sets.append(e.set) } }
-        case .seq(let xs), .alt(let xs): for x in xs { collectSets(x, &sets, &index) }
-        case .rep(let x, _, _): collectSets(x, &sets, &index)
+            for row in d.edges { for e in row { index.insert(e.set) } }
+        case .seq(let xs), .alt(let xs): for x in xs { collectSets(x, &index) }
+        case .rep(let x, _, _): collectSets(x, &index)
         case .members(let xs, _, let extra, let sep):
-            for x in xs { collectSets(x, &sets, &index) }
-            if let extra { collectSets(extra, &sets, &index) }
-            collectSets(sep, &sets, &index)
+            for x in xs { collectSets(x, &index) }
+            if let extra { collectSets(extra, &index) }
+            collectSets(sep, &index)
         default: break
         }
     }
@@ -426,14 +445,14 @@ struct NFA {
         return (start, edges)
     }
 
-    mutating func build(_ e: GrammarExpr, from s: Int, setIndex: [ByteSet: Int], limit: Int, map: (Int) -> Int) throws(GrammarError) -> Int {
+    mutating func build(_ e: GrammarExpr, from s: Int, setIndex: ByteSetIndex, limit: Int, map: (Int) -> Int) throws(GrammarError) -> Int {
         if count > peak { peak = count }
         if count > limit { throw GrammarError("grammar too large: more than \(limit) NFA states (reduce repetition counts, lengths or alternatives)") }
         switch e {
         case .empty: return s
         case .bytes(let set):
             if set.isEmpty { return newState() }
-            let t = newState(); edge(s, .set(setIndex[set]!), t); return t
+            let t = newState(); edge(s, .set(setIndex.index(of: set)!), t); return t
         case .token(let id):
             let t = newState(); edge(s, .token(id), t); return t
         case .ref(let r):
@@ -499,7 +518,7 @@ struct NFA {
             let end = newState()
             eps(s, base)
             for (q, row) in d.edges.enumerated() {
-                for e in row { edge(base + q, .set(setIndex[e.set]!), base + e.target) }
+                for e in row { edge(base + q, .set(setIndex.index(of: e.set)!), base + e.target) }
                 if d.accepting[q] { eps(base + q, end) }
             }
             return end

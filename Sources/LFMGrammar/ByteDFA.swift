@@ -34,8 +34,9 @@ public struct ByteDFA: Hashable, Sendable {
         var refs: [Int] = []
         AutomatonBuilder.collectRefs(e, &refs)
         if !refs.isEmpty || AutomatonBuilder.hasTokens(e) { return nil }
-        var sets: [ByteSet] = [], index: [ByteSet: Int] = [:]
-        AutomatonBuilder.collectSets(e, &sets, &index)
+        var index = ByteSetIndex()
+        AutomatonBuilder.collectSets(e, &index)
+        let sets = index.sets
         var nfa = NFA()
         let s0 = nfa.newState()
         let end = try nfa.build(e, from: s0, setIndex: index, limit: 200_000, map: { $0 })

@@ -49,225 +49,18 @@ final class RuleDFA: Sendable {
     /// left in the grammar being built; errors name `name`.
     init(_ rule: GrammarExpr, lexeme: Bool, nfaLimit: Int, workLimit: Int, stateLimit: Int, name: String,
          limits: AutomatonBuilder.Limits = AutomatonBuilder.Limits()) throws(GrammarError) {
-        var sets: [ByteSet] = []
-        var setIndex: [ByteSet: Int] = [:]
-        AutomatonBuilder.collectSets(rule, &sets, &setIndex)
-        let (classOf, classCount) = ByteClasses.partition(sets)
-        self.classOf = classOf
-        self.classCount = classCount
-        // The classes of each set, flat (set k: setClassList[setClassStart[k] ..< setClassStart[k + 1]]).
-        var setClassStart: [Int32] = [0]
-        var setClassList: [Int32] = []
-        for set in sets {
-            for c in ByteClasses.classes(of: set, classOf) { setClassList.append(Int32(c)) }
-            setClassStart.append(Int32(setClassList.count))
-        }
-        var nfa = NFA()
-        let s0 = nfa.newState()
-        let end = try nfa.build(rule, from: s0, setIndex: setIndex, limit: nfaLimit, map: { $0 })
-        nfa.final = end
-        nfaPeak = nfa.peak
-        nfaStates = nfa.count
-        // The NFA's labelled edges by state: kind 0 set / 1 call / 2 token, its argument, its target.
-        let (edgeStart, edges) = nfa.edgeCSR()
-        var edgeKind = [UInt8](repeating: 0, count: edges.count), edgeArg = [Int32](repeating: 0, count: edges.count)
-        var edgeTarget = [Int32](repeating: 0, count: edges.count)
-        for (i, e) in edges.enumerated() {
-            switch e.label {
-            case .set(let k): edgeKind[i] = 0; edgeArg[i] = Int32(k)
-            case .call(let r): edgeKind[i] = 1; edgeArg[i] = Int32(r)
-            case .token(let t): edgeKind[i] = 2; edgeArg[i] = Int32(t)
-            }
-            edgeTarget[i] = e.target
-        }
+        var d = try Determinisation(rule, lexeme: lexeme, nfaLimit: nfaLimit)
+        try d.run(workLimit: workLimit, stateLimit: stateLimit, name: name, limits: limits)
+        classOf = d.classOf; classCount = d.classCount
+        trans = d.trans; accepting = d.accepting
+        callStart = d.callStart; callRule = d.callRule; callRet = d.callRet
+        tokenStart = d.tokenStart; tokenID = d.tokenID; tokenTarget = d.tokenTarget
+        subsets = lexeme ? d.subsets : nil
         exprHash = lexeme ? rule.hashValue : 0
-        var trans: [Int32] = []
-        var accepting: [Bool] = []
-        var callStart: [Int32] = [0], callRule: [Int32] = [], callRet: [Int32] = []
-        var tokenStart: [Int32] = [0], tokenID: [Int32] = [], tokenTarget: [Int32] = []
-        var subsets: [[Int32]] = []
-        var workPrefix: [Int] = []
-        var work = 0
-        var important = [Bool](repeating: false, count: nfa.count)
-        for x in 0..<nfa.count where edgeStart[x + 1] > edgeStart[x] || x == end { important[x] = true }
-        let (epsStart, epsTarget) = nfa.epsilonCSR()
-        var dfa = SubsetQueue(epsStart: epsStart, epsTarget: epsTarget, base: 0, important: important)
-        // Per class, the set edges of the state being built that read it (bit k: its k-th set
-        // edge): classes with equal signatures go to the same state, whose subset is computed once.
-        var signature = [UInt64](repeating: 0, count: classCount)
-        var touched: [Int] = []
-        var edgeTargets: [Int32] = [], edgeSets: [Int32] = []
-        var sigKeys: [UInt64] = [], sigStates: [Int32] = []
-        var sigIndex: [UInt64: Int32] = [:]
-        // Fallback for states with more than 64 set edges: per-class target lists.
-        var buckets = [[Int32]](repeating: [], count: classCount)
-        var memo = SubsetIndex()
-        var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
-        var targets: [Int32] = []
-        _ = dfa.state(for: [Int32(s0)])
-        var q = 0
-        while q < dfa.count {
-            let subset = dfa.subset(q); q += 1
-            work += subset.count
-            if work > workLimit {
-                throw GrammarError("grammar too large: determinising it needs more than \(limits.maxWork) steps (rule \(name))")
-            }
-            if accepting.count >= stateLimit {
-                throw GrammarError("grammar too large: more than \(limits.maxDFAStates) automaton states (rule \(name))")
-            }
-            workPrefix.append(work)
-            edgeTargets.removeAll(keepingCapacity: true); edgeSets.removeAll(keepingCapacity: true)
-            var callTargets: [Int: [Int32]] = [:], callOrder: [Int] = []
-            var tokTargets: [Int: [Int32]] = [:], tokOrder: [Int] = []
-            var acc = false
-            for k in subset {
-                let ns = dfa.members[k]
-                if ns == Int32(end) { acc = true }
-                for i in Int(edgeStart[Int(ns)])..<Int(edgeStart[Int(ns) + 1]) {
-                    let target = edgeTarget[i], arg = Int(edgeArg[i])
-                    switch edgeKind[i] {
-                    case 0:
-                        edgeSets.append(Int32(arg)); edgeTargets.append(target)
-                    case 1:
-                        if callTargets[arg] == nil { callOrder.append(arg) }
-                        callTargets[arg, default: []].append(target)
-                    default:
-                        if tokTargets[arg] == nil { tokOrder.append(arg) }
-                        tokTargets[arg, default: []].append(target)
-                    }
-                }
-            }
-            let row = trans.count
-            trans.append(contentsOf: repeatElement(-1, count: classCount))
-            touched.removeAll(keepingCapacity: true)
-            if edgeSets.count <= 64 {
-                for k in 0..<edgeSets.count {
-                    let arg = Int(edgeSets[k]), bit = UInt64(1) << UInt64(k)
-                    for j in Int(setClassStart[arg])..<Int(setClassStart[arg + 1]) {
-                        let c = Int(setClassList[j])
-                        if signature[c] == 0 { touched.append(c) }
-                        signature[c] |= bit
-                    }
-                }
-                touched.sort()
-                sigKeys.removeAll(keepingCapacity: true); sigStates.removeAll(keepingCapacity: true)
-                sigIndex.removeAll(keepingCapacity: true)
-                for c in touched {
-                    let sig = signature[c]
-                    signature[c] = 0
-                    var found: Int32 = -1
-                    if sigKeys.count <= 16 {
-                        for (i, key) in sigKeys.enumerated() where key == sig { found = sigStates[i]; break }
-                    } else if let s = sigIndex[sig] { found = s }
-                    if found < 0 {
-                        targets.removeAll(keepingCapacity: true)
-                        var bits = sig
-                        while bits != 0 {
-                            targets.append(edgeTargets[bits.trailingZeroBitCount])
-                            bits &= bits - 1
-                        }
-                        found = dfa.state(for: targets)
-                        sigKeys.append(sig); sigStates.append(found)
-                        if sigKeys.count > 16 {
-                            if sigIndex.isEmpty { for (i, key) in sigKeys.enumerated() { sigIndex[key] = sigStates[i] } }
-                            else { sigIndex[sig] = found }
-                        }
-                    }
-                    trans[row + c] = found
-                }
-            } else {
-                for k in 0..<edgeSets.count {
-                    let arg = Int(edgeSets[k])
-                    for j in Int(setClassStart[arg])..<Int(setClassStart[arg + 1]) {
-                        let c = Int(setClassList[j])
-                        if buckets[c].isEmpty { touched.append(c) }
-                        buckets[c].append(edgeTargets[k])
-                    }
-                }
-                memo.removeAll(); memoKeys.removeAll(keepingCapacity: true); memoStates.removeAll(keepingCapacity: true)
-                touched.sort()
-                for c in touched {
-                    let key = buckets[c]
-                    let h = SubsetIndex.hash(key)
-                    if let m = memo.find(key, h, in: memoKeys) { trans[row + c] = memoStates[Int(m)] }
-                    else {
-                        let s = dfa.state(for: key)
-                        memo.insert(h, Int32(memoKeys.count)); memoKeys.append(key); memoStates.append(s)
-                        trans[row + c] = s
-                    }
-                }
-                for c in touched { buckets[c].removeAll(keepingCapacity: true) }
-            }
-            accepting.append(acc)
-            for r in callOrder { callRule.append(Int32(r)); callRet.append(dfa.state(for: callTargets[r]!)) }
-            callStart.append(Int32(callRule.count))
-            for t in tokOrder { tokenID.append(Int32(t)); tokenTarget.append(dfa.state(for: tokTargets[t]!)) }
-            tokenStart.append(Int32(tokenID.count))
-            if lexeme { subsets.append(Array(dfa.members[subset])) }
-        }
-        self.trans = trans
-        self.accepting = accepting
-        self.callStart = callStart; self.callRule = callRule; self.callRet = callRet
-        self.tokenStart = tokenStart; self.tokenID = tokenID; self.tokenTarget = tokenTarget
-        self.subsets = lexeme ? subsets : nil
-        self.workPrefix = workPrefix
-        // Byte facts per state, from the rule's own (small) table.
-        let n = accepting.count
-        var classBits = [UInt64](repeating: 0, count: classCount * 4)
-        var classSize = [Int](repeating: 0, count: classCount)
-        for b in 0..<256 {
-            let c = Int(classOf[b])
-            classBits[c * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63)
-            classSize[c] += 1
-        }
-        var readable = [UInt8](repeating: 0, count: n), selfLoop = [UInt64](repeating: 0, count: n * 4)
-        var fewBytes = [UInt8](repeating: 0, count: n * 4)
-        var byteSuccStart = [Int32](repeating: 0, count: n + 1), byteSucc: [Int32] = []
-        byteSucc.reserveCapacity(n * 2)
-        trans.withUnsafeBufferPointer { trans in
-        classBits.withUnsafeBufferPointer { classBits in
-        classSize.withUnsafeBufferPointer { classSize in
-        readable.withUnsafeMutableBufferPointer { readable in
-        selfLoop.withUnsafeMutableBufferPointer { selfLoop in
-        fewBytes.withUnsafeMutableBufferPointer { fewBytes in
-            for s in 0..<n {
-                let row = s * classCount
-                var count = 0, last: Int32 = -1
-                for c in 0..<classCount {
-                    let t = trans[row + c]
-                    if t < 0 { continue }
-                    count &+= classSize[c]
-                    if t == Int32(s) { for w in 0..<4 { selfLoop[s * 4 + w] |= classBits[c * 4 + w] } }
-                    if t != last { byteSucc.append(t); last = t }
-                }
-                readable[s] = UInt8(min(count, 255))
-                if count > 0 && count <= 4 {
-                    // The few bytes, ascending: the members of the readable classes.
-                    var k = 0
-                    for c in 0..<classCount where trans[row + c] >= 0 {
-                        for w in 0..<4 {
-                            var bits = classBits[c * 4 + w]
-                            while bits != 0 {
-                                let b = UInt8(w * 64 + bits.trailingZeroBitCount)
-                                bits &= bits - 1
-                                var j = k
-                                while j > 0 && fewBytes[s * 4 + j - 1] > b { fewBytes[s * 4 + j] = fewBytes[s * 4 + j - 1]; j -= 1 }
-                                fewBytes[s * 4 + j] = b
-                                k += 1
-                            }
-                        }
-                    }
-                }
-                byteSuccStart[s + 1] = Int32(byteSucc.count)
-            }
-        }
-        }
-        }
-        }
-        }
-        }
-        self.readable = readable; self.selfLoop = selfLoop; self.fewBytes = fewBytes
-        self.byteSuccStart = byteSuccStart; self.byteSucc = byteSucc
+        workPrefix = d.workPrefix
+        nfaPeak = d.nfaPeak; nfaStates = d.nfaStates
+        readable = d.readable; selfLoop = d.selfLoop; fewBytes = d.fewBytes
+        byteSuccStart = d.byteSuccStart; byteSucc = d.byteSucc
     }
 
     /// Throws the error building this rule within the given budget would have thrown (a cached
@@ -341,5 +134,230 @@ final class RuleDFA: Sendable {
             let ex = extra.map { canonical($0, &refs) }
             return .members(items, optional: optional, extra: ex, separator: canonical(sep, &refs))
         }
+    }
+}
+
+/// The subset construction of one rule (``RuleDFA``'s builder): a struct whose loop works on its
+/// own arrays, collecting the DFA's tables and each state's byte facts as it goes.
+private struct Determinisation {
+    let classOf: [UInt8]
+    let classCount: Int
+    let lexeme: Bool
+    let nfaPeak: Int, nfaStates: Int
+    // The rule's NFA: labelled edges by state (kind 0 set / 1 call / 2 token, argument, target).
+    private let edgeStart: [Int32], edgeKind: [UInt8], edgeArg: [Int32], edgeTarget: [Int32]
+    private let end: Int32
+    private var dfa: SubsetQueue
+    // The classes of each byte set: setClassList[setClassStart[k] ..< setClassStart[k + 1]].
+    private let setClassStart: [Int32], setClassList: [Int32]
+    // Per class: its bytes (4 words) and how many.
+    private let classBits: [UInt64], classSize: [Int]
+
+    var trans: [Int32] = [], accepting: [Bool] = []
+    var callStart: [Int32] = [0], callRule: [Int32] = [], callRet: [Int32] = []
+    var tokenStart: [Int32] = [0], tokenID: [Int32] = [], tokenTarget: [Int32] = []
+    var subsets: [[Int32]] = []
+    var workPrefix: [Int] = []
+    var readable: [UInt8] = [], selfLoop: [UInt64] = [], fewBytes: [UInt8] = []
+    var byteSuccStart: [Int32] = [0], byteSucc: [Int32] = []
+
+    init(_ rule: GrammarExpr, lexeme: Bool, nfaLimit: Int) throws(GrammarError) {
+        self.lexeme = lexeme
+        var setIndex = ByteSetIndex()
+        AutomatonBuilder.collectSets(rule, &setIndex)
+        let sets = setIndex.sets
+        let (classOf, classCount) = ByteClasses.partition(sets)
+        self.classOf = classOf
+        self.classCount = classCount
+        var setClassStart: [Int32] = [0], setClassList: [Int32] = []
+        for set in sets {
+            for c in ByteClasses.classes(of: set, classOf) { setClassList.append(Int32(c)) }
+            setClassStart.append(Int32(setClassList.count))
+        }
+        self.setClassStart = setClassStart; self.setClassList = setClassList
+        var classBits = [UInt64](repeating: 0, count: classCount * 4), classSize = [Int](repeating: 0, count: classCount)
+        for b in 0..<256 {
+            let c = Int(classOf[b])
+            classBits[c * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63)
+            classSize[c] += 1
+        }
+        self.classBits = classBits; self.classSize = classSize
+        var nfa = NFA()
+        let s0 = nfa.newState()
+        let end = try nfa.build(rule, from: s0, setIndex: setIndex, limit: nfaLimit, map: { $0 })
+        nfa.final = end
+        self.end = Int32(end)
+        nfaPeak = nfa.peak
+        nfaStates = nfa.count
+        let (edgeStart, edges) = nfa.edgeCSR()
+        var edgeKind = [UInt8](repeating: 0, count: edges.count), edgeArg = [Int32](repeating: 0, count: edges.count)
+        var edgeTarget = [Int32](repeating: 0, count: edges.count)
+        for (i, e) in edges.enumerated() {
+            switch e.label {
+            case .set(let k): edgeKind[i] = 0; edgeArg[i] = Int32(k)
+            case .call(let r): edgeKind[i] = 1; edgeArg[i] = Int32(r)
+            case .token(let t): edgeKind[i] = 2; edgeArg[i] = Int32(t)
+            }
+            edgeTarget[i] = e.target
+        }
+        self.edgeStart = edgeStart; self.edgeKind = edgeKind; self.edgeArg = edgeArg; self.edgeTarget = edgeTarget
+        var important = [Bool](repeating: false, count: nfa.count)
+        for x in 0..<nfa.count where edgeStart[x + 1] > edgeStart[x] || x == end { important[x] = true }
+        let (epsStart, epsTarget) = nfa.epsilonCSR()
+        dfa = SubsetQueue(epsStart: epsStart, epsTarget: epsTarget, base: 0, important: important)
+        _ = dfa.state(for: [Int32(s0)])
+    }
+
+    mutating func run(workLimit: Int, stateLimit: Int, name: String, limits: AutomatonBuilder.Limits) throws(GrammarError) {
+        // Per class, the set edges of the state being built that read it (bit k: its k-th set
+        // edge): classes with equal signatures go to the same state, whose subset is computed once.
+        var signature = [UInt64](repeating: 0, count: classCount)
+        var touched: [Int] = []
+        var edgeTargets: [Int32] = [], edgeSets: [Int32] = []
+        var sigKeys: [UInt64] = [], sigStates: [Int32] = []
+        var sigIndex: [UInt64: Int32] = [:]
+        // Fallback for states with more than 64 set edges: per-class target lists.
+        var buckets = [[Int32]](repeating: [], count: classCount)
+        var memo = SubsetIndex()
+        var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
+        var targets: [Int32] = []
+        var work = 0
+        var q = 0
+        while q < dfa.count {
+            let subset = dfa.subset(q)
+            let current = Int32(q)
+            q += 1
+            work += subset.count
+            if work > workLimit {
+                throw GrammarError("grammar too large: determinising it needs more than \(limits.maxWork) steps (rule \(name))")
+            }
+            if accepting.count >= stateLimit {
+                throw GrammarError("grammar too large: more than \(limits.maxDFAStates) automaton states (rule \(name))")
+            }
+            workPrefix.append(work)
+            edgeTargets.removeAll(keepingCapacity: true); edgeSets.removeAll(keepingCapacity: true)
+            var callTargets: [Int: [Int32]] = [:], callOrder: [Int] = []
+            var tokTargets: [Int: [Int32]] = [:], tokOrder: [Int] = []
+            var acc = false
+            for k in subset {
+                let ns = dfa.members[k]
+                if ns == end { acc = true }
+                for i in Int(edgeStart[Int(ns)])..<Int(edgeStart[Int(ns) + 1]) {
+                    let target = edgeTarget[i], arg = Int(edgeArg[i])
+                    switch edgeKind[i] {
+                    case 0:
+                        edgeSets.append(Int32(arg)); edgeTargets.append(target)
+                    case 1:
+                        if callTargets[arg] == nil { callOrder.append(arg) }
+                        callTargets[arg, default: []].append(target)
+                    default:
+                        if tokTargets[arg] == nil { tokOrder.append(arg) }
+                        tokTargets[arg, default: []].append(target)
+                    }
+                }
+            }
+            let row = trans.count
+            trans.append(contentsOf: repeatElement(-1, count: classCount))
+            touched.removeAll(keepingCapacity: true)
+            var count = 0
+            var loop: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            if edgeSets.count <= 64 {
+                for k in 0..<edgeSets.count {
+                    let arg = Int(edgeSets[k]), bit = UInt64(1) << UInt64(k)
+                    for j in Int(setClassStart[arg])..<Int(setClassStart[arg + 1]) {
+                        let c = Int(setClassList[j])
+                        if signature[c] == 0 { touched.append(c) }
+                        signature[c] |= bit
+                    }
+                }
+                touched.sort()
+                sigKeys.removeAll(keepingCapacity: true); sigStates.removeAll(keepingCapacity: true)
+                sigIndex.removeAll(keepingCapacity: true)
+                for c in touched {
+                    let sig = signature[c]
+                    signature[c] = 0
+                    var found: Int32 = -1
+                    if sigKeys.count <= 16 {
+                        for (i, key) in sigKeys.enumerated() where key == sig { found = sigStates[i]; break }
+                    } else if let s = sigIndex[sig] { found = s }
+                    if found < 0 {
+                        targets.removeAll(keepingCapacity: true)
+                        var bits = sig
+                        while bits != 0 {
+                            targets.append(edgeTargets[bits.trailingZeroBitCount])
+                            bits &= bits - 1
+                        }
+                        found = dfa.state(for: targets)
+                        byteSucc.append(found)
+                        sigKeys.append(sig); sigStates.append(found)
+                        if sigKeys.count > 16 {
+                            if sigIndex.isEmpty { for (i, key) in sigKeys.enumerated() { sigIndex[key] = sigStates[i] } }
+                            else { sigIndex[sig] = found }
+                        }
+                    }
+                    trans[row + c] = found
+                    count += classSize[c]
+                    if found == current { loop = Self.or(loop, classBits, c) }
+                }
+            } else {
+                for k in 0..<edgeSets.count {
+                    let arg = Int(edgeSets[k])
+                    for j in Int(setClassStart[arg])..<Int(setClassStart[arg + 1]) {
+                        let c = Int(setClassList[j])
+                        if buckets[c].isEmpty { touched.append(c) }
+                        buckets[c].append(edgeTargets[k])
+                    }
+                }
+                memo.removeAll(); memoKeys.removeAll(keepingCapacity: true); memoStates.removeAll(keepingCapacity: true)
+                touched.sort()
+                for c in touched {
+                    let key = buckets[c]
+                    let h = SubsetIndex.hash(key)
+                    let found: Int32
+                    if let m = memo.find(key, h, in: memoKeys) { found = memoStates[Int(m)] }
+                    else {
+                        found = dfa.state(for: key)
+                        byteSucc.append(found)
+                        memo.insert(h, Int32(memoKeys.count)); memoKeys.append(key); memoStates.append(found)
+                    }
+                    trans[row + c] = found
+                    count += classSize[c]
+                    if found == current { loop = Self.or(loop, classBits, c) }
+                }
+                for c in touched { buckets[c].removeAll(keepingCapacity: true) }
+            }
+            byteSuccStart.append(Int32(byteSucc.count))
+            readable.append(UInt8(min(count, 255)))
+            selfLoop.append(loop.0); selfLoop.append(loop.1); selfLoop.append(loop.2); selfLoop.append(loop.3)
+            let fewAt = fewBytes.count
+            fewBytes.append(contentsOf: repeatElement(0, count: 4))
+            if count > 0 && count <= 4 {
+                // The few bytes, ascending: the members of the (at most 4) readable classes.
+                var k = 0
+                for c in touched {
+                    for w in 0..<4 {
+                        var bits = classBits[c * 4 + w]
+                        while bits != 0 {
+                            let b = UInt8(w * 64 + bits.trailingZeroBitCount)
+                            bits &= bits - 1
+                            var j = k
+                            while j > 0 && fewBytes[fewAt + j - 1] > b { fewBytes[fewAt + j] = fewBytes[fewAt + j - 1]; j -= 1 }
+                            fewBytes[fewAt + j] = b
+                            k += 1
+                        }
+                    }
+                }
+            }
+            accepting.append(acc)
+            for r in callOrder { callRule.append(Int32(r)); callRet.append(dfa.state(for: callTargets[r]!)) }
+            callStart.append(Int32(callRule.count))
+            for t in tokOrder { tokenID.append(Int32(t)); tokenTarget.append(dfa.state(for: tokTargets[t]!)) }
+            tokenStart.append(Int32(tokenID.count))
+            if lexeme { subsets.append(Array(dfa.members[subset])) }
+        }
+    }
+
+    @inline(__always) private static func or(_ l: (UInt64, UInt64, UInt64, UInt64), _ bits: [UInt64], _ c: Int) -> (UInt64, UInt64, UInt64, UInt64) {
+        (l.0 | bits[c * 4], l.1 | bits[c * 4 + 1], l.2 | bits[c * 4 + 2], l.3 | bits[c * 4 + 3])
     }
 }
