@@ -331,8 +331,9 @@ struct AutomatonBuilder {
             case .ref(let r):
                 if recursive[r] || g.noInline.contains(r) { return nil }
                 let b = body(r)
-                if sizes[r] < 0 { sizes[r] = b.size }
-                return sizes[r] <= (uses[r] > 1 ? limits.sharedInlineSize : limits.inlineSize) ? b : nil
+                let bound = uses[r] > 1 ? limits.sharedInlineSize : limits.inlineSize
+                if sizes[r] < 0 { sizes[r] = b.size(upTo: bound) }
+                return sizes[r] <= bound ? b : nil
             case .seq(let xs): return substAll(xs).map { .seq($0) }
             case .alt(let xs): return substAll(xs).map { .alt($0) }
             case .rep(let x, let lo, let hi): return subst(x).map { .rep($0, min: lo, max: hi) }

@@ -124,6 +124,33 @@ public indirect enum GrammarExpr: Hashable, Sendable {
     /// `e+`
     public static func plus(_ e: GrammarExpr) -> GrammarExpr { .rep(e, min: 1, max: nil) }
 
+    /// ``size`` when it is at most `limit`, otherwise some number above `limit` (the count stops
+    /// early, so checking a large tree against a small bound is cheap).
+    public func size(upTo limit: Int) -> Int {
+        var budget = limit + 1
+        countDown(&budget)
+        return budget > 0 ? limit + 1 - budget : limit + 1
+    }
+
+    /// Subtracts the node count from `budget`, stopping once it is not positive.
+    private func countDown(_ budget: inout Int) {
+        if budget <= 0 { return }
+        switch self {
+        case .empty, .bytes, .token, .ref: budget -= 1
+        case .automaton(let d): budget -= d.size
+        case .seq(let xs), .alt(let xs):
+            budget -= 1
+            for x in xs where budget > 0 { x.countDown(&budget) }
+        case .rep(let e, let lo, let hi):
+            let times = max(1, min(max(lo, hi ?? lo + 1), 1 << 20))
+            budget -= 1 + e.size(upTo: budget) * times
+        case .members(let xs, _, let extra, let sep):
+            budget -= 1
+            for x in xs where budget > 0 { x.countDown(&budget) }
+            if budget > 0 { budget -= (sep.size(upTo: budget) + (extra?.size(upTo: budget) ?? 0)) * (xs.count + 1) }
+        }
+    }
+
     /// Number of nodes of the expression tree (its size for inlining and limits).
     public var size: Int {
         switch self {

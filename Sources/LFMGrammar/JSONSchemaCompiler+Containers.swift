@@ -3,7 +3,7 @@ import OrderedJSON
 extension JSONSchemaCompiler {
     /// Large member/item expressions become rules of their own so they are not copied.
     mutating func shared(_ e: GrammarExpr, _ name: String) -> GrammarExpr {
-        if e.size <= 400 { return e }
+        if e.size(upTo: 400) <= 400 { return e }
         return .ref(g.add(name, e))
     }
 
@@ -71,7 +71,7 @@ extension JSONSchemaCompiler {
                 extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
             }
         }
-        if let e = extra, e.size * (items.count + 1) > 4_000 {
+        if let e = extra, e.size(upTo: 4_000 / (items.count + 1)) * (items.count + 1) > 4_000 {
             // The members NFA builds the extra member once per position: call it instead.
             let r = g.add("\(ptr)/additionalProperties#extra", e)
             g.noInline.insert(r)

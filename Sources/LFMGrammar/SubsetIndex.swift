@@ -110,6 +110,8 @@ struct SubsetQueue {
         self.epsTarget = epsTarget
         self.base = base
         mark = [Int32](repeating: -1, count: important.count)
+        work = [Int32](repeating: 0, count: important.count)
+        scratch = [Int32](repeating: 0, count: important.count)
     }
 
     /// Number of states.
@@ -118,48 +120,67 @@ struct SubsetQueue {
     /// The NFA states of state `base + i`.
     func subset(_ i: Int) -> Range<Int> { Int(offsets[i])..<Int(offsets[i + 1]) }
 
-    /// The important states of the epsilon closure of `states`, sorted, into `scratch`.
-    private mutating func close(_ states: [Int32]) {
+    /// The important states of the epsilon closure of `states`, sorted, into
+    /// `scratch[0 ..< count]` (both buffers hold every NFA state at most once, so they are sized
+    /// once to the NFA).
+    private mutating func close(_ states: [Int32]) -> Int {
         stamp += 1
-        scratch.removeAll(keepingCapacity: true)
-        work.removeAll(keepingCapacity: true)
-        for x in states where mark[Int(x)] != stamp {
-            mark[Int(x)] = stamp; work.append(x)
-            if important[Int(x)] { scratch.append(x) }
-        }
-        while let x = work.popLast() {
-            for i in Int(epsStart[Int(x)])..<Int(epsStart[Int(x) + 1]) {
-                let t = epsTarget[i]
-                if mark[Int(t)] != stamp {
-                    mark[Int(t)] = stamp; work.append(t)
-                    if important[Int(t)] { scratch.append(t) }
+        let stamp = self.stamp
+        var n = 0
+        mark.withUnsafeMutableBufferPointer { mark in
+            work.withUnsafeMutableBufferPointer { work in
+                scratch.withUnsafeMutableBufferPointer { out in
+                    important.withUnsafeBufferPointer { important in
+                        epsStart.withUnsafeBufferPointer { epsStart in
+                            epsTarget.withUnsafeBufferPointer { epsTarget in
+                                var top = 0
+                                for x in states where mark[Int(x)] != stamp {
+                                    mark[Int(x)] = stamp; work[top] = x; top += 1
+                                    if important[Int(x)] { out[n] = x; n += 1 }
+                                }
+                                while top > 0 {
+                                    top -= 1
+                                    let x = Int(work[top])
+                                    for i in Int(epsStart[x])..<Int(epsStart[x + 1]) {
+                                        let t = epsTarget[i]
+                                        if mark[Int(t)] != stamp {
+                                            mark[Int(t)] = stamp; work[top] = t; top += 1
+                                            if important[Int(t)] { out[n] = t; n += 1 }
+                                        }
+                                    }
+                                }
+                                var sorted = UnsafeMutableBufferPointer(rebasing: out[0..<n])
+                                sorted.sort()
+                            }
+                        }
+                    }
                 }
             }
         }
-        scratch.sort()
+        return n
     }
 
     /// The state of the closure of `targets`, added when new.
     mutating func state(for targets: [Int32]) -> Int32 {
-        close(targets)
-        let h = SubsetIndex.hash(scratch)
+        let count = close(targets)
+        let h = SubsetIndex.hash(scratch[0..<count])
         let found = members.withUnsafeBufferPointer { m in
             offsets.withUnsafeBufferPointer { o in
                 scratch.withUnsafeBufferPointer { c in
                     index.find(h) { id in
                         let i = Int(id - base)
                         let lo = Int(o[i]), hi = Int(o[i + 1])
-                        if hi - lo != c.count { return false }
-                        for k in 0..<c.count where m[lo + k] != c[k] { return false }
+                        if hi - lo != count { return false }
+                        for k in 0..<count where m[lo + k] != c[k] { return false }
                         return true
                     }
                 }
             }
         }
         if let found { return found }
-        let s = base + Int32(count)
+        let s = base + Int32(self.count)
         index.insert(h, s)
-        members.append(contentsOf: scratch)
+        members.append(contentsOf: scratch[0..<count])
         offsets.append(Int32(members.count))
         return s
     }

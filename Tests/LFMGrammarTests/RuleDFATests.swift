@@ -92,6 +92,25 @@ import Testing
         }
     }
 
+    /// `size(upTo:)` is `size` when that is within the limit and above the limit otherwise.
+    @Test func boundedSizeAgreesWithSize() throws {
+        var exprs: [GrammarExpr] = [
+            .rep(.literal("abc"), min: 2, max: 5),
+            .members([.literal("ab"), .ref(1)], optional: [true, false], extra: .literal("x"), separator: .literal(",")),
+            .seq([.rep(.alt([.literal("a"), .literal("bc")]), min: 0, max: nil), .members([], optional: [], extra: nil, separator: .empty)]),
+        ]
+        for schema in Self.schemas + [#"{"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}, "maxItems": 3}}}"#] {
+            exprs += try Self.grammar(schema).rules
+        }
+        for e in exprs {
+            let size = e.size
+            for limit in [0, 1, 2, 3, 5, 8, 13, size - 1, size, size + 1, 400, 4_000] where limit >= 0 {
+                let bounded = e.size(upTo: limit)
+                if size <= limit { #expect(bounded == size, "\(e) limit \(limit)") } else { #expect(bounded > limit, "\(e) limit \(limit)") }
+            }
+        }
+    }
+
     @Test func canonicalRenumbersCallsByFirstAppearance() {
         var refs: [Int] = []
         let e = GrammarExpr.seq([.ref(7), .alt([.ref(3), .ref(7)]), .rep(.ref(12), min: 0, max: nil)])
