@@ -11,6 +11,8 @@ Each results file has one line per corpus line, in the output format of `lfm-ser
   rejects-valid   valid instances rejected, over compiled schemas
   mask p50/p99    every per-token mask time in the file (µs)
   compile p50/p99 compile time of the compiled schemas (ms)
+With several engines, a second table gives the speed columns again over only the schemas that
+every engine compiled (engines refuse different schemas, and the large ones dominate the tails).
 --details adds the counts by corpus source and the most frequent compile errors.
 Standard library only.
 """
@@ -46,7 +48,8 @@ def score(corpus, results, path):
         sys.exit("%s: %d result lines for %d corpus lines" % (path, len(results), len(corpus)))
     s = {"schemas": len(corpus), "compiled": 0, "accepts_invalid": 0, "invalid_checked": 0,
          "rejects_valid": 0, "valid_checked": 0, "excluded_accepted": 0, "excluded": 0,
-         "mask": [], "compile": [], "errors": Counter(), "by_source": {}, "failures": []}
+         "mask": [], "compile": [], "errors": Counter(), "by_source": {}, "failures": [],
+         "per_schema": {}}
     for n, (case, res) in enumerate(zip(corpus, results), 1):
         for key in ("compiled", "tests"):
             if key not in res:
@@ -60,6 +63,7 @@ def score(corpus, results, path):
         s["compiled"] += 1
         b["compiled"] += 1
         s["compile"].append(res.get("compile_us", 0) / 1000)
+        s["per_schema"][n] = (res.get("compile_us", 0) / 1000, [u for r in res["tests"] for u in r.get("mask_us", [])])
         if len(res["tests"]) != len(case["tests"]):
             sys.exit("%s: line %d: %d test results for %d tests" % (path, n, len(res["tests"]), len(case["tests"])))
         for test, r in zip(case["tests"], res["tests"]):
@@ -118,6 +122,22 @@ def table(rows):
     return "\n".join(out)
 
 
+def common_table(rows):
+    """Mask and compile percentiles over the schemas every engine compiled."""
+    common = set.intersection(*(set(s["per_schema"]) for _, s in rows)) if rows else set()
+    head = ["engine", "schemas", "mask p50 µs", "mask p99 µs", "compile p50 ms", "compile p99 ms"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, s in rows:
+        compile_ms = [s["per_schema"][n][0] for n in common]
+        masks = [u for n in common for u in s["per_schema"][n][1]]
+        out.append("| " + " | ".join([
+            name, str(len(common)),
+            fmt(percentile(masks, 50)), fmt(percentile(masks, 99)),
+            fmt(percentile(compile_ms, 50), 2), fmt(percentile(compile_ms, 99), 2),
+        ]) + " |")
+    return "\n".join(out)
+
+
 def details(name, s):
     out = ["", "### %s" % name, "", "| source | schemas | compiled | rejects-valid | accepts-invalid |",
            "|---|---|---|---|---|"]
@@ -152,6 +172,9 @@ def main():
     n_excl = sum("exclude_reason" in t for c in corpus for t in c["tests"])
     print("Corpus: %s — %d schemas, %d instances (%d excluded invalid).\n" % (args.corpus, len(corpus), n_tests, n_excl))
     print(table(rows))
+    if len(rows) > 1:
+        print("\nSpeed over the schemas every engine above compiled:\n")
+        print(common_table(rows))
     if args.details:
         for name, s in rows:
             print(details(name, s))

@@ -91,6 +91,21 @@ enum JSONLexemes {
         .optional(.seq([.bytes(ByteSet(bytes: Array("eE".utf8))), .optional(.bytes(ByteSet(bytes: Array("+-".utf8)))), .plus(.byteRange(0x30...0x39))])),
     ])
 
+    /// A declared property name as a JSON string: printable ASCII characters other than `"`, `\`
+    /// and `/` are written as themselves only (no `\u` escape: JSON writers do not use one, and
+    /// the names of extra members refuse one wherever it could spell a declared name, see
+    /// ``stringExcluding(_:tail:escapeTail:nonASCIITail:)``); other characters in every spelling
+    /// (``char(scalar:)``).
+    static func keyString(_ s: String) -> GrammarExpr {
+        .seq([.literal("\"")] + s.unicodeScalars.map { keyChar($0.value) } + [.literal("\"")])
+    }
+
+    /// One character of a property name (see ``keyString(_:)``).
+    static func keyChar(_ c: UInt32) -> GrammarExpr {
+        if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C && c != 0x2F { return .bytes(ByteSet(bytes: [UInt8(c)])) }
+        return char(scalar: c)
+    }
+
     /// A string literal spelling exactly `s` (each character literal or escaped).
     static func literalString(_ s: String) -> GrammarExpr {
         .seq([.literal("\"")] + s.unicodeScalars.map { char(scalar: $0.value) } + [.literal("\"")])
@@ -189,8 +204,10 @@ enum JSONLexemes {
 
     static func pow10(_ n: Int) -> UInt64 { (0..<n).reduce(UInt64(1)) { r, _ in r &* 10 } }
 
-    /// A JSON string whose value is none of `excluded` (character-level; escapes written
-    /// instead of literal characters count as different characters).
+    /// A JSON string whose value is none of `excluded`. While the characters read so far are a
+    /// prefix of an excluded name, printable ASCII characters other than `"`, `\` and `/` are
+    /// read only as themselves (their `\u` escapes are refused there) and other characters in
+    /// every spelling, so no spelling of an excluded name gets through; after that, any spelling.
     /// `tail` matches the rest of a string after a character that left the excluded set
     /// (any characters and the closing quote), `escapeTail` a backslash escape of a
     /// non-ASCII or control character or a short escape, followed by that rest.
@@ -239,8 +256,10 @@ enum JSONLexemes {
                 if childClass.intersection(UnicodeClass([0...0x1F])).isEmpty { escapes.append(controlUEscape) }
                 alts.append(.seq([.literal("\\"), .alt(escapes), tail]))
             }
+            // A child in the spellings the other alternatives leave out: printable ASCII only as
+            // itself (none of them reads its `\u` escape), others in every spelling.
             for (c, child) in n.children {
-                alts.append(.seq([char(scalar: c), rest(child)]))
+                alts.append(.seq([keyChar(c), rest(child)]))
             }
             return .alt(alts)
         }

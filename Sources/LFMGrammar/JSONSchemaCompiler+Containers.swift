@@ -57,7 +57,7 @@ extension JSONSchemaCompiler {
                 if required.contains(k) { return unsatisfiable(fail("required", ptr + "/required", "required property '\(k)' cannot have any value")) }
                 continue
             }
-            let name = callKeys ? GrammarExpr.ref(lexeme("key " + JSONValue.string(k).serialized(), JSONLexemes.literalString(k), builtin: false)) : JSONLexemes.literalString(k)
+            let name = callKeys ? GrammarExpr.ref(lexeme("key " + JSONValue.string(k).serialized(), JSONLexemes.keyString(k), builtin: false)) : JSONLexemes.keyString(k)
             items.append(shared(.seq([name, ws, .literal(":"), ws, value]), "\(ptr)/properties/\(k)"))
             optional.append(!required.contains(k))
         }

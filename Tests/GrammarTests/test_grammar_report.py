@@ -57,6 +57,18 @@ def test_table_row():
     assert row == "| ours | 66.7% (2/3) | 1 / 2 | 1 / 2 | 20.0 | 60.0 | 2.00 | 4.00 |"
 
 
+def test_common_table_uses_only_schemas_every_engine_compiled():
+    ours = grammar_report.score(CORPUS, RESULTS, "ours.jsonl")
+    # The peer compiles only the second schema, with other timings.
+    peer_results = [dict(RESULTS[0], compiled=False, error="refused", tests=[]),
+                    dict(RESULTS[1], compile_us=1000, tests=[dict(t, mask_us=[3]) for t in RESULTS[1]["tests"]]),
+                    RESULTS[2]]
+    peer = grammar_report.score(CORPUS, peer_results, "peer.jsonl")
+    lines = grammar_report.common_table([("ours", ours), ("peer", peer)]).splitlines()
+    assert lines[2] == "| ours | 1 | 5.0 | 7.0 | 4.00 | 4.00 |"    # schema 2 only: masks 5, 7; compile 4 ms
+    assert lines[3] == "| peer | 1 | 3.0 | 3.0 | 1.00 | 1.00 |"
+
+
 def test_mismatched_results_are_refused(tmp_path):
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(c) + "\n" for c in CORPUS))

@@ -29,6 +29,28 @@ import Testing
         #expect(try accepts(s, #"{"\u00fc":1}"#))
     }
 
+    /// Property names spell printable ASCII as itself: a `\u` escape of it is refused in a
+    /// declared name and in an extra one while it could still spell a declared name (so no
+    /// spelling of a declared name passes as extra),
+    /// while the escapes JSON writers do use — of `"`, `\`, `/`, control and non-ASCII
+    /// characters — are accepted in both.
+    @Test func namesSpellPrintableASCIIAsItself() throws {
+        let open = schema(#"{"properties":{"foo":{"type":"string"},"a/b":{"type":"string"},"q\"":{"type":"string"},"é":{"type":"string"}},"additionalProperties":{"type":"integer"}}"#)
+        let closed = schema(#"{"properties":{"foo":{"type":"string"}},"additionalProperties":false}"#)
+        for s in [open, closed] {
+            #expect(try accepts(s, #"{"foo":"x"}"#))
+            #expect(try !accepts(s, #"{"\u0066oo":"x"}"#))
+            #expect(try !accepts(s, #"{"f\u006Fo":"x"}"#))
+        }
+        #expect(try !accepts(open, #"{"\u0066oo":1}"#))      // not an extra name either
+        #expect(try accepts(open, #"{"x\u0066":1}"#))        // "xf": once no declared name can follow, any spelling
+        #expect(try accepts(open, #"{"fo":1,"fooo":2}"#))
+        #expect(try accepts(open, #"{"a\/b":"x","q\"":"y","\u00e9":"z"}"#))
+        #expect(try !accepts(open, #"{"a\/b":1}"#))           // declared, so not extra
+        #expect(try !accepts(open, #"{"\u00e9":1}"#))
+        #expect(try accepts(open, #"{"\u00e8":1,"tab\tkey":2}"#))
+    }
+
     /// Eighty long names (inline, every name at every position up to its own would need about
     /// 150,000 states, beyond the 50,000 limit): called key rules; members keep schema order.
     @Test func manyLongNamesAreCalledRules() throws {
