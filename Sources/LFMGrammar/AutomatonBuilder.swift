@@ -425,25 +425,21 @@ struct NFA {
     mutating func edge(_ from: Int, _ label: Label, _ to: Int) { edgeFrom.append(Int32(from)); edgeList.append(Edge(label: label, target: Int32(to))) }
 
     /// The epsilon edges by source state: state x's targets are `target[start[x] ..< start[x + 1]]`.
-    func epsilonCSR() -> (start: [Int32], target: [Int32]) {
-        var start = [Int32](repeating: 0, count: count + 1)
-        for f in epsFrom { start[Int(f) + 1] += 1 }
-        for x in 0..<count { start[x + 1] += start[x] }
-        var fill = start
-        var target = [Int32](repeating: 0, count: epsTo.count)
-        for i in epsFrom.indices { let f = Int(epsFrom[i]); target[Int(fill[f])] = epsTo[i]; fill[f] += 1 }
-        return (start, target)
-    }
+    func epsilonCSR() -> (start: [Int32], target: [Int32]) { grouped(epsTo, from: epsFrom, filler: 0) }
 
     /// The labelled edges by source state: state x's are `edges[start[x] ..< start[x + 1]]`.
-    func edgeCSR() -> (start: [Int32], edges: [Edge]) {
+    func edgeCSR() -> (start: [Int32], edges: [Edge]) { grouped(edgeList, from: edgeFrom, filler: Edge(label: .call(0), target: 0)) }
+
+    /// `items` grouped by their source state (`from`, same order), keeping creation order within
+    /// a state: a counting sort.
+    private func grouped<T>(_ items: [T], from: [Int32], filler: T) -> ([Int32], [T]) {
         var start = [Int32](repeating: 0, count: count + 1)
-        for f in edgeFrom { start[Int(f) + 1] += 1 }
+        for f in from { start[Int(f) + 1] += 1 }
         for x in 0..<count { start[x + 1] += start[x] }
         var fill = start
-        var edges = [Edge](repeating: Edge(label: .call(0), target: 0), count: edgeList.count)
-        for i in edgeFrom.indices { let f = Int(edgeFrom[i]); edges[Int(fill[f])] = edgeList[i]; fill[f] += 1 }
-        return (start, edges)
+        var out = [T](repeating: filler, count: items.count)
+        for i in from.indices { let f = Int(from[i]); out[Int(fill[f])] = items[i]; fill[f] += 1 }
+        return (start, out)
     }
 
     mutating func build(_ e: GrammarExpr, from s: Int, setIndex: ByteSetIndex, limit: Int, map: (Int) -> Int) throws(GrammarError) -> Int {

@@ -4,7 +4,7 @@ import Locking
 /// partition its byte sets generate), with call and token edges, numbered from 0.
 /// ``AutomatonBuilder`` remaps it onto the grammar's global classes and state numbers. Built-in
 /// rules (``Grammar/builtin``: JSON values, strings, whitespace — fixed by the compiler, not
-/// by the schema) are cached process-wide by content, so each is determinised once per process.
+/// by the schema) are cached process-wide under their tag, so each is determinised once per process.
 final class RuleDFA: Sendable {
     /// Byte → the rule's own class.
     let classOf: [UInt8]
