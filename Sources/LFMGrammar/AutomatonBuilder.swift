@@ -9,6 +9,8 @@ struct AutomatonBuilder {
         var inlineSize = 2_000
         /// Inlining bound of rules called from more than one place.
         var sharedInlineSize = 300
+        /// Bound of the copies of one shared rule together (its size times its call sites).
+        var sharedInlineTotal = 4_000
         /// Work budget of one compilation (NFA states visited while determinising).
         var maxWork = 40_000_000
     }
@@ -331,7 +333,7 @@ struct AutomatonBuilder {
             case .ref(let r):
                 if recursive[r] || g.noInline.contains(r) { return nil }
                 let b = body(r)
-                let bound = uses[r] > 1 ? limits.sharedInlineSize : limits.inlineSize
+                let bound = uses[r] > 1 ? min(limits.sharedInlineSize, limits.sharedInlineTotal / uses[r]) : limits.inlineSize
                 if sizes[r] < 0 { sizes[r] = b.size(upTo: bound) }
                 return sizes[r] <= bound ? b : nil
             case .seq(let xs): return substAll(xs).map { .seq($0) }

@@ -112,7 +112,10 @@ enum JSONLexemes {
     }
 
     /// A JSON text equal to `v` (numbers compare by value for integral values: `1` and `1.0`).
-    static func literal(_ v: JSONValue, pythonic: Bool = false) -> GrammarExpr {
+    /// `canonical`: strings spell printable ASCII as itself only (``keyString(_:)``), as JSON
+    /// writers do; otherwise every spelling of every character (needed where the literal is
+    /// excluded, so that no spelling of an excluded value gets through).
+    static func literal(_ v: JSONValue, pythonic: Bool = false, canonical: Bool = false) -> GrammarExpr {
         switch v {
         case .null: return .literal(pythonic ? "None" : "null")
         case .bool(let b): return .literal(pythonic ? (b ? "True" : "False") : (b ? "true" : "false"))
@@ -120,13 +123,13 @@ enum JSONLexemes {
         case .double(let d):
             if d == d.rounded(), abs(d) < 9e18 { return integral(Int64(d)) }
             return .literal(v.serialized())
-        case .string(let s): return literalString(s)
+        case .string(let s): return canonical ? keyString(s) : literalString(s)
         case .array(let xs):
             guard !xs.isEmpty else { return .seq([.literal("["), ws, .literal("]")]) }
             var items: [GrammarExpr] = [.literal("["), ws]
             for (i, x) in xs.enumerated() {
                 if i > 0 { items += [ws, .literal(","), ws] }
-                items.append(literal(x, pythonic: pythonic))
+                items.append(literal(x, pythonic: pythonic, canonical: canonical))
             }
             return .seq(items + [ws, .literal("]")])
         case .object(let o):
@@ -134,7 +137,7 @@ enum JSONLexemes {
             var items: [GrammarExpr] = [.literal("{"), ws]
             for (i, (k, x)) in o.enumerated() {
                 if i > 0 { items += [ws, .literal(","), ws] }
-                items += [literalString(k), ws, .literal(":"), ws, literal(x, pythonic: pythonic)]
+                items += [canonical ? keyString(k) : literalString(k), ws, .literal(":"), ws, literal(x, pythonic: pythonic, canonical: canonical)]
             }
             return .seq(items + [ws, .literal("}")])
         }

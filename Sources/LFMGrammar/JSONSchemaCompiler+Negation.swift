@@ -195,17 +195,24 @@ extension JSONSchemaCompiler {
         return try dfa.intersection(ex.complement()).expr
     }
 
-    /// `e` with calls of call-free rules (lexemes like `json_string`) replaced by their bodies.
+    /// `e` with calls of lexeme rules (like `json_string`) replaced by their bodies.
     func inlineLexemes(_ e: GrammarExpr, depth: Int = 0) -> GrammarExpr {
         switch e {
         case .ref(let r):
+            // Call-free rules, and rules calling only such rules (a bounded string calls `json_char`),
+            // up to `depth` calls deep.
             guard depth < 4, r < g.rules.count else { return e }
+            let body = g.rules[r]
             var refs: [Int] = []
-            AutomatonBuilder.collectRefs(g.rules[r], &refs)
-            return refs.isEmpty ? g.rules[r] : e
-        case .seq(let xs): return .seq(xs.map { inlineLexemes($0, depth: depth + 1) })
-        case .alt(let xs): return .alt(xs.map { inlineLexemes($0, depth: depth + 1) })
-        case .rep(let x, let lo, let hi): return .rep(inlineLexemes(x, depth: depth + 1), min: lo, max: hi)
+            AutomatonBuilder.collectRefs(body, &refs)
+            if refs.isEmpty { return body }
+            let inlined = inlineLexemes(body, depth: depth + 1)
+            refs.removeAll()
+            AutomatonBuilder.collectRefs(inlined, &refs)
+            return refs.isEmpty ? inlined : e
+        case .seq(let xs): return .seq(xs.map { inlineLexemes($0, depth: depth) })
+        case .alt(let xs): return .alt(xs.map { inlineLexemes($0, depth: depth) })
+        case .rep(let x, let lo, let hi): return .rep(inlineLexemes(x, depth: depth), min: lo, max: hi)
         default: return e
         }
     }

@@ -244,7 +244,7 @@ struct JSONSchemaCompiler {
             let ok = vs.filter { v in types.contains { SchemaMerger.valueHasType(v, $0) } && !excluded.contains { Self.sameValue($0, v) } }
             if ok.isEmpty { return unsatisfiable(fail(key, ptr + "/" + key, "no value satisfies the schema")) }
             let py = pythonic
-            return .alt(ok.map { JSONLexemes.literal($0, pythonic: py) })
+            return .alt(ok.map { JSONLexemes.literal($0, pythonic: py, canonical: true) })
         }
         var alts: [GrammarExpr] = []
         let exStrings = excluded.filter { $0.stringValue != nil }
@@ -339,20 +339,25 @@ struct JSONSchemaCompiler {
         if let f = o["format"]?.stringValue, let regex = Self.formats[f] {
             var parser = RegexParser(regex)
             let node = try parser.parse()
+            // A format's automaton depends only on the format and the bounds: a lexeme rule,
+            // built once per process and called from every use.
+            let name = "json_format/\(f)" + (hasLength ? "{\(minLen),\(maxLen.map(String.init) ?? "")}" : "")
+            if let r = g.names.firstIndex(of: name) { return .ref(r) }
             let body = try node.anchoredExpr(render: JSONLexemes.char, search: false, any: .any)
-            if hasLength { return .seq([quote, try lengthBounded(body, minLen, maxLen, "format", ptr), quote]) }
-            return .seq([quote, body, quote])
+            return .ref(lexeme(name, .seq([quote, hasLength ? try lengthBounded(body, minLen, maxLen, "format", ptr) : body, quote])))
         }
         if maxLen ?? 0 > Self.maxRepetition || minLen > Self.maxRepetition {
             throw fail(maxLen ?? 0 > Self.maxRepetition ? "maxLength" : "minLength", ptr, "above the supported \(Self.maxRepetition)")
         }
         if !hasLength { return .ref(stringRule()) }
-        var char = JSONLexemes.anyChar
-        if (maxLen ?? minLen) > 64 {
-            let r = charRule()
-            char = .ref(r)
-        }
-        return .seq([quote, .rep(char, min: minLen, max: maxLen), quote])
+        // Bounded strings: a rule per pair of bounds (built once per process) counting calls of
+        // the one-character lexeme, so the counter costs one state per length instead of a copy
+        // of the character automaton per length (the mask walk reads plain text through such
+        // calls a trie subtree at a time, see MaskWalker.charSuccessors).
+        let name = "json_string{\(minLen),\(maxLen.map(String.init) ?? "")}"
+        if let r = g.names.firstIndex(of: name) { return .ref(r) }
+        let char = GrammarExpr.ref(lexeme("json_char", JSONLexemes.anyChar))
+        return .ref(lexeme(name, .seq([quote, .rep(char, min: minLen, max: maxLen), quote])))
     }
 
     /// String content matching `body` with `minLen...maxLen` characters: the product of the
@@ -365,13 +370,6 @@ struct JSONSchemaCompiler {
             let length = try ByteDFA.from(.rep(JSONLexemes.anyChar, min: minLen, max: maxLen))!
             return try content.intersection(length).expr
         } catch { throw fail(key, ptr + "/" + key, "together with minLength/maxLength: \(error.message)") }
-    }
-
-    mutating func charRule() -> Int {
-        if let r = g.names.firstIndex(of: "json_char") { return r }
-        let r = g.add("json_char", JSONLexemes.anyChar)
-        g.builtin[r] = "json_char"
-        return r
     }
 
     func count(_ o: JSONObject, _ key: String, _ ptr: String) throws(GrammarError) -> Int? {

@@ -1,0 +1,88 @@
+import LFMGrammar
+import OrderedJSON
+import Testing
+
+/// Strings whose automaton depends only on their keywords (bounded lengths, formats) are rules
+/// of their own, called from every use; allowed string values spell printable ASCII as itself;
+/// a small rule called from many places is inlined only within a budget. Each keeps the
+/// automaton small without changing what is accepted.
+@Suite struct LexemeRulesTests {
+    /// States of the compiled automaton of `json`.
+    func states(_ json: String) throws -> Int { try ToyVocab.compiler.compile(schema(json)).stateCount }
+
+    @Test func boundedStringsCountCallsOfOneCharacter() throws {
+        // One state per length (each reads a character through a call), not a copy of the
+        // character automaton (about 38 states) per length.
+        let n = try states(#"{"type":"string","maxLength":280}"#)
+        #expect(n < 1_000, "\(n) states")
+        let s = schema(#"{"type":"string","minLength":2,"maxLength":4}"#)
+        #expect(try !accepts(s, #""a""#))
+        #expect(try accepts(s, #""ab""#))
+        #expect(try accepts(s, #""abcd""#))
+        #expect(try !accepts(s, #""abcde""#))
+        // A character in any spelling counts once: UTF-8, escapes, surrogate pairs.
+        #expect(try accepts(s, #""é😀\n\u00e9""#))
+        #expect(try accepts(s, #""\ud83d\ude00\"""#))
+        #expect(try !accepts(s, #""\ud83d\ude00abcd""#))
+        #expect(try !accepts(s, #""\ud83dab""#))   // a lone high surrogate is not a character
+        let long = schema(#"{"type":"string","maxLength":280}"#)
+        #expect(try accepts(long, "\"" + String(repeating: "é", count: 280) + "\""))
+        #expect(try !accepts(long, "\"" + String(repeating: "a", count: 281) + "\""))
+    }
+
+    @Test func boundedStringsInsideKeyAndNegatedSchemas() throws {
+        // Both compile the string into one byte automaton (the calls are inlined there).
+        let names = schema(#"{"type":"object","propertyNames":{"maxLength":3},"additionalProperties":{"type":"integer"}}"#)
+        #expect(try accepts(names, #"{"abc":1,"\u00e9":2}"#))
+        #expect(try !accepts(names, #"{"abcd":1}"#))
+        let negated = schema(#"{"type":"string","maxLength":5,"not":{"pattern":"^a"}}"#)
+        #expect(try accepts(negated, #""bcd""#))
+        #expect(try !accepts(negated, #""abc""#))
+        #expect(try !accepts(negated, #""\u0061bc""#))
+        #expect(try !accepts(negated, #""bcdefg""#))
+    }
+
+    @Test func formatsAreOneRuleCalledFromEveryUse() throws {
+        func object(_ count: Int) -> String {
+            #"{"type":"object","properties":{"# + (0..<count).map { #""p\#($0)":{"type":"string","format":"date-time"}"# }.joined(separator: ",") + "}}"
+        }
+        let one = try states(object(1)), many = try states(object(24))
+        // 23 more properties cost their names and separators, not 23 more date-time automata.
+        #expect(many - one < 23 * 40, "1 property: \(one) states, 24: \(many)")
+        let s = schema(object(3))
+        #expect(try accepts(s, #"{"p0":"2024-02-29T12:00:00Z","p2":"1999-12-31t23:59:60.5+01:00"}"#))
+        #expect(try !accepts(s, #"{"p0":"2023-02-29T12:00:00Z"}"#))
+        let bounded = schema(#"{"type":"string","format":"date","maxLength":10,"minLength":10}"#)
+        #expect(try accepts(bounded, #""2024-01-31""#))
+        #expect(try !accepts(bounded, #""2024-01-32""#))
+    }
+
+    @Test func allowedStringValuesSpellPrintableASCIIAsItself() throws {
+        let e = schema(#"{"enum":["foo","é\n",{"a/b":"x"}]}"#)
+        #expect(try accepts(e, #""foo""#))
+        #expect(try !accepts(e, #""\u0066oo""#))
+        #expect(try accepts(e, #""\u00e9\u000a""#))          // other characters in every spelling
+        #expect(try accepts(e, #""é\n""#))
+        #expect(try accepts(e, #"{"a\/b":"x"}"#))
+        #expect(try !accepts(e, #"{"a/b":"\u0078"}"#))
+        // Excluded values stay excluded in every spelling.
+        let ex = schema(#"{"type":"string","not":{"enum":["foo"]}}"#)
+        #expect(try !accepts(ex, #""foo""#))
+        #expect(try !accepts(ex, #""\u0066oo""#))
+        #expect(try accepts(ex, #""fop""#))
+    }
+
+    @Test func sharedRulesAreInlinedWithinABudget() throws {
+        // A definition used by many properties stays one called rule once its copies together
+        // would pass the budget: the automaton grows by the call sites, not by their copies.
+        let def = #""r":{"anyOf":[{"enum":["on","off","warn"]},{"type":"array","items":[{"enum":["on","off"]},{"type":"object"}],"minItems":2,"additionalItems":false}]}"#
+        func object(_ count: Int) -> String {
+            #"{"definitions":{"# + def + #"},"type":"object","properties":{"# + (0..<count).map { ##""rule\##($0)":{"$ref":"#/definitions/r"}"## }.joined(separator: ",") + #"},"additionalProperties":false}"#
+        }
+        let few = try states(object(10)), many = try states(object(100))
+        #expect(many < few * 4, "10 uses: \(few) states, 100 uses: \(many)")
+        let s = schema(object(100))
+        #expect(try accepts(s, #"{"rule1":"on","rule99":["off",{"x":1}]}"#))
+        #expect(try !accepts(s, #"{"rule1":"maybe"}"#))
+    }
+}
