@@ -79,8 +79,9 @@ struct AutomatonBuilder {
         for b in 0..<256 where repByte[Int(classOf[b])] < 0 { repByte[Int(classOf[b])] = b }
         // The transition table is handed to the automaton (freed here if the grammar is refused).
         let cells = max(1, stateTotal * classCount)
+        // Every row is written in full below (no separate fill with -1).
         let trans = UnsafeMutablePointer<Int32>.allocate(capacity: cells)
-        trans.initialize(repeating: -1, count: cells)
+        if stateTotal == 0 { trans.initialize(to: -1) }
         var handedOver = false
         defer { if !handedOver { trans.deallocate() } }
         var accepting: [Bool] = []
@@ -109,7 +110,7 @@ struct AutomatonBuilder {
                         let from = s * d.classCount, to = (Int(base) + s) * classCount
                         for c in 0..<classCount {
                             let t = src[from + local[c]]
-                            if t >= 0 { trans[to + c] = t + base }
+                            trans[to + c] = t >= 0 ? t + base : -1
                         }
                     }
                 }

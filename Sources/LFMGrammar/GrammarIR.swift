@@ -177,8 +177,9 @@ public struct Grammar: Sendable, Hashable {
     /// "lexeme": its per-state masks are shared by every grammar of the process that has the
     /// same rule (e.g. JSON strings), so they are computed once.
     public var noInline: Set<Int> = []
-    /// Rules whose bodies the compiler fixes whatever the input (any JSON value, string,
-    /// whitespace), each with a tag naming its body: their automata are built once per process
+    /// Rules whose bodies a tag names: those the compiler fixes whatever the input (any JSON
+    /// value, string, whitespace) and string lexemes fixed by their keywords (bounds, format,
+    /// pattern), each with a tag naming its body: their automata are built once per process
     /// and cached by tag (``RuleDFA``), so compiling a schema neither determinises them again
     /// nor hashes their expressions. Equal tags must mean equal bodies up to the numbering of
     /// the rules they call (debug builds check this on every cache hit).

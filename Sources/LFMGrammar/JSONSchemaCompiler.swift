@@ -12,6 +12,8 @@ struct JSONSchemaCompiler {
     let strict: Bool
     var g = Grammar()
     var refRules: [String: Int] = [:]
+    /// Pattern lexeme rules by their content tag (one rule per distinct pattern and bounds).
+    var lexemeByTag: [String: Int] = [:]
     var anyRule: Int?
     var nesting = 0
     var totalSize = 0
@@ -220,6 +222,18 @@ struct JSONSchemaCompiler {
                 }
                 alts.append(try schema(branch, hasSiblings ? ptr : ptr + "/\(key)/\(i)"))
             }
+            // Objects that take extra members can all be read at once for as long as their keys
+            // are extra to the others: determinised together they make the product of their
+            // positions (12 such branches: 20k states). From three of them on, each is a rule of
+            // its own, followed side by side by the matcher.
+            let open = alts.indices.filter { takesExtraMembers(alts[$0]) }
+            if open.count >= 3 {
+                for i in open {
+                    let r = g.add(ptr + "/\(key)/\(i)", alts[i])
+                    g.noInline.insert(r)
+                    alts[i] = .ref(r)
+                }
+            }
             return .alt(alts)
         }
         let (excluded, recompile) = try applyNot(&o, ptr)
@@ -328,13 +342,21 @@ struct JSONSchemaCompiler {
         let hasLength = minLen > 0 || maxLen != nil
         if let p = o["pattern"] {
             guard let pattern = p.stringValue else { throw fail("pattern", ptr + "/pattern", "must be a string") }
+            // Like formats, a pattern's automaton depends only on the pattern and the bounds: a
+            // lexeme rule called from every use (cached process-wide by that content).
+            let tag = "json_pattern{\(minLen),\(maxLen.map(String.init) ?? "")}/" + pattern
+            if let r = lexemeByTag[tag] { return .ref(r) }
             var parser = RegexParser(pattern)
             let node: RegexNode
             do { node = try parser.parse() } catch { throw fail("pattern", ptr + "/pattern", error.message) }
             let body: GrammarExpr
             do { body = try node.anchoredExpr(render: JSONLexemes.char, search: true, any: .any) } catch { throw fail("pattern", ptr + "/pattern", error.message) }
-            if hasLength { return .seq([quote, try lengthBounded(body, minLen, maxLen, "pattern", ptr), quote]) }
-            return .seq([quote, body, quote])
+            let content = hasLength ? try lengthBounded(body, minLen, maxLen, "pattern", ptr) : body
+            let r = g.add(ptr + "/pattern", .seq([quote, content, quote]))
+            g.noInline.insert(r)
+            g.builtin[r] = tag
+            lexemeByTag[tag] = r
+            return .ref(r)
         }
         if let f = o["format"]?.stringValue, let regex = Self.formats[f] {
             var parser = RegexParser(regex)
@@ -370,6 +392,19 @@ struct JSONSchemaCompiler {
             let length = try ByteDFA.from(.rep(JSONLexemes.anyChar, min: minLen, max: maxLen))!
             return try content.intersection(length).expr
         } catch { throw fail(key, ptr + "/" + key, "together with minLength/maxLength: \(error.message)") }
+    }
+
+    /// Whether `e` is (or calls, or is an alternative of) an object that takes members beyond
+    /// its declared properties.
+    func takesExtraMembers(_ e: GrammarExpr, depth: Int = 0) -> Bool {
+        guard depth < 4 else { return false }
+        switch e {
+        case .members(_, _, let extra, _): return extra != nil
+        case .seq(let xs): return xs.contains { takesExtraMembers($0, depth: depth + 1) }
+        case .alt(let xs): return xs.contains { takesExtraMembers($0, depth: depth + 1) }
+        case .ref(let r): return r < g.rules.count && !g.noInline.contains(r) && takesExtraMembers(g.rules[r], depth: depth + 1)
+        default: return false
+        }
     }
 
     func count(_ o: JSONObject, _ key: String, _ ptr: String) throws(GrammarError) -> Int? {

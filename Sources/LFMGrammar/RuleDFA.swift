@@ -221,6 +221,9 @@ private struct Determinisation {
         var memo = SubsetIndex()
         var memoKeys: [[Int32]] = [], memoStates: [Int32] = []
         var targets: [Int32] = []
+        let emptyRow = [Int32](repeating: -1, count: classCount)
+        // The call and token edges of the state being built: (callee or token, target).
+        var callEdges: [(Int32, Int32)] = [], tokenEdges: [(Int32, Int32)] = []
         var work = 0
         var q = 0
         while q < dfa.count {
@@ -236,8 +239,7 @@ private struct Determinisation {
             }
             workPrefix.append(work)
             edgeTargets.removeAll(keepingCapacity: true); edgeSets.removeAll(keepingCapacity: true)
-            var callTargets: [Int: [Int32]] = [:], callOrder: [Int] = []
-            var tokTargets: [Int: [Int32]] = [:], tokOrder: [Int] = []
+            callEdges.removeAll(keepingCapacity: true); tokenEdges.removeAll(keepingCapacity: true)
             var acc = false
             for k in subset {
                 let ns = dfa.members[k]
@@ -247,17 +249,13 @@ private struct Determinisation {
                     switch edgeKind[i] {
                     case 0:
                         edgeSets.append(Int32(arg)); edgeTargets.append(target)
-                    case 1:
-                        if callTargets[arg] == nil { callOrder.append(arg) }
-                        callTargets[arg, default: []].append(target)
-                    default:
-                        if tokTargets[arg] == nil { tokOrder.append(arg) }
-                        tokTargets[arg, default: []].append(target)
+                    case 1: callEdges.append((Int32(arg), target))
+                    default: tokenEdges.append((Int32(arg), target))
                     }
                 }
             }
             let row = trans.count
-            trans.append(contentsOf: repeatElement(-1, count: classCount))
+            trans.append(contentsOf: emptyRow)
             touched.removeAll(keepingCapacity: true)
             var count = 0
             var loop: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -270,7 +268,7 @@ private struct Determinisation {
                         signature[c] |= bit
                     }
                 }
-                touched.sort()
+                touched.withUnsafeMutableBufferPointer { SubsetQueue.sort($0) }
                 sigKeys.removeAll(keepingCapacity: true); sigStates.removeAll(keepingCapacity: true)
                 sigIndex.removeAll(keepingCapacity: true)
                 for c in touched {
@@ -309,7 +307,7 @@ private struct Determinisation {
                     }
                 }
                 memo.removeAll(); memoKeys.removeAll(keepingCapacity: true); memoStates.removeAll(keepingCapacity: true)
-                touched.sort()
+                touched.withUnsafeMutableBufferPointer { SubsetQueue.sort($0) }
                 for c in touched {
                     let key = buckets[c]
                     let h = SubsetIndex.hash(key)
@@ -330,7 +328,7 @@ private struct Determinisation {
             readable.append(UInt8(min(count, 255)))
             selfLoop.append(loop.0); selfLoop.append(loop.1); selfLoop.append(loop.2); selfLoop.append(loop.3)
             let fewAt = fewBytes.count
-            fewBytes.append(contentsOf: repeatElement(0, count: 4))
+            fewBytes.append(0); fewBytes.append(0); fewBytes.append(0); fewBytes.append(0)
             if count > 0 && count <= 4 {
                 // The few bytes, ascending: the members of the (at most 4) readable classes.
                 var k = 0
@@ -349,9 +347,19 @@ private struct Determinisation {
                 }
             }
             accepting.append(acc)
-            for r in callOrder { callRule.append(Int32(r)); callRet.append(dfa.state(for: callTargets[r]!)) }
+            // One call (token) edge per callee (token), in order of first appearance, to the
+            // closure of all its targets.
+            for (k, e) in callEdges.enumerated() where !callEdges[..<k].contains(where: { $0.0 == e.0 }) {
+                targets.removeAll(keepingCapacity: true)
+                for x in callEdges[k...] where x.0 == e.0 { targets.append(x.1) }
+                callRule.append(e.0); callRet.append(dfa.state(for: targets))
+            }
             callStart.append(Int32(callRule.count))
-            for t in tokOrder { tokenID.append(Int32(t)); tokenTarget.append(dfa.state(for: tokTargets[t]!)) }
+            for (k, e) in tokenEdges.enumerated() where !tokenEdges[..<k].contains(where: { $0.0 == e.0 }) {
+                targets.removeAll(keepingCapacity: true)
+                for x in tokenEdges[k...] where x.0 == e.0 { targets.append(x.1) }
+                tokenID.append(e.0); tokenTarget.append(dfa.state(for: targets))
+            }
             tokenStart.append(Int32(tokenID.count))
             if lexeme { subsets.append(Array(dfa.members[subset])) }
         }

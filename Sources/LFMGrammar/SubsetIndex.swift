@@ -149,8 +149,7 @@ struct SubsetQueue {
                                         }
                                     }
                                 }
-                                var sorted = UnsafeMutableBufferPointer(rebasing: out[0..<n])
-                                sorted.sort()
+                                SubsetQueue.sort(UnsafeMutableBufferPointer(rebasing: out[0..<n]))
                             }
                         }
                     }
@@ -158,6 +157,20 @@ struct SubsetQueue {
             }
         }
         return n
+    }
+
+    /// Sorts ascending: insertion sort for the small sets most closures are, the standard
+    /// library's sort otherwise.
+    @inline(__always) static func sort<T: Comparable>(_ p: UnsafeMutableBufferPointer<T>) {
+        if p.count > 24 { var q = p; q.sort(); return }
+        var i = 1
+        while i < p.count {
+            let x = p[i]
+            var j = i
+            while j > 0 && p[j - 1] > x { p[j] = p[j - 1]; j -= 1 }
+            p[j] = x
+            i += 1
+        }
     }
 
     /// The state of the closure of `targets`, added when new.

@@ -86,3 +86,53 @@ import Testing
         #expect(try !accepts(s, #"{"rule1":"maybe"}"#))
     }
 }
+
+/// Alternatives of objects that take extra members are rules of their own from three on (one
+/// automaton would hold the product of their member positions); patterns are rules shared by
+/// every use. What is accepted stays the same.
+@Suite struct SharedBranchRulesTests {
+    func states(_ json: String) throws -> Int { try ToyVocab.compiler.compile(schema(json)).stateCount }
+
+    /// `count` branches, each an object with a `type` tag, its own key and extra members.
+    func tagged(_ count: Int) -> String {
+        let names = ["cargo", "git", "go", "linux", "maven", "npm", "nuget", "other", "pip", "pod", "gems", "vcpkg"]
+        let branches = names.prefix(count).map { n in
+            #"{"type":"object","properties":{"type":{"enum":["\#(n)"]},"\#(n)":{"type":"object","properties":{"name":{"type":"string"},"version":{"type":"string"}},"required":["name"]}},"required":["type","\#(n)"]}"#
+        }
+        return #"{"oneOf":["# + branches.joined(separator: ",") + "]}"
+    }
+
+    @Test func openObjectBranchesAreRulesOfTheirOwn() throws {
+        let six = try states(tagged(6)), twelve = try states(tagged(12))
+        // Twelve branches cost about twice six (their own automata), not the product.
+        #expect(twelve < six * 3, "6 branches: \(six) states, 12: \(twelve)")
+        let s = schema(tagged(12))
+        #expect(try accepts(s, #"{"type":"git","git":{"name":"x"}}"#))
+        #expect(try accepts(s, #"{"note":1,"type":"npm","extra":[],"npm":{"name":"a","version":"1"},"more":{}}"#))
+        #expect(try accepts(s, #"{"type":"pip","cargo":{"other":1},"pip":{"name":"p"}}"#))   // cargo: extra to pip
+        #expect(try !accepts(s, #"{"type":"git","npm":{"name":"x"}}"#))                         // git's own key missing
+        #expect(try !accepts(s, #"{"type":"git","git":{"version":"1"}}"#))                      // its name missing
+        #expect(try !accepts(s, #"{"type":"svn","svn":{"name":"x"}}"#))
+    }
+
+    @Test func patternsAreOneRuleCalledFromEveryUse() throws {
+        let pattern = #""pattern":"^[a-z]+-[0-9]{1,3}(\\.[0-9]+)?$""#
+        func object(_ count: Int) -> String {
+            #"{"type":"object","properties":{"# + (0..<count).map { #""p\#($0)":{"type":"string",\#(pattern)}"# }.joined(separator: ",") + "}}"
+        }
+        let one = try states(object(1)), many = try states(object(20))
+        #expect(many - one < 19 * 30, "1 property: \(one) states, 20: \(many)")
+        let s = schema(object(3))
+        #expect(try accepts(s, #"{"p0":"ab-12","p2":"x-1.5"}"#))
+        #expect(try !accepts(s, #"{"p1":"ab-1234"}"#))
+        // A pattern beside a negated pattern, and one with length bounds.
+        let both = schema(#"{"type":"string","pattern":"^a","not":{"pattern":"b$"}}"#)
+        #expect(try accepts(both, #""aac""#))
+        #expect(try !accepts(both, #""aab""#))
+        #expect(try !accepts(both, #""cab""#))
+        let bounded = schema(#"{"type":"string","pattern":"^[0-9]+$","minLength":2,"maxLength":3}"#)
+        #expect(try accepts(bounded, #""12""#))
+        #expect(try !accepts(bounded, #""1""#))
+        #expect(try !accepts(bounded, #""1234""#))
+    }
+}
