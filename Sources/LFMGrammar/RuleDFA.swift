@@ -361,7 +361,8 @@ private struct Determinisation {
                 tokenID.append(e.0); tokenTarget.append(dfa.state(for: targets))
             }
             tokenStart.append(Int32(tokenID.count))
-            if lexeme { subsets.append(Array(dfa.members[subset])) }
+            // Sorted: the key of shared masks must not depend on the order of discovery.
+            if lexeme { subsets.append(Array(dfa.members[subset]).sorted()) }
         }
     }
 

@@ -1,4 +1,4 @@
-/// Interns sorted sets of NFA states (determinisation subsets) by a 64-bit hash of their
+/// Interns sets of NFA states (determinisation subsets, or lists of targets) by a 64-bit hash of their
 /// elements, compared element by element only on a hash hit: an open-addressing table of
 /// (hash, id) slots with linear probing instead of a dictionary keyed by arrays (whose generic
 /// hashing dominated compile profiles). ``removeAll()`` empties it in time proportional to
@@ -120,9 +120,10 @@ struct SubsetQueue {
     /// The NFA states of state `base + i`.
     func subset(_ i: Int) -> Range<Int> { Int(offsets[i])..<Int(offsets[i + 1]) }
 
-    /// The important states of the epsilon closure of `states`, sorted, into
+    /// The important states of the epsilon closure of `states`, in order of discovery, into
     /// `scratch[0 ..< count]` (both buffers hold every NFA state at most once, so they are sized
-    /// once to the NFA).
+    /// once to the NFA). The closure's states are marked with the current stamp until the next
+    /// call.
     private mutating func close(_ states: [Int32]) -> Int {
         stamp += 1
         let stamp = self.stamp
@@ -149,7 +150,6 @@ struct SubsetQueue {
                                         }
                                     }
                                 }
-                                SubsetQueue.sort(UnsafeMutableBufferPointer(rebasing: out[0..<n]))
                             }
                         }
                     }
@@ -173,18 +173,33 @@ struct SubsetQueue {
         }
     }
 
-    /// The state of the closure of `targets`, added when new.
+    /// A hash of a set of NFA states that does not depend on their order (a sum of mixed
+    /// elements), so closures need no sorting.
+    static func setHash(_ s: UnsafeBufferPointer<Int32>) -> UInt64 {
+        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 &* UInt64(s.count &+ 1)
+        for x in s {
+            var z = UInt64(UInt32(bitPattern: x)) &+ 0x9e37_79b9_7f4a_7c15
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            h &+= z ^ (z >> 31)
+        }
+        return h
+    }
+
+    /// The state of the closure of `targets`, added when new. A stored subset equals the
+    /// closure when it has as many states and all of them are marked (in the closure).
     mutating func state(for targets: [Int32]) -> Int32 {
         let count = close(targets)
-        let h = SubsetIndex.hash(scratch[0..<count])
+        let h = scratch.withUnsafeBufferPointer { Self.setHash(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+        let stamp = self.stamp
         let found = members.withUnsafeBufferPointer { m in
             offsets.withUnsafeBufferPointer { o in
-                scratch.withUnsafeBufferPointer { c in
+                mark.withUnsafeBufferPointer { mark in
                     index.find(h) { id in
                         let i = Int(id - base)
                         let lo = Int(o[i]), hi = Int(o[i + 1])
                         if hi - lo != count { return false }
-                        for k in 0..<count where m[lo + k] != c[k] { return false }
+                        for k in lo..<hi where mark[Int(m[k])] != stamp { return false }
                         return true
                     }
                 }
