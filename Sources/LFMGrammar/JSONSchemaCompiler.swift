@@ -10,6 +10,8 @@ import OrderedJSON
 struct JSONSchemaCompiler {
     let root: JSONValue
     let strict: Bool
+    /// The root's draft ignores a `$ref`'s siblings (``SchemaMerger/refIgnoresSiblings``).
+    let refIgnoresSiblings: Bool
     var g = Grammar()
     var refRules: [String: Int] = [:]
     /// Pattern lexeme rules by their content tag (one rule per distinct pattern and bounds).
@@ -42,6 +44,7 @@ struct JSONSchemaCompiler {
     init(root: JSONValue, strict: Bool) {
         self.root = root
         self.strict = strict
+        refIgnoresSiblings = SchemaMerger.refIgnoresSiblings(root)
     }
 
     /// A grammar for any JSON object (JSON mode).
@@ -170,7 +173,7 @@ struct JSONSchemaCompiler {
         if let ref = o["$ref"] {
             guard let r = ref.stringValue else { throw fail("$ref", ptr + "/$ref", "must be a string") }
             let siblings = o.keys.filter { !Self.annotations.contains($0) && $0 != "$ref" && $0 != "$defs" && $0 != "definitions" }
-            if siblings.isEmpty || SchemaMerger.refIgnoresSiblings(root) { return try refExpr(r, ptr + "/$ref") }
+            if siblings.isEmpty || refIgnoresSiblings { return try refExpr(r, ptr + "/$ref") }
             _ = o.removeValue(forKey: "$ref")
             // Schema order of a `$ref` with siblings: the target's properties, then the
             // siblings' (then any allOf parts') — the order instance writers resolve it in.

@@ -4,10 +4,14 @@ import OrderedJSON
 /// it (intersecting types, enums and bounds; uniting properties and required).
 struct SchemaMerger {
     let root: JSONValue
-
     /// Whether the root declares draft 3, 4, 6 or 7, where a `$ref` replaces its whole schema
-    /// object (siblings are ignored); from 2019-09 on, siblings apply beside it.
-    var refIgnoresSiblings: Bool { Self.refIgnoresSiblings(root) }
+    /// object (siblings are ignored); from 2019-09 on, siblings apply beside it. Read once.
+    let refIgnoresSiblings: Bool
+
+    init(root: JSONValue) {
+        self.root = root
+        refIgnoresSiblings = Self.refIgnoresSiblings(root)
+    }
 
     static func refIgnoresSiblings(_ root: JSONValue) -> Bool {
         guard let d = root.objectValue?["$schema"]?.stringValue else { return false }

@@ -23,10 +23,18 @@ public enum Fixtures {
         }
     }
 
-    /// A fresh temporary directory, removed by the caller when done.
+    /// A fresh temporary directory. It lies inside this process's parent folder, which is
+    /// removed when the process exits, so what a test leaves behind does not pile up in /tmp.
     public static func temporaryDirectory(_ name: String = "lfm-test") throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        let dir = temporaryParent.appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }
+
+    /// This process's folder of temporary directories (removed at exit).
+    static let temporaryParent: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lfm-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
+        atexit { try? FileManager.default.removeItem(at: Fixtures.temporaryParent) }
+        return dir
+    }()
 }
