@@ -232,6 +232,7 @@ struct JSONSchemaCompiler {
             let open = alts.indices.filter { takesExtraMembers(alts[$0]) }
             if open.count >= 3 {
                 for i in open {
+                    if case .ref(let r) = alts[i] { g.noInline.insert(r); continue }
                     let r = g.add(ptr + "/\(key)/\(i)", alts[i])
                     g.noInline.insert(r)
                     alts[i] = .ref(r)
