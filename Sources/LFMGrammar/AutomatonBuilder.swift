@@ -10,7 +10,7 @@ struct AutomatonBuilder {
         /// Inlining bound of rules called from more than one place.
         var sharedInlineSize = 300
         /// Bound of the copies of one shared rule together (its size times its call sites).
-        var sharedInlineTotal = 4_000
+        var sharedInlineTotal = 1_500
         /// Work budget of one compilation (NFA states visited while determinising).
         var maxWork = 40_000_000
     }
