@@ -14,7 +14,7 @@ struct JSONSchemaCompiler {
     let refIgnoresSiblings: Bool
     var g = Grammar()
     var refRules: [String: Int] = [:]
-    /// Pattern lexeme rules by their content tag (one rule per distinct pattern and bounds).
+    /// String lexeme rules by their content tag (one rule per distinct bounds, pattern, format).
     var lexemeByTag: [String: Int] = [:]
     var anyRule: Int?
     var nesting = 0
@@ -105,6 +105,16 @@ struct JSONSchemaCompiler {
         g.noInline.insert(r)
         if builtin { g.builtin[r] = name }
         return r
+    }
+
+    /// A lexeme rule whose body depends only on `tag` (a string's keywords): never inlined,
+    /// cached process-wide under the tag, found again in ``lexemeByTag`` by later uses.
+    mutating func addLexeme(_ tag: String, name: String, _ body: GrammarExpr) -> GrammarExpr {
+        let r = g.add(name, body)
+        g.noInline.insert(r)
+        g.builtin[r] = tag
+        lexemeByTag[tag] = r
+        return .ref(r)
     }
 
     /// The shared rule of an unconstrained JSON string (a lexeme: masks shared across grammars).
@@ -344,11 +354,13 @@ struct JSONSchemaCompiler {
         if let maxLen, maxLen < minLen { return .nothing }
         let quote = GrammarExpr.literal("\"")
         let hasLength = minLen > 0 || maxLen != nil
+        // Strings whose automaton depends only on their keywords (bounds, pattern, format) are
+        // lexeme rules named by a tag spelling those keywords: one rule per tag, called from every
+        // use and cached process-wide (``addLexeme(_:name:_:)``).
+        let bounds = "{\(minLen),\(maxLen.map(String.init) ?? "")}"
         if let p = o["pattern"] {
             guard let pattern = p.stringValue else { throw fail("pattern", ptr + "/pattern", "must be a string") }
-            // Like formats, a pattern's automaton depends only on the pattern and the bounds: a
-            // lexeme rule called from every use (cached process-wide by that content).
-            let tag = "json_pattern{\(minLen),\(maxLen.map(String.init) ?? "")}/" + pattern
+            let tag = "json_pattern" + bounds + "/" + pattern
             if let r = lexemeByTag[tag] { return .ref(r) }
             var parser = RegexParser(pattern)
             let node: RegexNode
@@ -356,21 +368,14 @@ struct JSONSchemaCompiler {
             let body: GrammarExpr
             do { body = try node.anchoredExpr(render: JSONLexemes.char, search: true, any: .any) } catch { throw fail("pattern", ptr + "/pattern", error.message) }
             let content = hasLength ? try lengthBounded(body, minLen, maxLen, "pattern", ptr) : body
-            let r = g.add(ptr + "/pattern", .seq([quote, content, quote]))
-            g.noInline.insert(r)
-            g.builtin[r] = tag
-            lexemeByTag[tag] = r
-            return .ref(r)
+            return addLexeme(tag, name: ptr + "/pattern", .seq([quote, content, quote]))
         }
         if let f = o["format"]?.stringValue, let regex = Self.formats[f] {
+            let tag = "json_format/\(f)" + (hasLength ? bounds : "")
+            if let r = lexemeByTag[tag] { return .ref(r) }
             var parser = RegexParser(regex)
-            let node = try parser.parse()
-            // A format's automaton depends only on the format and the bounds: a lexeme rule,
-            // built once per process and called from every use.
-            let name = "json_format/\(f)" + (hasLength ? "{\(minLen),\(maxLen.map(String.init) ?? "")}" : "")
-            if let r = g.names.firstIndex(of: name) { return .ref(r) }
-            let body = try node.anchoredExpr(render: JSONLexemes.char, search: false, any: .any)
-            return .ref(lexeme(name, .seq([quote, hasLength ? try lengthBounded(body, minLen, maxLen, "format", ptr) : body, quote])))
+            let body = try parser.parse().anchoredExpr(render: JSONLexemes.char, search: false, any: .any)
+            return addLexeme(tag, name: tag, .seq([quote, hasLength ? try lengthBounded(body, minLen, maxLen, "format", ptr) : body, quote]))
         }
         if maxLen ?? 0 > Self.maxRepetition || minLen > Self.maxRepetition {
             throw fail(maxLen ?? 0 > Self.maxRepetition ? "maxLength" : "minLength", ptr, "above the supported \(Self.maxRepetition)")
@@ -380,10 +385,10 @@ struct JSONSchemaCompiler {
         // the one-character lexeme, so the counter costs one state per length instead of a copy
         // of the character automaton per length (the mask walk reads plain text through such
         // calls a trie subtree at a time, see MaskWalker.charSuccessors).
-        let name = "json_string{\(minLen),\(maxLen.map(String.init) ?? "")}"
-        if let r = g.names.firstIndex(of: name) { return .ref(r) }
+        let tag = "json_string" + bounds
+        if let r = lexemeByTag[tag] { return .ref(r) }
         let char = GrammarExpr.ref(lexeme("json_char", JSONLexemes.anyChar))
-        return .ref(lexeme(name, .seq([quote, .rep(char, min: minLen, max: maxLen), quote])))
+        return addLexeme(tag, name: tag, .seq([quote, .rep(char, min: minLen, max: maxLen), quote]))
     }
 
     /// String content matching `body` with `minLen...maxLen` characters: the product of the
