@@ -268,7 +268,7 @@ private struct Determinisation {
                         signature[c] |= bit
                     }
                 }
-                touched.withUnsafeMutableBufferPointer { SubsetQueue.sort($0) }
+                touched.withUnsafeMutableBufferPointer { Self.sort($0) }
                 sigKeys.removeAll(keepingCapacity: true); sigStates.removeAll(keepingCapacity: true)
                 sigIndex.removeAll(keepingCapacity: true)
                 for c in touched {
@@ -307,7 +307,7 @@ private struct Determinisation {
                     }
                 }
                 memo.removeAll(); memoKeys.removeAll(keepingCapacity: true); memoStates.removeAll(keepingCapacity: true)
-                touched.withUnsafeMutableBufferPointer { SubsetQueue.sort($0) }
+                touched.withUnsafeMutableBufferPointer { Self.sort($0) }
                 for c in touched {
                     let key = buckets[c]
                     let h = SubsetIndex.hash(key)
@@ -347,22 +347,37 @@ private struct Determinisation {
                 }
             }
             accepting.append(acc)
-            // One call (token) edge per callee (token), in order of first appearance, to the
-            // closure of all its targets.
-            for (k, e) in callEdges.enumerated() where !callEdges[..<k].contains(where: { $0.0 == e.0 }) {
-                targets.removeAll(keepingCapacity: true)
-                for x in callEdges[k...] where x.0 == e.0 { targets.append(x.1) }
-                callRule.append(e.0); callRet.append(dfa.state(for: targets))
-            }
+            Self.group(callEdges, &callRule, &callRet, &targets, &dfa)
             callStart.append(Int32(callRule.count))
-            for (k, e) in tokenEdges.enumerated() where !tokenEdges[..<k].contains(where: { $0.0 == e.0 }) {
-                targets.removeAll(keepingCapacity: true)
-                for x in tokenEdges[k...] where x.0 == e.0 { targets.append(x.1) }
-                tokenID.append(e.0); tokenTarget.append(dfa.state(for: targets))
-            }
+            Self.group(tokenEdges, &tokenID, &tokenTarget, &targets, &dfa)
             tokenStart.append(Int32(tokenID.count))
             // Sorted: the key of shared masks must not depend on the order of discovery.
             if lexeme { subsets.append(Array(dfa.members[subset]).sorted()) }
+        }
+    }
+
+    /// One edge per label (callee or token) of `edges`, in order of first appearance, to the
+    /// state of the closure of all that label's targets.
+    private static func group(_ edges: [(Int32, Int32)], _ labels: inout [Int32], _ states: inout [Int32],
+                              _ targets: inout [Int32], _ dfa: inout SubsetQueue) {
+        for (k, e) in edges.enumerated() where !edges[..<k].contains(where: { $0.0 == e.0 }) {
+            targets.removeAll(keepingCapacity: true)
+            for x in edges[k...] where x.0 == e.0 { targets.append(x.1) }
+            labels.append(e.0); states.append(dfa.state(for: targets))
+        }
+    }
+
+    /// Sorts ascending: insertion sort for the few classes a state usually reads, the standard
+    /// library's sort otherwise.
+    @inline(__always) private static func sort<T: Comparable>(_ p: UnsafeMutableBufferPointer<T>) {
+        if p.count > 24 { var q = p; q.sort(); return }
+        var i = 1
+        while i < p.count {
+            let x = p[i]
+            var j = i
+            while j > 0 && p[j - 1] > x { p[j] = p[j - 1]; j -= 1 }
+            p[j] = x
+            i += 1
         }
     }
 

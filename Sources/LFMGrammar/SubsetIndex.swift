@@ -159,20 +159,6 @@ struct SubsetQueue {
         return n
     }
 
-    /// Sorts ascending: insertion sort for the small sets most closures are, the standard
-    /// library's sort otherwise.
-    @inline(__always) static func sort<T: Comparable>(_ p: UnsafeMutableBufferPointer<T>) {
-        if p.count > 24 { var q = p; q.sort(); return }
-        var i = 1
-        while i < p.count {
-            let x = p[i]
-            var j = i
-            while j > 0 && p[j - 1] > x { p[j] = p[j - 1]; j -= 1 }
-            p[j] = x
-            i += 1
-        }
-    }
-
     /// A hash of a set of NFA states that does not depend on their order (a sum of mixed
     /// elements), so closures need no sorting.
     static func setHash(_ s: UnsafeBufferPointer<Int32>) -> UInt64 {
