@@ -5,6 +5,9 @@ indirect enum RegexNode: Sendable {
     case alt([RegexNode])
     case rep(RegexNode, min: Int, max: Int?)
     case start, end
+    /// `(?=…)` (or `(?!…)` when `negative`): the text after this point starts (does not start)
+    /// with a match of the group.
+    case lookahead(RegexNode, negative: Bool)
 
     /// Converts to a grammar expression, each character class rendered by `render`.
     func expr(_ render: (UnicodeClass) -> GrammarExpr) throws(GrammarError) -> GrammarExpr {
@@ -14,6 +17,8 @@ indirect enum RegexNode: Sendable {
         case .alt(let xs): return .alt(try xs.map { x throws(GrammarError) in try x.expr(render) })
         case .rep(let x, let lo, let hi): return .rep(try x.expr(render), min: lo, max: hi)
         case .start, .end: throw GrammarError("regex: anchors ^ and $ are only supported at the start and end of the pattern")
+        case .lookahead:
+            throw GrammarError("regex: lookahead is only supported in the pattern's top-level sequence (not inside a repetition or an alternative)")
         }
     }
 
@@ -28,27 +33,69 @@ indirect enum RegexNode: Sendable {
         let branches: [RegexNode]
         if case .alt(let xs) = self { branches = xs } else { branches = [self] }
         var out: [GrammarExpr] = []
+        let anyStar = GrammarExpr.star(render(any))
         for b in branches {
-            var items: [RegexNode]
-            if case .seq(let xs) = b { items = xs } else { items = [b] }
+            var items = b.sequenceItems
             var startAnchored = false, endAnchored = false
             if case .start? = items.first { startAnchored = true; items.removeFirst() }
             if case .end? = items.last { endAnchored = true; items.removeLast() }
             var e: [GrammarExpr] = []
-            let anyStar = GrammarExpr.star(render(any))
             if search && !startAnchored { e.append(anyStar) }
-            e.append(try RegexNode.seq(items).expr(render))
-            if search && !endAnchored { e.append(anyStar) }
+            e.append(try Self.sequence(items[...], tail: search && !endAnchored ? anyStar : nil,
+                                       atTextStart: startAnchored || !search, render: render, anyStar: anyStar))
             out.append(.seq(e))
         }
         return out.count == 1 ? out[0] : .alt(out)
+    }
+
+    /// The items of a sequence with nested (unrepeated) groups spliced in.
+    var sequenceItems: [RegexNode] {
+        guard case .seq(let xs) = self else { return [self] }
+        return xs.flatMap(\.sequenceItems)
+    }
+
+    /// `items` then `tail` (nil: the end of the text). A lookahead among the items constrains
+    /// everything after it, up to the end of the text: that part is built as a byte automaton
+    /// and intersected with the automaton of "a match of the group, then anything" (or with its
+    /// complement for `(?!…)`). `atTextStart`: the items start at the start of the text, where a
+    /// `^` leading a lookahead's branch holds.
+    static func sequence(_ items: ArraySlice<RegexNode>, tail: GrammarExpr?, atTextStart: Bool,
+                         render: (UnicodeClass) -> GrammarExpr, anyStar: GrammarExpr) throws(GrammarError) -> GrammarExpr {
+        guard let k = items.firstIndex(where: { if case .lookahead = $0 { true } else { false } }),
+              case .lookahead(let group, let negative) = items[k] else {
+            var e = try items.map { x throws(GrammarError) in try x.expr(render) }
+            if let tail { e.append(tail) }
+            return e.count == 1 ? e[0] : .seq(e)
+        }
+        let prefix = try items[..<k].map { x throws(GrammarError) in try x.expr(render) }
+        let rest = try sequence(items[(k + 1)...], tail: tail, atTextStart: false, render: render, anyStar: anyStar)
+        let atStart = atTextStart && k == items.startIndex
+        let groupBranches: [RegexNode]
+        if case .alt(let xs) = group { groupBranches = xs } else { groupBranches = [group] }
+        var looks: [GrammarExpr] = []
+        for b in groupBranches {
+            var inner = b.sequenceItems
+            if case .start? = inner.first {
+                guard atStart else { throw GrammarError("regex: ^ inside a lookahead is only supported where the lookahead starts the text") }
+                inner.removeFirst()
+            }
+            var ends = false
+            if case .end? = inner.last { ends = true; inner.removeLast() }
+            looks.append(try sequence(inner[...], tail: ends ? nil : anyStar, atTextStart: atStart, render: render, anyStar: anyStar))
+        }
+        guard let restDFA = try ByteDFA.from(rest), var lookDFA = try ByteDFA.from(looks.count == 1 ? looks[0] : .alt(looks)) else {
+            throw GrammarError("regex: the text after a lookahead must not contain rule calls")
+        }
+        if negative { lookDFA = lookDFA.complement() }
+        return .seq(prefix + [try restDFA.intersection(lookDFA).expr])
     }
 }
 
 /// Parses the ECMAScript regular-expression subset: alternation, groups (capturing,
 /// `(?:…)`, named), `* + ? {n} {n,} {n,m}` (lazy forms read as greedy), classes with ranges,
 /// negation and escapes (`\d \w \s \D \W \S`, `\xHH`, `\uHHHH`, `\u{…}`, control escapes),
-/// `.` and `^`/`$` at the ends. Lookaround, backreferences and `\b` are refused with an error.
+/// `.`, `^`/`$` at the ends, and lookaheads `(?=…)` / `(?!…)` in the top-level sequence (built
+/// as automaton intersections). Lookbehind, backreferences and `\b` are refused with an error.
 struct RegexParser {
     let chars: [Unicode.Scalar]
     var pos = 0
@@ -91,6 +138,7 @@ struct RegexParser {
                 else { break }
                 if case .start = atom { throw fail("quantifier after ^") }
                 if case .end = atom { throw fail("quantifier after $") }
+                if case .lookahead = atom { throw fail("quantifier after a lookahead") }
                 if pos < chars.count && chars[pos] == "?" { pos += 1 }
                 if let h = hi, h < lo { throw fail("bad repetition {\(lo),\(h)}") }
                 if lo > 10_000 || (hi ?? 0) > 10_000 { throw fail("repetition count above 10000") }
@@ -129,10 +177,17 @@ struct RegexParser {
         case "(":
             if pos < chars.count && chars[pos] == "?" {
                 if pos + 1 < chars.count && chars[pos + 1] == ":" { pos += 2 }
-                else if pos + 1 < chars.count && chars[pos + 1] == "<" && pos + 2 < chars.count && chars[pos + 2] != "=" && chars[pos + 2] != "!" {
+                else if pos + 1 < chars.count && (chars[pos + 1] == "=" || chars[pos + 1] == "!") {
+                    let negative = chars[pos + 1] == "!"
+                    pos += 2
+                    let inner = try parseAlt()
+                    guard pos < chars.count && chars[pos] == ")" else { throw fail("missing )") }
+                    pos += 1
+                    return .lookahead(inner, negative: negative)
+                } else if pos + 1 < chars.count && chars[pos + 1] == "<" && pos + 2 < chars.count && chars[pos + 2] != "=" && chars[pos + 2] != "!" {
                     while pos < chars.count && chars[pos] != ">" { pos += 1 }
                     pos += 1
-                } else { throw fail("lookaround groups are not supported") }
+                } else { throw fail("lookbehind groups are not supported") }
             }
             let inner = try parseAlt()
             guard pos < chars.count && chars[pos] == ")" else { throw fail("missing )") }

@@ -1,0 +1,85 @@
+import LFMGrammar
+import Testing
+
+/// Lookaheads `(?=…)` / `(?!…)` in patterns (automaton intersections), checked against the
+/// standard library's regex engine over every short string of a small alphabet.
+@Suite struct RegexLookaheadTests {
+    static func strings(_ alphabet: [String], upTo n: Int) -> [String] {
+        var out = [""], frontier = [""]
+        for _ in 0..<n {
+            frontier = frontier.flatMap { s in alphabet.map { s + $0 } }
+            out += frontier
+        }
+        return out
+    }
+
+    /// The `regex` form matches the whole text.
+    @Test(arguments: [
+        #"(?!ab)[abc]+"#,
+        #"a(?=b)[bc]*"#,
+        #"(?=.*c)[abc]{2,3}"#,
+        #"(?!a|bb$)[ab]*"#,
+        #"(?=a)(?!ab)[ab]+"#,
+        #"[ab](?!b)[abc]*"#,
+        #"a(?!c)[abc]?c?"#,
+        #"(?:b(?!a))c*"#,
+        #"(?=(?!ab)[ab])\w*"#,
+    ])
+    func wholeText(pattern: String) throws {
+        let reference = try Regex(pattern)
+        let g = try ToyVocab.compiler.compile(.regex(pattern))
+        for s in Self.strings(["a", "b", "c"], upTo: 4) {
+            let expected = (try? reference.wholeMatch(in: s)) != nil
+            #expect(matches(g, tokens: ToyVocab.tokenize(s)) == expected, "/\(pattern)/ on \(s)")
+        }
+    }
+
+    /// JSON Schema `pattern` searches the string; SchemaStore's forms (a leading negative
+    /// lookahead before the real pattern, `^` and `$` inside the group).
+    @Test(arguments: [
+        #"^(?!@@)[@a.]+$"#,
+        #"^(?!a\.)([a.][ab]*\.)*[ab]+$"#,
+        #"^(?!^ab|b\.|a$).*"#,
+        #"^(?!ab$)[ab.]+$"#,
+        #"(?!b)a"#,
+        #"a(?=.*\.)"#,
+        #"(?=.*a)(?=.*b).{3,}"#,
+    ])
+    func schemaPatternSearches(pattern: String) throws {
+        let reference = try Regex(pattern)
+        let escaped = pattern.replacingOccurrences(of: "\\", with: "\\\\")
+        let g = try ToyVocab.compiler.compile(schema(#"{"type":"string","pattern":"\#(escaped)"}"#))
+        for s in Self.strings(["a", "b", ".", "@"], upTo: 4) {
+            let expected = (try? reference.firstMatch(in: s)) != nil
+            #expect(matches(g, tokens: ToyVocab.tokenize("\"\(s)\"")) == expected, "/\(pattern)/ on \(s)")
+        }
+    }
+
+    @Test func escapedSpellingsAreTheCharacters() throws {
+        let s = schema(#"{"type":"string","pattern":"^(?!@@)[@a]+$"}"#)
+        #expect(try !accepts(s, #""\u0040@a""#))
+        #expect(try !accepts(s, #""\u0040\u0040""#))
+        #expect(try accepts(s, #""\u0040a@""#))
+    }
+
+    @Test func lookaheadInPatternPropertiesKeys() throws {
+        let s = schema(#"{"type":"object","patternProperties":{"^(?!x)":{"type":"integer"}},"additionalProperties":{"type":"string"}}"#)
+        #expect(try accepts(s, #"{"a":1}"#))
+        #expect(try accepts(s, #"{"x":"s"}"#))
+        #expect(try accepts(s, #"{"xa":"s","ab":2}"#))
+        #expect(try !accepts(s, #"{"x":1}"#))
+        #expect(try !accepts(s, #"{"a":"s"}"#))
+    }
+
+    @Test func unsupportedFormsAreNamed() {
+        func message(_ spec: GrammarSpec) -> String? {
+            do { _ = try ToyVocab.compiler.compile(spec); return nil } catch { return error.message }
+        }
+        #expect(message(.regex("((?!a).)*"))?.contains("top-level sequence") == true)
+        #expect(message(.regex("(?=a)*b"))?.contains("quantifier after a lookahead") == true)
+        #expect(message(.regex("(?<=a)b"))?.contains("lookbehind") == true)
+        #expect(message(.regex("(?<!a)b"))?.contains("lookbehind") == true)
+        #expect(message(.regex("b(?!^a)"))?.contains("^ inside a lookahead") == true)
+        #expect(message(schema(#"{"type":"string","pattern":"(x|(?=a))b"}"#))?.contains("/pattern") == true)
+    }
+}
