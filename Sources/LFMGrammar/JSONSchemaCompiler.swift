@@ -182,7 +182,7 @@ struct JSONSchemaCompiler {
         var refWithSiblings = false
         if let ref = o["$ref"] {
             guard let r = ref.stringValue else { throw fail("$ref", ptr + "/$ref", "must be a string") }
-            let siblings = o.keys.filter { !Self.annotations.contains($0) && $0 != "$ref" && $0 != "$defs" && $0 != "definitions" }
+            let siblings = o.keys.filter { !Self.isAnnotation($0) && $0 != "$ref" && $0 != "$defs" && $0 != "definitions" }
             if siblings.isEmpty || refIgnoresSiblings { return try refExpr(r, ptr + "/$ref") }
             _ = o.removeValue(forKey: "$ref")
             // Schema order of a `$ref` with siblings: the target's properties, then the
@@ -218,7 +218,7 @@ struct JSONSchemaCompiler {
             _ = o.removeValue(forKey: key)
             let u = SchemaMerger.takeUnevaluated(&o)
             let rest = JSONValue.object(o)
-            let hasSiblings = o.keys.contains { !Self.annotations.contains($0) && $0 != "$defs" && $0 != "definitions" }
+            let hasSiblings = o.keys.contains { !Self.isAnnotation($0) && $0 != "$defs" && $0 != "definitions" }
             // anyOf: members other branches evaluate also count (SchemaMerger.crossEvaluated).
             let cross = key == "anyOf" && u["unevaluatedProperties"] != nil ? SchemaMerger.crossEvaluated(parts) : [:]
             var alts: [GrammarExpr] = []
@@ -316,6 +316,21 @@ struct JSONSchemaCompiler {
 
     static let annotations: Set<String> = ["title", "description", "default", "examples", "$schema", "$id", "id", "$comment",
         "deprecated", "readOnly", "writeOnly", "$anchor", "markdownDescription", "format_hint", "x-order"]
+
+    /// The keywords of JSON Schema drafts 3 to 2020-12 (and OpenAPI's `nullable`) that assert,
+    /// apply subschemas or hold them; any other key is an annotation (the specification has
+    /// unknown keywords ignored), except this compiler's own `x-lfm-` keys.
+    static let keywords: Set<String> = ["type", "enum", "const", "multipleOf", "divisibleBy", "maximum", "exclusiveMaximum",
+        "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern", "format", "maxItems", "minItems", "uniqueItems",
+        "maxContains", "minContains", "maxProperties", "minProperties", "required", "dependentRequired", "dependentSchemas",
+        "dependencies", "properties", "patternProperties", "additionalProperties", "propertyNames", "items", "prefixItems",
+        "additionalItems", "contains", "unevaluatedItems", "unevaluatedProperties", "allOf", "anyOf", "oneOf", "not", "if",
+        "then", "else", "$ref", "$dynamicRef", "$recursiveRef", "$defs", "definitions", "nullable", "disallow", "extends"]
+
+    /// Whether `key` asserts nothing: a listed annotation or an unknown keyword.
+    static func isAnnotation(_ key: String) -> Bool {
+        annotations.contains(key) || (!keywords.contains(key) && !key.hasPrefix("x-lfm-"))
+    }
 
     mutating func refExpr(_ r: String, _ ptr: String) throws(GrammarError) -> GrammarExpr {
         if let rule = refRules[r] { return .ref(rule) }

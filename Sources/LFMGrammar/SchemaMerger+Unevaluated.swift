@@ -68,7 +68,7 @@ extension SchemaMerger {
         for (i, p) in parts.enumerated() {
             guard let o = p.objectValue, let props = o["properties"]?.objectValue, !props.isEmpty else { continue }
             let allowed: Set<String> = ["properties", "required", "type"]
-            guard o.keys.allSatisfy({ allowed.contains($0) || JSONSchemaCompiler.annotations.contains($0) }) else { continue }
+            guard o.keys.allSatisfy({ allowed.contains($0) || JSONSchemaCompiler.isAnnotation($0) }) else { continue }
             if let t = o["type"], t != .string("object") { continue }
             let req = (o["required"]?.arrayValue ?? []).compactMap(\.stringValue)
             guard req.isEmpty || (req.count == 1 && props.count == 1 && props[req[0]] != nil) else { continue }

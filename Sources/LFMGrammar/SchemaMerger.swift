@@ -100,7 +100,7 @@ struct SchemaMerger {
         if depth > 16 { throw GrammarError("schema keyword 'allOf' at \(displayPointer(ptr)): recursive $ref inside allOf is not supported") }
         _ = o.removeValue(forKey: "$ref")
         let target = try deref(try resolve(r, ptr), ptr, depth: depth + 1)
-        if refIgnoresSiblings || o.keys.allSatisfy({ JSONSchemaCompiler.annotations.contains($0) }) { return target }
+        if refIgnoresSiblings || o.keys.allSatisfy({ JSONSchemaCompiler.isAnnotation($0) }) { return target }
         let u = Self.takeUnevaluated(&o)
         let merged = try merge(.object(o), target, ptr)
         guard let mo = merged.objectValue, !u.isEmpty else { return merged }
@@ -254,7 +254,7 @@ struct SchemaMerger {
             case "$defs", "definitions", "uniqueItems", "nullable":
                 if k == "nullable" { out[k] = .bool(vx.boolValue == true && vy.boolValue == true) }
             default:
-                if JSONSchemaCompiler.annotations.contains(k) || (k.hasPrefix("x-") && !k.hasPrefix("x-lfm-")) { continue }
+                if JSONSchemaCompiler.isAnnotation(k) { continue }
                 throw fail(k)
             }
         }

@@ -121,4 +121,21 @@ import Testing
         #expect(try accepts(s, #"["b"]"#))
         #expect(try !accepts(s, "[1]"))
     }
+
+    /// Keys that are no JSON Schema keyword are annotations: they neither block a merge (two
+    /// parts with different values) nor count as a `$ref`'s siblings, and assert nothing.
+    @Test func unknownKeywordsAreAnnotations() throws {
+        let merged = schema(#"{"allOf":[{"type":"object","properties":{"a":{"type":"integer"}},"javaInterfaces":["A"]},{"javaInterfaces":["B"],"required":["a"]}]}"#)
+        #expect(try accepts(merged, #"{"a":1}"#))
+        #expect(try !accepts(merged, "{}"))
+        #expect(try !accepts(merged, #"{"a":"s"}"#))
+        let ref = schema(##"{"$ref":"#/$defs/x","customKeyword":5,"$defs":{"x":{"type":"integer"}}}"##)
+        #expect(try accepts(ref, "3"))
+        #expect(try !accepts(ref, #""s""#))
+        let negated = schema(#"{"not":{"type":"string","customKeyword":1}}"#)
+        #expect(try accepts(negated, "1"))
+        #expect(try !accepts(negated, #""s""#))
+        // A known keyword that cannot be merged is still refused, naming it.
+        #expect(message(#"{"allOf":[{"dependencies":{"a":["b"]}},{"dependencies":{"a":["c"]}}]}"#) != nil)
+    }
 }
