@@ -1,9 +1,10 @@
 import OrderedJSON
 
 /// JSON numbers within `minimum` / `maximum` / `exclusiveMinimum` / `exclusiveMaximum`
-/// (draft 4 boolean and draft 6+ numeric forms). Integers take any bounds; numbers take
-/// integral bounds (a number is split into sign, integer part and fraction, and the integer
-/// part is bounded per case). Bounded numbers are written without exponent.
+/// (draft 4 boolean and draft 6+ numeric forms). Integers take any bounds. For numbers, integral
+/// bounds split a number into sign, integer part and fraction and bound the integer part per
+/// case; non-integral bounds compare the written magnitude digit by digit with the bound's
+/// decimal digits (`decimalBounded`). Bounded numbers are written without exponent.
 enum NumberGrammar {
     /// The numbers of `o` (bounds, then `multipleOf` as a remainder automaton intersected
     /// with them; numbers with `multipleOf` are written without exponent).
@@ -123,8 +124,8 @@ enum NumberGrammar {
             if let l, let h, l > h { throw GrammarError("schema keyword 'minimum' at \(displayPointer(ptr)): no integer lies within the bounds") }
             return .alt(pieces(l, h).map { .seq([$0, zeroFrac]) })
         }
-        for (k, b) in [("minimum", lo), ("maximum", hi)] {
-            if let b, b.0 != b.0.rounded() { throw GrammarError("schema keyword '\(k)' at \(displayPointer(ptr)): non-integral bounds on numbers are not supported") }
+        if [lo, hi].contains(where: { b in b.map { $0.0 != $0.0.rounded() } ?? false }) {
+            return try decimalBounded(lo, hi, ptr: ptr)
         }
         // Fraction zero: integer value v in [L', H'] (exclusive bounds shift by one).
         let l0 = lo.map { Int64($0.0) + ($0.1 ? 1 : 0) }, h0 = hi.map { Int64($0.0) - ($0.1 ? 1 : 0) }
@@ -158,5 +159,121 @@ enum NumberGrammar {
         if nh.map({ $0 >= nl }) ?? true { out.append(.seq([.literal("-"), JSONLexemes.naturalRange(UInt64(nl), nh.map { UInt64($0) })])) }
         if pl == 0 && (h ?? 0) >= 0 && (l ?? -1) <= 0 { out.append(.literal("-0")) }
         return out
+    }
+
+    /// A bound's magnitude as decimal digits: integer part and fraction digits without
+    /// trailing zeros (from the shortest spelling of the double, as the schema wrote it).
+    static func decimalDigits(_ v: Double) -> (int: UInt64, frac: [UInt8])? {
+        guard v.isFinite, abs(v) <= 1e17 else { return nil }
+        let text = "\(abs(v))".lowercased()
+        let parts = text.split(separator: "e", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let exp = parts.count == 2 ? Int(parts[1]) : 0 else { return nil }
+        let mant = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        var digits = Array(mant[0].utf8).map { $0 - 0x30 } + (mant.count == 2 ? Array(mant[1].utf8).map { $0 - 0x30 } : [])
+        var point = mant[0].utf8.count + exp   // digits before the decimal point
+        if point < 0 { digits = [UInt8](repeating: 0, count: -point) + digits; point = 0 }
+        while digits.count < point { digits.append(0) }
+        var frac = Array(digits[point...])
+        while frac.last == 0 { frac.removeLast() }
+        var int: UInt64 = 0
+        for d in digits[..<point] { int = int * 10 + UInt64(d) }
+        return (int, frac)
+    }
+
+    /// Numbers without exponent within bounds at least one of which is not integral: a sign,
+    /// then the written magnitude (`0` or digits without leading zero, optional fraction)
+    /// compared with each bound's digits; the two comparisons of a side are intersected as
+    /// byte automata. `-0` is zero.
+    static func decimalBounded(_ lo: (Double, Bool)?, _ hi: (Double, Bool)?, ptr: String) throws(GrammarError) -> GrammarExpr {
+        typealias Bound = (int: UInt64, frac: [UInt8], strict: Bool)
+        func bound(_ b: (Double, Bool)?, negate: Bool) throws(GrammarError) -> Bound? {
+            guard let b else { return nil }
+            guard let d = decimalDigits(negate ? -b.0 : b.0) else {
+                throw GrammarError("schema keyword 'minimum' at \(displayPointer(ptr)): bound \(b.0) is not supported")
+            }
+            return (d.int, d.frac, b.1)
+        }
+        func side(_ lower: Bound?, _ upper: Bound?) throws(GrammarError) -> GrammarExpr {
+            var parts: [GrammarExpr] = []
+            if let lower { parts.append(magnitude(above: lower)) }
+            if let upper { parts.append(magnitude(below: upper)) }
+            if parts.isEmpty { return .seq([.alt([.literal("0"), .seq([.byteRange(0x31...0x39), .star(digit)])]), anyFraction]) }
+            if parts.count == 1 { return parts[0] }
+            guard let a = try ByteDFA.from(parts[0]), let b = try ByteDFA.from(parts[1]) else { return .nothing }
+            return try a.intersection(b).expr
+        }
+        var alts: [GrammarExpr] = []
+        // x >= 0 written without a sign: lo <= x (no constraint when lo < 0), x <= hi.
+        let hiNegative = hi.map { $0.0 < 0 || ($0.0 == 0 && $0.1) } ?? false
+        if !hiNegative {
+            let lower = try lo.flatMap { b throws(GrammarError) in b.0 >= 0 ? try bound(b, negate: false) : nil }
+            let nonNegative = try side(lower, try bound(hi, negate: false))
+            if nonNegative != .nothing { alts.append(nonNegative) }
+        }
+        // x = -m: lo <= -m means m <= -lo (none when lo > 0); -m <= hi means m >= -hi.
+        let loPositive = lo.map { $0.0 > 0 || ($0.0 == 0 && $0.1) } ?? false
+        if !loPositive {
+            let lower = try hi.flatMap { b throws(GrammarError) in b.0 <= 0 ? try bound(b, negate: true) : nil }
+            let negative = try side(lower, try bound(lo, negate: true))
+            if negative != .nothing { alts.append(.seq([.literal("-"), negative])) }
+        }
+        return alts.isEmpty ? .nothing : .alt(alts)
+    }
+
+    static let digit = GrammarExpr.byteRange(0x30...0x39)
+    /// A fraction that is zero (bounded zeros, or none) or has a non-zero digit.
+    static let anyFraction = GrammarExpr.alt([zeroFraction, .seq([.literal("."), .star(digit), .byteRange(0x31...0x39), .star(digit)])])
+
+    /// Magnitudes m >= b (m > b when strict).
+    static func magnitude(above b: (int: UInt64, frac: [UInt8], strict: Bool)) -> GrammarExpr {
+        var alts: [GrammarExpr] = []
+        if b.int < UInt64.max { alts.append(.seq([JSONLexemes.naturalRange(b.int + 1, nil), anyFraction])) }
+        let fraction: GrammarExpr = if b.frac.isEmpty {
+            b.strict ? .seq([.literal("."), .star(digit), .byteRange(0x31...0x39), .star(digit)]) : anyFraction
+        } else {
+            .seq([.literal("."), digits(above: b.frac[...], strict: b.strict)])
+        }
+        alts.append(.seq([.literal(String(b.int)), fraction]))
+        return .alt(alts)
+    }
+
+    /// Digit strings f (one or more) with 0.f >= 0.b (> when strict); b ends in a non-zero digit.
+    static func digits(above b: ArraySlice<UInt8>, strict: Bool) -> GrammarExpr {
+        let b1 = b.first!, rest = b.dropFirst()
+        var alts: [GrammarExpr] = []
+        if b1 < 9 { alts.append(.seq([.byteRange((0x31 + b1)...0x39), .star(digit)])) }
+        let tail: GrammarExpr = if rest.isEmpty {
+            strict ? .seq([.star(digit), .byteRange(0x31...0x39), .star(digit)]) : .star(digit)
+        } else {
+            digits(above: rest, strict: strict)
+        }
+        alts.append(.seq([.literal(String(b1)), tail]))
+        return .alt(alts)
+    }
+
+    /// Magnitudes m <= b (m < b when strict).
+    static func magnitude(below b: (int: UInt64, frac: [UInt8], strict: Bool)) -> GrammarExpr {
+        var alts: [GrammarExpr] = []
+        if b.int > 0 { alts.append(.seq([JSONLexemes.naturalRange(0, b.int - 1), anyFraction])) }
+        if b.frac.isEmpty {
+            if !b.strict { alts.append(.seq([.literal(String(b.int)), zeroFraction])) }
+        } else {
+            alts.append(.seq([.literal(String(b.int)), .optional(.seq([.literal("."), digits(below: b.frac[...], strict: b.strict)]))]))
+        }
+        return alts.isEmpty ? .nothing : .alt(alts)
+    }
+
+    /// Digit strings f (one or more) with 0.f <= 0.b (< when strict); b ends in a non-zero digit.
+    static func digits(below b: ArraySlice<UInt8>, strict: Bool) -> GrammarExpr {
+        let b1 = b.first!, rest = b.dropFirst()
+        var alts: [GrammarExpr] = []
+        if b1 > 0 { alts.append(.seq([.byteRange(0x30...(0x2F + b1)), .star(digit)])) }
+        if rest.isEmpty {
+            // f = b1 then only zeros equals b (bounded zeros, as for integers).
+            if !strict { alts.append(.seq([.literal(String(b1)), .rep(.literal("0"), min: 0, max: 16)])) }
+        } else {
+            alts.append(.seq([.literal(String(b1)), .optional(digits(below: rest, strict: strict))]))
+        }
+        return alts.isEmpty ? .nothing : .alt(alts)
     }
 }
