@@ -20,8 +20,11 @@ struct KeyConstraints {
         return patterns.filter { $0.dfa.accepts(b) }.map(\.schema)
     }
 
-    /// Most patterns of one object (keys are split into 2^n regions by the patterns they match).
-    static let maxPatterns = 4
+    /// Most patterns of one object.
+    static let maxPatterns = 16
+    /// Most non-empty regions the patterns split the keys into (each set of patterns that
+    /// some key matches together, and the keys no pattern matches).
+    static let maxRegions = 32
 }
 
 extension JSONSchemaCompiler {
@@ -65,20 +68,25 @@ extension JSONSchemaCompiler {
         if !declared.isEmpty {
             base = try base.intersection(try ByteDFA.from(.alt(declared.map(JSONLexemes.literalString)))!.complement())
         }
-        let n = keys.patterns.count
-        var alts: [GrammarExpr] = []
-        for mask in 0..<(1 << n) {
-            var region = base
-            var schemas: [JSONValue] = []
-            for i in 0..<n where !region.isEmpty {
-                if mask & (1 << i) != 0 {
-                    region = try region.intersection(keys.patterns[i].dfa)
-                    schemas.append(keys.patterns[i].schema)
-                } else {
-                    region = try region.intersection(keys.patterns[i].dfa.complement())
-                }
+        // Split the keys pattern by pattern, keeping only non-empty regions (disjoint patterns
+        // give n + 1 regions, not 2^n).
+        var regions: [(dfa: ByteDFA, schemas: [JSONValue])] = [(base, [])]
+        for p in keys.patterns {
+            let outside = p.dfa.complement()
+            var next: [(dfa: ByteDFA, schemas: [JSONValue])] = []
+            for r in regions {
+                let inside = try r.dfa.intersection(p.dfa)
+                if !inside.isEmpty { next.append((inside, r.schemas + [p.schema])) }
+                let rest = try r.dfa.intersection(outside)
+                if !rest.isEmpty { next.append((rest, r.schemas)) }
             }
-            if region.isEmpty { continue }
+            if next.count > KeyConstraints.maxRegions {
+                throw fail("patternProperties", ptr + "/patternProperties", "the patterns split the keys into more than \(KeyConstraints.maxRegions) regions (sets of patterns that keys match together)")
+            }
+            regions = next
+        }
+        var alts: [GrammarExpr] = []
+        for (region, schemas) in regions {
             let valueSchema: JSONValue = schemas.isEmpty ? additional : schemas.count == 1 ? schemas[0] : .object(["allOf": .array(schemas)])
             if valueSchema == .bool(false) { continue }
             let value = try schema(valueSchema, schemas.isEmpty ? ptr + "/additionalProperties" : ptr + "/patternProperties")

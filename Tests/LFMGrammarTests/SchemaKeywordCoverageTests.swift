@@ -121,6 +121,28 @@ import Testing
         expectMaskMatchesBruteForce(g, tokens: ToyVocab.tokenize(#"{"ab1":1, "b":"x"}"#).dropLast(0).map { $0 })
     }
 
+    /// Many patterns: only the non-empty regions are built (disjoint prefixes give n + 1, not
+    /// 2^n); overlapping patterns combine their schemas. Every key of a small alphabet agrees
+    /// with the patterns it matches.
+    @Test func manyPatternPropertiesBruteForce() throws {
+        let prefixes = ["a", "b", "c", "d", "e", "f"]
+        var pp = prefixes.map { #""^\#($0)":{"type":"integer"}"# }
+        pp.append(#""x$":{"minimum":3}"#)
+        let s = schema(#"{"type":"object","patternProperties":{"# + pp.joined(separator: ",") + #"},"additionalProperties":{"type":"string"}}"#)
+        let g = try ToyVocab.compiler.compile(s)
+        for key in NegatedPatternTests.strings(["a", "f", "x", "z"], upTo: 2) {
+            let prefixed = prefixes.contains { key.hasPrefix($0) }, suffixed = key.hasSuffix("x")
+            for value in ["1", "5", #""s""#] {
+                let isInt = value != #""s""#
+                // prefixes: integers; "x$": numbers from 3 (other types pass); the rest: strings.
+                let ok = (!prefixed || isInt) && (!suffixed || value != "1") && (prefixed || suffixed || !isInt)
+                let text = #"{""# + key + #"":"# + value + "}"
+                #expect(matches(g, tokens: ToyVocab.tokenize(text)) == ok, "\(text)")
+            }
+        }
+        #expect(message(#"{"patternProperties":{"# + (0..<17).map { #""^k\#($0)":{}"# }.joined(separator: ",") + "}}")?.contains("more than 16") == true)
+    }
+
     @Test func propertyCounts() throws {
         let s = schema(#"{"type":"object","minProperties":1,"maxProperties":2}"#)
         #expect(try !accepts(s, "{}"))
