@@ -1,101 +1,9 @@
-/// A parsed regular expression over Unicode scalars.
-indirect enum RegexNode: Sendable {
-    case chars(UnicodeClass)
-    case seq([RegexNode])
-    case alt([RegexNode])
-    case rep(RegexNode, min: Int, max: Int?)
-    case start, end
-    /// `(?=…)` (or `(?!…)` when `negative`): the text after this point starts (does not start)
-    /// with a match of the group.
-    case lookahead(RegexNode, negative: Bool)
-
-    /// Converts to a grammar expression, each character class rendered by `render`.
-    func expr(_ render: (UnicodeClass) -> GrammarExpr) throws(GrammarError) -> GrammarExpr {
-        switch self {
-        case .chars(let c): return render(c)
-        case .seq(let xs): return .seq(try xs.map { x throws(GrammarError) in try x.expr(render) })
-        case .alt(let xs): return .alt(try xs.map { x throws(GrammarError) in try x.expr(render) })
-        case .rep(let x, let lo, let hi): return .rep(try x.expr(render), min: lo, max: hi)
-        case .start, .end: throw GrammarError("regex: anchors ^ and $ are only supported at the start and end of the pattern")
-        case .lookahead:
-            throw GrammarError("regex: lookahead is only supported in the pattern's top-level sequence (not inside a repetition or an alternative)")
-        }
-    }
-
-    /// The expression matching the whole text (leading `^` / trailing `$` allowed and ignored).
-    func utf8Expr(anchoredWhole: Bool) throws(GrammarError) -> GrammarExpr {
-        try anchoredExpr(render: { $0.utf8Expr }, search: !anchoredWhole, any: .any)
-    }
-
-    /// With `search`, an unanchored side may have any text (JSON Schema `pattern` semantics);
-    /// otherwise anchors are optional and the pattern must match the whole text.
-    func anchoredExpr(render: (UnicodeClass) -> GrammarExpr, search: Bool, any: UnicodeClass) throws(GrammarError) -> GrammarExpr {
-        let branches: [RegexNode]
-        if case .alt(let xs) = self { branches = xs } else { branches = [self] }
-        var out: [GrammarExpr] = []
-        let anyStar = GrammarExpr.star(render(any))
-        for b in branches {
-            var items = b.sequenceItems
-            var startAnchored = false, endAnchored = false
-            if case .start? = items.first { startAnchored = true; items.removeFirst() }
-            if case .end? = items.last { endAnchored = true; items.removeLast() }
-            var e: [GrammarExpr] = []
-            if search && !startAnchored { e.append(anyStar) }
-            e.append(try Self.sequence(items[...], tail: search && !endAnchored ? anyStar : nil,
-                                       atTextStart: startAnchored || !search, render: render, anyStar: anyStar))
-            out.append(.seq(e))
-        }
-        return out.count == 1 ? out[0] : .alt(out)
-    }
-
-    /// The items of a sequence with nested (unrepeated) groups spliced in.
-    var sequenceItems: [RegexNode] {
-        guard case .seq(let xs) = self else { return [self] }
-        return xs.flatMap(\.sequenceItems)
-    }
-
-    /// `items` then `tail` (nil: the end of the text). A lookahead among the items constrains
-    /// everything after it, up to the end of the text: that part is built as a byte automaton
-    /// and intersected with the automaton of "a match of the group, then anything" (or with its
-    /// complement for `(?!…)`). `atTextStart`: the items start at the start of the text, where a
-    /// `^` leading a lookahead's branch holds.
-    static func sequence(_ items: ArraySlice<RegexNode>, tail: GrammarExpr?, atTextStart: Bool,
-                         render: (UnicodeClass) -> GrammarExpr, anyStar: GrammarExpr) throws(GrammarError) -> GrammarExpr {
-        guard let k = items.firstIndex(where: { if case .lookahead = $0 { true } else { false } }),
-              case .lookahead(let group, let negative) = items[k] else {
-            var e = try items.map { x throws(GrammarError) in try x.expr(render) }
-            if let tail { e.append(tail) }
-            return e.count == 1 ? e[0] : .seq(e)
-        }
-        let prefix = try items[..<k].map { x throws(GrammarError) in try x.expr(render) }
-        let rest = try sequence(items[(k + 1)...], tail: tail, atTextStart: false, render: render, anyStar: anyStar)
-        let atStart = atTextStart && k == items.startIndex
-        let groupBranches: [RegexNode]
-        if case .alt(let xs) = group { groupBranches = xs } else { groupBranches = [group] }
-        var looks: [GrammarExpr] = []
-        for b in groupBranches {
-            var inner = b.sequenceItems
-            if case .start? = inner.first {
-                guard atStart else { throw GrammarError("regex: ^ inside a lookahead is only supported where the lookahead starts the text") }
-                inner.removeFirst()
-            }
-            var ends = false
-            if case .end? = inner.last { ends = true; inner.removeLast() }
-            looks.append(try sequence(inner[...], tail: ends ? nil : anyStar, atTextStart: atStart, render: render, anyStar: anyStar))
-        }
-        guard let restDFA = try ByteDFA.from(rest), var lookDFA = try ByteDFA.from(looks.count == 1 ? looks[0] : .alt(looks)) else {
-            throw GrammarError("regex: the text after a lookahead must not contain rule calls")
-        }
-        if negative { lookDFA = lookDFA.complement() }
-        return .seq(prefix + [try restDFA.intersection(lookDFA).expr])
-    }
-}
-
 /// Parses the ECMAScript regular-expression subset: alternation, groups (capturing,
 /// `(?:…)`, named), `* + ? {n} {n,} {n,m}` (lazy forms read as greedy), classes with ranges,
 /// negation and escapes (`\d \w \s \D \W \S`, `\xHH`, `\uHHHH`, `\u{…}`, control escapes),
 /// `.`, `^`/`$` at the ends, and lookaheads `(?=…)` / `(?!…)` in the top-level sequence (built
-/// as automaton intersections). Lookbehind, backreferences and `\b` are refused with an error.
+/// as automaton intersections), and `\b` / `\B` in the top-level sequence. Lookbehind and
+/// backreferences are refused with an error.
 struct RegexParser {
     let chars: [Unicode.Scalar]
     var pos = 0
@@ -139,6 +47,7 @@ struct RegexParser {
                 if case .start = atom { throw fail("quantifier after ^") }
                 if case .end = atom { throw fail("quantifier after $") }
                 if case .lookahead = atom { throw fail("quantifier after a lookahead") }
+                if case .wordBoundary = atom { throw fail("quantifier after \\b") }
                 if pos < chars.count && chars[pos] == "?" { pos += 1 }
                 if let h = hi, h < lo { throw fail("bad repetition {\(lo),\(h)}") }
                 if lo > 10_000 || (hi ?? 0) > 10_000 { throw fail("repetition count above 10000") }
@@ -199,7 +108,12 @@ struct RegexParser {
         case "^": return .start
         case "$": return .end
         case "*", "+", "?": throw fail("nothing to repeat")
-        case "\\": return .chars(try parseEscape(inClass: false))
+        case "\\":
+            if pos < chars.count && (chars[pos] == "b" || chars[pos] == "B") {
+                pos += 1
+                return .wordBoundary(negated: chars[pos - 1] == "B")
+            }
+            return .chars(try parseEscape(inClass: false))
         default: return .chars(UnicodeClass(scalar: c.value))
         }
     }
@@ -256,10 +170,8 @@ struct RegexParser {
         case "f": return UnicodeClass(scalar: 0x0C)
         case "v": return UnicodeClass(scalar: 0x0B)
         case "0": return UnicodeClass(scalar: 0)
-        case "b":
-            if inClass { return UnicodeClass(scalar: 0x08) }
-            throw fail("word boundary \\b is not supported")
-        case "B": throw fail("\\B is not supported")
+        case "b": return UnicodeClass(scalar: 0x08)   // backspace (only reached inside a class)
+        case "B": throw fail("\\B inside a class is not supported")
         case "x": return UnicodeClass(scalar: try hex(2))
         case "u":
             if pos < chars.count && chars[pos] == "{" {

@@ -1,9 +1,10 @@
 import LFMGrammar
 import Testing
 
-/// Lookaheads `(?=…)` / `(?!…)` in patterns (automaton intersections), checked against the
-/// standard library's regex engine over every short string of a small alphabet.
-@Suite struct RegexLookaheadTests {
+/// Zero-width assertions in patterns — lookaheads `(?=…)` / `(?!…)` and word boundaries
+/// `\b` / `\B` (automaton intersections) — checked against the standard library's regex engine
+/// over every short string of a small alphabet (with ECMAScript's simple word boundaries).
+@Suite struct RegexAssertionTests {
     static func strings(_ alphabet: [String], upTo n: Int) -> [String] {
         var out = [""], frontier = [""]
         for _ in 0..<n {
@@ -26,11 +27,40 @@ import Testing
         #"(?=(?!ab)[ab])\w*"#,
     ])
     func wholeText(pattern: String) throws {
-        let reference = try Regex(pattern)
+        let reference = try Regex(pattern).wordBoundaryKind(.simple)
         let g = try ToyVocab.compiler.compile(.regex(pattern))
         for s in Self.strings(["a", "b", "c"], upTo: 4) {
             let expected = (try? reference.wholeMatch(in: s)) != nil
             #expect(matches(g, tokens: ToyVocab.tokenize(s)) == expected, "/\(pattern)/ on \(s)")
+        }
+    }
+
+    @Test(arguments: [
+        #"a\b.*"#,
+        #"\ba[ab]*"#,
+        #"[ab.]+\b\.?"#,
+        #"a\Bb.*"#,
+        #"[a.]*\b[b.]+"#,
+        #"(?:a|\.)\b(?!\.)[ab.]*"#,
+    ])
+    func wordBoundaryWholeText(pattern: String) throws {
+        let reference = try Regex(pattern).wordBoundaryKind(.simple)
+        let g = try ToyVocab.compiler.compile(.regex(pattern))
+        for s in Self.strings(["a", "b", "."], upTo: 4) {
+            let expected = (try? reference.wholeMatch(in: s)) != nil
+            #expect(matches(g, tokens: ToyVocab.tokenize(s)) == expected, "/\(pattern)/ on \(s)")
+        }
+    }
+
+    /// The common URL pattern (dein's, and many others'): `\b` between the top-level domain and the path.
+    @Test func urlPatternWithWordBoundary() throws {
+        let pattern = #"^https?:\/\/(www\.)?[-a-zA-Z0-9@:%._\+~#=]{1,64}\.[a-zA-Z0-9()]{1,6}\b([-a-zA-Z0-9()@:%_\+.~#?&//=]*)$"#
+        let reference = try Regex(pattern).wordBoundaryKind(.simple)
+        let escaped = pattern.replacingOccurrences(of: "\\", with: "\\\\")
+        let s = schema(#"{"type":"string","pattern":"\#(escaped)"}"#)
+        for url in ["https://example.com", "http://www.a.io/x?y=1", "https://a.b", "https://a.(b)/", "https://a.bc(/", "ftp://a.b", "https://a."] {
+            let expected = (try? reference.firstMatch(in: url)) != nil
+            #expect(try accepts(s, "\"" + url.replacingOccurrences(of: "/", with: "\\/") + "\"") == expected, "\(url)")
         }
     }
 
@@ -44,9 +74,12 @@ import Testing
         #"(?!b)a"#,
         #"a(?=.*\.)"#,
         #"(?=.*a)(?=.*b).{3,}"#,
+        #"\bab\b"#,
+        #"^a\b"#,
+        #"\B@"#,
     ])
     func schemaPatternSearches(pattern: String) throws {
-        let reference = try Regex(pattern)
+        let reference = try Regex(pattern).wordBoundaryKind(.simple)
         let escaped = pattern.replacingOccurrences(of: "\\", with: "\\\\")
         let g = try ToyVocab.compiler.compile(schema(#"{"type":"string","pattern":"\#(escaped)"}"#))
         for s in Self.strings(["a", "b", ".", "@"], upTo: 4) {
@@ -80,6 +113,8 @@ import Testing
         #expect(message(.regex("(?<=a)b"))?.contains("lookbehind") == true)
         #expect(message(.regex("(?<!a)b"))?.contains("lookbehind") == true)
         #expect(message(.regex("b(?!^a)"))?.contains("^ inside a lookahead") == true)
+        #expect(message(.regex("(a\\b)*"))?.contains("top-level sequence") == true)
+        #expect(message(.regex("a\\b+"))?.contains("quantifier after") == true)
         #expect(message(schema(#"{"type":"string","pattern":"(x|(?=a))b"}"#))?.contains("/pattern") == true)
     }
 }
