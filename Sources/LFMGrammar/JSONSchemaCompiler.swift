@@ -14,6 +14,10 @@ struct JSONSchemaCompiler {
     let refIgnoresSiblings: Bool
     var g = Grammar()
     var refRules: [String: Int] = [:]
+    /// Merged `allOf` schemas being compiled, with the rule a recursive occurrence calls once
+    /// one is met (a sibling beside a recursive `$ref` merges into the same schema again one
+    /// level down: that occurrence calls the outer one instead of expanding without end).
+    var mergesInProgress: [JSONValue: Int?] = [:]
     /// String lexeme rules by their content tag (one rule per distinct bounds, pattern, format).
     var lexemeByTag: [String: Int] = [:]
     var anyRule: Int?
@@ -210,7 +214,7 @@ struct JSONSchemaCompiler {
                 }
             }
             if !u.isEmpty, let mo = merged.objectValue { merged = .object(try SchemaMerger.attachUnevaluated(mo, u, ptr)) }
-            return try schema(merged, ptr)
+            return try mergedSchema(merged, ptr)
         }
         for key in ["anyOf", "oneOf"] {
             guard let any = o[key] else { continue }
@@ -233,7 +237,7 @@ struct JSONSchemaCompiler {
                     if branch == .bool(true) { branch = .object([:]) }
                     if let bo = branch.objectValue { branch = .object(try SchemaMerger.attachUnevaluated(bo, u, ptr, merged: hasSiblings)) }
                 }
-                alts.append(try schema(branch, hasSiblings ? ptr : ptr + "/\(key)/\(i)"))
+                alts.append(hasSiblings ? try mergedSchema(branch, ptr) : try schema(branch, ptr + "/\(key)/\(i)"))
             }
             // Objects that take extra members can all be read at once for as long as their keys
             // are extra to the others: determinised together they make the product of their
@@ -330,6 +334,23 @@ struct JSONSchemaCompiler {
     /// Whether `key` asserts nothing: a listed annotation or an unknown keyword.
     static func isAnnotation(_ key: String) -> Bool {
         annotations.contains(key) || (!keywords.contains(key) && !key.hasPrefix("x-lfm-"))
+    }
+
+    /// A schema made by merging (allOf parts, or an anyOf/oneOf branch with its siblings). When
+    /// the same merged schema is met again while it is being compiled — a sibling beside a
+    /// recursive `$ref` merges into the same schema one level down — that occurrence calls a
+    /// rule holding the outer one instead of expanding without end.
+    mutating func mergedSchema(_ merged: JSONValue, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        if let entry = mergesInProgress[merged] {
+            let rule = entry ?? g.declare(ptr)
+            mergesInProgress[merged] = rule
+            return .ref(rule)
+        }
+        mergesInProgress[merged] = .some(nil)
+        let body = try schema(merged, ptr)
+        guard let rule = mergesInProgress.removeValue(forKey: merged) ?? nil else { return body }
+        g.define(rule, body)
+        return .ref(rule)
     }
 
     mutating func refExpr(_ r: String, _ ptr: String) throws(GrammarError) -> GrammarExpr {

@@ -111,6 +111,10 @@ enum NumberGrammar {
             }
             return JSONLexemes.anyNumber
         }
+        // A far bound (often ±DBL_MAX for "no limit") admits the numbers of magnitude below 1e17:
+        // a subset of what it allows, and every number of at most 17 integer digits.
+        if let h = hi, h.0 >= 1e17 { hi = (1e17, true) }
+        if let l = lo, l.0 <= -1e17 { lo = (-1e17, true) }
         for (k, b) in [("minimum", lo), ("maximum", hi)] {
             if let b, abs(b.0) > 1e17 { throw GrammarError("schema keyword '\(k)' at \(displayPointer(ptr)): bounds beyond ±1e17 are not supported") }
         }

@@ -14,7 +14,9 @@
 // C kernels read it) against the C kernel on the same data, 1 thread: the numbers behind the
 // choice of C for the kernels (docs/kernels.md).
 //
-// Usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K,...] [--packed | --kpacked] [--quick]
+// `--attention N`: prefill attention of one layer over N keys instead (AttentionBench.swift).
+//
+// Usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K,...] [--packed | --kpacked] [--quick] [--attention N]
 import Dispatch
 import Foundation
 import LFMKernels
@@ -24,6 +26,8 @@ struct Options {
     var isa = KernelISA.detected
     var formats = WeightType.allCases
     var quick = false
+    /// `--attention N`: the prefill attention benchmark over N keys instead of the products.
+    var attentionKeys: Int?
 
     init(_ args: [String]) {
         var i = 1
@@ -37,10 +41,14 @@ struct Options {
                 let names = args[i].split(separator: ",").map { $0.uppercased() }
                 formats = WeightType.allCases.filter { names.contains($0.name) }
             case "--quick": quick = true
+            case "--attention":
+                i += 1
+                attentionKeys = i < args.count ? Int(args[i]) : nil
+                if attentionKeys == nil { print("--attention needs a key count"); exit(2) }
             case "--packed": formats = [.q8_0Packed, .q4_0Packed, .bf16Packed]
             case "--kpacked": formats = [.q4_K, .q4_KPacked, .q5_K, .q5_KPacked, .q6_K, .q6_KPacked]
             default:
-                print("usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K] [--packed | --kpacked] [--quick]")
+                print("usage: kernel-bench [--isa portable|avx2|avx512] [--formats Q8_0,Q4_K] [--packed | --kpacked] [--quick] [--attention KEYS]")
                 exit(2)
             }
             i += 1
@@ -164,6 +172,10 @@ func memoryBandwidth() -> (copy: Double, read: Double) {
 
 let opts = Options(CommandLine.arguments)
 let ks = KernelSet(opts.isa)
+if let n = opts.attentionKeys {
+    attentionBench(ks, keys: n, rounds: 3)
+    exit(0)
+}
 let threadCounts = [1, 2]
 print("kernel-bench  isa=\(ks.isa) (detected \(KernelISA.detected))  cores=\(ProcessInfo.processInfo.activeProcessorCount)")
 let bw = memoryBandwidth()

@@ -28,6 +28,17 @@ import Testing
         }
     }
 
+    /// A far bound (DBL_MAX as "no limit") admits every number below 1e17 in magnitude.
+    @Test func farBoundsAdmitNumbersBelow1e17() throws {
+        let s = schema(#"{"type":"number","minimum":0,"maximum":1.79769e+308}"#)
+        for ok in ["0", "0.0005", "1568714585", "99999999999999999.5"] { #expect(try accepts(s, ok), "\(ok)") }
+        for bad in ["-1", "100000000000000000"] { #expect(try !accepts(s, bad), "\(bad)") }
+        let i = schema(#"{"type":"integer","minimum":-1.7e308,"maximum":5}"#)
+        for ok in ["-99999999999999999", "5", "-3"] { #expect(try accepts(i, ok), "\(ok)") }
+        for bad in ["6", "-100000000000000000"] { #expect(try !accepts(i, bad), "\(bad)") }
+        #expect((try? ToyVocab.compiler.compile(schema(#"{"type":"number","minimum":1e300}"#))) == nil)
+    }
+
     @Test func emptyRangeMatchesNothing() {
         #expect((try? ToyVocab.compiler.compile(schema(#"{"type":"number","minimum":0.5,"maximum":0.25}"#))) == nil)
         #expect((try? ToyVocab.compiler.compile(schema(#"{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":0.5}"#))) == nil)

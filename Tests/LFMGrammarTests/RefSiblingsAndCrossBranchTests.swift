@@ -138,4 +138,12 @@ import Testing
         // A known keyword that cannot be merged is still refused, naming it.
         #expect(message(#"{"allOf":[{"dependencies":{"a":["b"]}},{"dependencies":{"a":["c"]}}]}"#) != nil)
     }
+
+    /// A sibling beside a recursive `$ref` (resjson's resources): each level merges into the
+    /// same schema, so the merge recurs as one rule instead of nesting without end.
+    @Test func siblingBesideRecursiveRefIsOneRule() throws {
+        let s = schema(##"{"type":"object","additionalProperties":{"minProperties":1,"anyOf":[{"type":"string"},{"$ref":"#/definitions/r"}]},"definitions":{"r":{"type":"object","additionalProperties":{"minProperties":1,"anyOf":[{"type":"string"},{"$ref":"#/definitions/r"}]}}}}"##)
+        for ok in [#"{"a":"x"}"#, #"{"a":{"b":"y"}}"#, #"{"a":{"b":{"c":"z","d":{"e":"f"}}}}"#, "{}"] { #expect(try accepts(s, ok), "\(ok)") }
+        for bad in [#"{"a":{}}"#, #"{"a":{"b":{}}}"#, #"{"a":1}"#, #"{"a":{"b":2}}"#] { #expect(try !accepts(s, bad), "\(bad)") }
+    }
 }
