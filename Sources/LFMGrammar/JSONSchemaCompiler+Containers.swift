@@ -207,11 +207,11 @@ extension JSONSchemaCompiler {
         if max(minC, maxC ?? 0) > 64 {
             throw fail(maxC ?? 0 > 64 ? "maxContains" : "minContains", ptr, "above the supported 64")
         }
-        let both = try schema(try SchemaMerger(root: root).merge(rest, c, ptr + "/contains"), ptr + "/contains")
+        let both = try schema(try merger.merge(rest, c, ptr + "/contains"), ptr + "/contains")
         let other: GrammarExpr
         if maxC != nil {
             do {
-                other = try schema(try SchemaMerger(root: root).merge(rest, .object(["not": c]), ptr + "/contains"), ptr + "/contains")
+                other = try schema(try merger.merge(rest, .object(["not": c]), ptr + "/contains"), ptr + "/contains")
             } catch {
                 throw fail("maxContains", ptr + "/maxContains", "needs the complement of 'contains', which cannot be expressed (\(error.message))")
             }

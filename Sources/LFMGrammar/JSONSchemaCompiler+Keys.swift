@@ -36,7 +36,7 @@ extension JSONSchemaCompiler {
         var keys = KeyConstraints(names: nil, patterns: [])
         if let pn = o["propertyNames"] {
             let nptr = ptr + "/propertyNames"
-            let merged = try SchemaMerger(root: root).merge(pn, .object(["type": "string"]), nptr)
+            let merged = try merger.merge(pn, .object(["type": "string"]), nptr)
             let e = try schema(merged, nptr)
             guard let dfa = try ByteDFA.from(inlineLexemes(e)) else { throw fail("propertyNames", nptr, "this key schema is not supported (it must be a string schema without references)") }
             keys.names = dfa

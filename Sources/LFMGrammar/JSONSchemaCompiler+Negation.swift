@@ -12,7 +12,7 @@ extension JSONSchemaCompiler {
     /// (`[false]` when `s` accepts everything); nil when the complement cannot be written.
     func notParts(_ s: JSONValue, _ ptr: String, depth: Int = 0) throws(GrammarError) -> (values: [JSONValue], schemas: [JSONValue])? {
         if depth > 8 { return nil }
-        let s = try SchemaMerger(root: root).deref(s, ptr)
+        let s = try merger.deref(s, ptr)
         switch s {
         case .bool(let b): return b ? ([], [false]) : ([], [])
         case .object(var o):

@@ -38,6 +38,8 @@ struct JSONSchemaCompiler {
     var boolLiteral: GrammarExpr { pythonic ? .alt([.literal("True"), .literal("False")]) : .alt([.literal("true"), .literal("false")]) }
 
     static let maxNesting = 64
+    /// Nesting from which merged schemas are tracked for recursion (``mergedSchema(_:_:)``).
+    static let mergeMemoNesting = 8
     static let maxSize = 3_000_000
     static let maxRepetition = 10_000
 
@@ -50,6 +52,9 @@ struct JSONSchemaCompiler {
         self.strict = strict
         refIgnoresSiblings = SchemaMerger.refIgnoresSiblings(root)
     }
+
+    /// A merger over this compiler's root (the draft read once, at init).
+    var merger: SchemaMerger { SchemaMerger(root: root, refIgnoresSiblings: refIgnoresSiblings) }
 
     /// A grammar for any JSON object (JSON mode).
     static func jsonObjectGrammar() -> Grammar {
@@ -203,7 +208,7 @@ struct JSONSchemaCompiler {
             var merged = JSONValue.object(o)
             var targetCount = 0
             for (i, p) in parts.enumerated() {
-                merged = try SchemaMerger(root: root).merge(merged, p, ptr + "/allOf/\(i)")
+                merged = try merger.merge(merged, p, ptr + "/allOf/\(i)")
                 let n = merged.objectValue?["properties"]?.objectValue?.count ?? 0
                 if refWithSiblings && i == 0 { targetCount = n }
                 // The siblings' properties may also be written before the target's (the order
@@ -230,9 +235,9 @@ struct JSONSchemaCompiler {
                 var p = p0
                 let own = Set((p0.objectValue?["properties"]?.objectValue?.keys ?? []) + (o["properties"]?.objectValue?.keys ?? []))
                 if let others = cross.isEmpty ? nil : SchemaMerger.crossProperties(cross, except: i, evaluated: own) {
-                    p = try SchemaMerger(root: root).merge(p, .object(["properties": .object(others)]), ptr + "/\(key)/\(i)")
+                    p = try merger.merge(p, .object(["properties": .object(others)]), ptr + "/\(key)/\(i)")
                 }
-                var branch = hasSiblings ? try SchemaMerger(root: root).merge(rest, p, ptr + "/\(key)/\(i)") : p
+                var branch = hasSiblings ? try merger.merge(rest, p, ptr + "/\(key)/\(i)") : p
                 if !u.isEmpty {
                     if branch == .bool(true) { branch = .object([:]) }
                     if let bo = branch.objectValue { branch = .object(try SchemaMerger.attachUnevaluated(bo, u, ptr, merged: hasSiblings)) }
@@ -339,8 +344,11 @@ struct JSONSchemaCompiler {
     /// A schema made by merging (allOf parts, or an anyOf/oneOf branch with its siblings). When
     /// the same merged schema is met again while it is being compiled — a sibling beside a
     /// recursive `$ref` merges into the same schema one level down — that occurrence calls a
-    /// rule holding the outer one instead of expanding without end.
+    /// rule holding the outer one instead of expanding without end. Only merges nested at least
+    /// `mergeMemoNesting` deep are tracked (hashing every merged schema costs 4 % of compile
+    /// time; a recursion reaches that depth long before the nesting limit).
     mutating func mergedSchema(_ merged: JSONValue, _ ptr: String) throws(GrammarError) -> GrammarExpr {
+        guard nesting >= Self.mergeMemoNesting else { return try schema(merged, ptr) }
         if let entry = mergesInProgress[merged] {
             let rule = entry ?? g.declare(ptr)
             mergesInProgress[merged] = rule
@@ -355,7 +363,7 @@ struct JSONSchemaCompiler {
 
     mutating func refExpr(_ r: String, _ ptr: String) throws(GrammarError) -> GrammarExpr {
         if let rule = refRules[r] { return .ref(rule) }
-        let target = try SchemaMerger(root: root).resolve(r, ptr)
+        let target = try merger.resolve(r, ptr)
         let rule = g.declare(r)
         refRules[r] = rule
         let body = try schema(target, String(r.dropFirst()))

@@ -8,9 +8,11 @@ struct SchemaMerger {
     /// object (siblings are ignored); from 2019-09 on, siblings apply beside it. Read once.
     let refIgnoresSiblings: Bool
 
-    init(root: JSONValue) {
+    /// A merger over `root`; `refIgnoresSiblings` as ``refIgnoresSiblings(_:)`` computes it
+    /// (compilers read it once and pass it to the many mergers they make).
+    init(root: JSONValue, refIgnoresSiblings: Bool? = nil) {
         self.root = root
-        refIgnoresSiblings = Self.refIgnoresSiblings(root)
+        self.refIgnoresSiblings = refIgnoresSiblings ?? Self.refIgnoresSiblings(root)
     }
 
     static func refIgnoresSiblings(_ root: JSONValue) -> Bool {
