@@ -20,6 +20,27 @@ struct SchemaMerger {
         return ["draft-03", "draft-04", "draft-06", "draft-07"].contains { d.contains($0) }
     }
 
+    /// `open`'s patternProperties with `closed`'s additionalProperties joined to each pattern's
+    /// schema (keys those patterns match are not `closed`'s properties); refused when `closed`
+    /// has patterns too or one of its declared names matches an `open` pattern.
+    static func closing(_ open: JSONObject, by closed: JSONObject, _ fail: (String) -> GrammarError) throws(GrammarError) -> JSONObject {
+        guard closed["patternProperties"] == nil, let pp = open["patternProperties"]?.objectValue,
+              let additional = closed["additionalProperties"] else { throw fail("patternProperties") }
+        let names = closed["properties"]?.objectValue?.keys.map { $0 } ?? []
+        var out = open
+        var wrapped = pp
+        for (pattern, schema) in pp {
+            var parser = RegexParser(pattern)
+            guard let node = try? parser.parse(), let e = try? node.utf8Expr(anchoredWhole: false),
+                  let dfa = try? ByteDFA.from(e), !names.contains(where: { dfa.accepts(Array($0.utf8)) }) else {
+                throw fail("patternProperties")
+            }
+            wrapped[pattern] = .object(["allOf": .array([schema, additional])])
+        }
+        out["patternProperties"] = .object(wrapped)
+        return out
+    }
+
     /// The schema a local reference (`#`, `#/$defs/x`, `#/definitions/x`, any JSON pointer) names.
     func resolve(_ ref: String, _ ptr: String) throws(GrammarError) -> JSONValue {
         guard ref.hasPrefix("#") else { throw GrammarError("schema keyword '$ref' at \(displayPointer(ptr)): only local references (#/…) are supported, got '\(ref)'") }
@@ -141,10 +162,13 @@ struct SchemaMerger {
             out["allOf"] = .array([.object(cond)])
         }
         func fail(_ k: String) -> GrammarError { GrammarError("schema keyword 'allOf' at \(displayPointer(ptr)): cannot merge '\(k)'") }
-        // One part's additionalProperties restricts keys the other part's patterns would admit.
+        // One part's additionalProperties restricts keys the other part's patterns would admit:
+        // it joins each of those patterns' schemas, which is exact when the closed part has no
+        // patterns of its own and none of its declared names matches the other part's patterns.
         if x["patternProperties"] != y["patternProperties"] {
             let closes: (JSONObject) -> Bool = { o in o["additionalProperties"].map { $0 != .bool(true) } ?? false }
-            if (closes(x) && y["patternProperties"] != nil) || (closes(y) && x["patternProperties"] != nil) { throw fail("patternProperties") }
+            if closes(x) && y["patternProperties"] != nil { y = try Self.closing(y, by: x, fail) }
+            if closes(y) && x["patternProperties"] != nil { x = try Self.closing(x, by: y, fail) }
         }
         // Array items: merge position by position (prefixItems / items arrays with their rest).
         let arrayKeys: Set<String> = ["items", "prefixItems", "additionalItems"]

@@ -163,9 +163,20 @@ import Testing
 
 @Suite struct SchemaKeywordMergeTests {
     @Test func closedPartRestrictsOtherPartsPatterns() throws {
-        // The first part admits only "a"; the second part's pattern must not reopen the object.
+        // The first part admits only "a"; the second part's pattern must not reopen the object:
+        // the closed part's additionalProperties joins the pattern's schema.
         let s = schema(#"{"allOf":[{"properties":{"a":{}},"additionalProperties":false},{"patternProperties":{"^x":{"type":"integer"}}}]}"#)
-        #expect(throws: GrammarError.self) { try accepts(s, #"{"a":1}"#) }
+        #expect(try accepts(s, #"{"a":1}"#))
+        #expect(try !accepts(s, #"{"x1":1}"#))
+        #expect(try !accepts(s, #"{"b":1}"#))
+        let typed = schema(#"{"allOf":[{"properties":{"a":{}},"additionalProperties":{"type":"string"}},{"patternProperties":{"^x":{"minLength":2}}}]}"#)
+        #expect(try accepts(typed, #"{"xy":"ab","b":"s","a":1}"#))
+        #expect(try !accepts(typed, #"{"xy":"a"}"#))
+        #expect(try !accepts(typed, #"{"xy":5}"#))
+        #expect(try !accepts(typed, #"{"b":1}"#))
+        // A declared name of the closed part that a pattern matches: not merged (refused).
+        let declared = schema(#"{"allOf":[{"properties":{"xa":{}},"additionalProperties":false},{"patternProperties":{"^x":{"type":"integer"}}}]}"#)
+        #expect(throws: GrammarError.self) { try accepts(declared, #"{"xa":1}"#) }
         let same = schema(#"{"allOf":[{"patternProperties":{"^x":{}},"additionalProperties":false},{"patternProperties":{"^x":{}}}]}"#)
         #expect(try accepts(same, #"{"xy":1}"#))
         #expect(try !accepts(same, #"{"a":1}"#))
