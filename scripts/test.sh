@@ -45,5 +45,6 @@ done
 # The OpenAI-compatible API through the official SDKs against real server processes.
 LFM_SERVE_BIN="$bin" timeout 1500 "$py" -m pytest -q Tests/APITests
 LFM_SERVE_BIN="$bin" timeout 600 "$py" -m pytest -q Tests/HubTests
-# The committed JSON Schema corpus for grammar-constrained decoding (no server, no network).
-timeout 300 "$py" -m pytest -q Tests/GrammarTests
+# The committed JSON Schema corpus for grammar-constrained decoding and grammar-check against
+# python jsonschema over it (no server, no network).
+LFM_SERVE_BIN="$bin" timeout 600 "$py" -m pytest -q Tests/GrammarTests

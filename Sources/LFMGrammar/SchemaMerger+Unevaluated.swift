@@ -3,12 +3,14 @@ import OrderedJSON
 /// `unevaluatedProperties` / `unevaluatedItems` beside in-place applicators that are merged
 /// (`allOf`, `$ref`, and `anyOf` / `oneOf` distributed over their branches): after merging, the
 /// members the parts evaluate are the merged schema's, so the keyword acts as
-/// `additionalProperties` / `items` of the merged schema. Where a part could evaluate members
-/// the merge cannot see (`not`, `if`, `contains`, dynamic references) it is refused.
+/// `additionalProperties` / `items` of the merged schema. A `not` beside them evaluates nothing
+/// (it never keeps annotations): its complement is merged afterwards like any `allOf` part, so
+/// the closed schema restricts the members only the complement names. Where a part could
+/// evaluate members the merge cannot see (`if`, `contains`, dynamic references) it is refused.
 extension SchemaMerger {
     static let unevaluatedKeys = ["unevaluatedProperties", "unevaluatedItems"]
     /// Keywords beside which the merged form is not exact.
-    static let unevaluatedBlockers = ["not", "if", "then", "else", "contains", "$dynamicRef", "$recursiveRef", "dependentSchemas", "dependencies"]
+    static let unevaluatedBlockers = ["if", "then", "else", "contains", "$dynamicRef", "$recursiveRef", "dependentSchemas", "dependencies"]
     /// Applicators that are merged before the schema is compiled.
     static let mergedApplicators = ["allOf", "anyOf", "oneOf", "$ref"]
 

@@ -49,9 +49,26 @@ import Testing
         #expect(try !accepts(own, "[1,2]"))
     }
 
+    /// `not` and a failed `if` evaluate nothing: the members only they name stay unevaluated
+    /// (Tests/GrammarTests/test_grammar_check.py compares more of these with python jsonschema).
+    @Test func besideNotAndConditionals() throws {
+        let not = schema(#"{"allOf":[{"not":{"required":["x"]}}],"unevaluatedProperties":false}"#)
+        #expect(try accepts(not, "{}"))
+        for bad in [#"{"x":1}"#, #"{"y":1}"#] { #expect(try !accepts(not, bad), "\(bad)") }
+        let notNot = schema(#"{"properties":{"foo":{}},"not":{"not":{"required":["bar"]}},"unevaluatedProperties":{"type":"string"}}"#)
+        #expect(try accepts(notNot, #"{"foo":1,"bar":"b"}"#))
+        for bad in [#"{"foo":1}"#, #"{"foo":1,"bar":2}"#] { #expect(try !accepts(notNot, bad), "\(bad)") }
+        // `required` in the condition evaluates nothing either: only {} is left.
+        let cond = schema(#"{"if":{"required":["a"]},"then":{"properties":{"b":{}}},"unevaluatedProperties":false}"#)
+        #expect(try accepts(cond, "{}"))
+        for bad in [#"{"a":1}"#, #"{"a":1,"b":2}"#, #"{"b":2}"#] { #expect(try !accepts(cond, bad), "\(bad)") }
+        let full = schema(#"{"if":{"properties":{"foo":{"const":"then"}},"required":["foo"]},"then":{"properties":{"bar":{"type":"string"}},"required":["bar"]},"else":{"properties":{"baz":{"type":"string"}},"required":["baz"]},"unevaluatedProperties":false}"#)
+        for ok in [#"{"foo":"then","bar":"x"}"#, #"{"baz":"x"}"#] { #expect(try accepts(full, ok), "\(ok)") }
+        for bad in [#"{"foo":"else","baz":"x"}"#, #"{"foo":"then","bar":"x","baz":"y"}"#] { #expect(try !accepts(full, bad), "\(bad)") }
+    }
+
     @Test func refusedWhereMembersCouldBeEvaluatedUnseen() throws {
-        #expect(message(#"{"allOf":[{"not":{"required":["x"]}}],"unevaluatedProperties":false}"#)?.contains("unevaluatedProperties") == true)
-        #expect(message(#"{"if":{"required":["a"]},"then":{"properties":{"b":{}}},"unevaluatedProperties":false}"#)?.contains("unevaluatedProperties") == true)
         #expect(message(#"{"allOf":[{"contains":{"type":"integer"}}],"unevaluatedItems":false}"#)?.contains("unevaluatedItems") == true)
+        #expect(message(#"{"if":{"patternProperties":{"f":{"type":"string"}}},"unevaluatedProperties":false}"#)?.contains("if") == true)
     }
 }
