@@ -17,7 +17,12 @@ struct JSONSchemaCompiler {
     /// Merged `allOf` schemas being compiled, with the rule a recursive occurrence calls once
     /// one is met (a sibling beside a recursive `$ref` merges into the same schema again one
     /// level down: that occurrence calls the outer one instead of expanding without end).
-    var mergesInProgress: [JSONValue: Int?] = [:]
+    var mergesInProgress: [HashedSchema: Int?] = [:]
+    /// Subschemas compiled so far, by the storage of their object (each kept alive here, so an
+    /// equal identity means the same, unchanged object): a subschema that merges pass on
+    /// unchanged — a property's schema in every branch a dependency or `anyOf` multiplies the
+    /// object into — is compiled once. Its expression does not depend on where it is met.
+    var compiled: [StorageIdentity: (schema: JSONValue, expr: GrammarExpr, size: Int)] = [:]
     /// String lexeme rules by their content tag (one rule per distinct bounds, pattern, format).
     var lexemeByTag: [String: Int] = [:]
     var anyRule: Int?
@@ -141,9 +146,17 @@ struct JSONSchemaCompiler {
         nesting += 1
         defer { nesting -= 1 }
         if nesting > Self.maxNesting { throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) nests deeper than \(Self.maxNesting) levels") }
+        let identity = s.objectValue?.storageIdentity
+        if let identity, let done = compiled[identity] {
+            totalSize += done.size
+            if totalSize > Self.maxSize { throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) is too large to compile (grammar above \(Self.maxSize) nodes)") }
+            return done.expr
+        }
         let e = try schemaBody(s, ptr)
-        totalSize += e.size
+        let size = e.size
+        totalSize += size
         if totalSize > Self.maxSize { throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) is too large to compile (grammar above \(Self.maxSize) nodes)") }
+        if let identity { compiled[identity] = (s, e, size) }
         return e
     }
 
@@ -349,14 +362,15 @@ struct JSONSchemaCompiler {
     /// time; a recursion reaches that depth long before the nesting limit).
     mutating func mergedSchema(_ merged: JSONValue, _ ptr: String) throws(GrammarError) -> GrammarExpr {
         guard nesting >= Self.mergeMemoNesting else { return try schema(merged, ptr) }
-        if let entry = mergesInProgress[merged] {
+        let key = HashedSchema(merged)
+        if let entry = mergesInProgress[key] {
             let rule = entry ?? g.declare(ptr)
-            mergesInProgress[merged] = rule
+            mergesInProgress[key] = rule
             return .ref(rule)
         }
-        mergesInProgress[merged] = .some(nil)
+        mergesInProgress[key] = .some(nil)
         let body = try schema(merged, ptr)
-        guard let rule = mergesInProgress.removeValue(forKey: merged) ?? nil else { return body }
+        guard let rule = mergesInProgress.removeValue(forKey: key) ?? nil else { return body }
         g.define(rule, body)
         return .ref(rule)
     }
@@ -484,4 +498,20 @@ struct JSONSchemaCompiler {
             "ipv4": octet + "\\." + octet + "\\." + octet + "\\." + octet,
         ]
     }()
+}
+
+/// A schema with its hash computed once (a dictionary key looked up, set and removed again
+/// would otherwise hash the whole schema each time).
+struct HashedSchema: Hashable {
+    let value: JSONValue
+    let hash: Int
+
+    init(_ value: JSONValue) {
+        self.value = value
+        hash = value.hashValue
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+    static func == (a: HashedSchema, b: HashedSchema) -> Bool { a.hash == b.hash && a.value == b.value }
 }

@@ -57,6 +57,17 @@ public struct OrderedMap<Value>: Sendable where Value: Sendable {
     /// True when `key` is present.
     public func contains(key: String) -> Bool { index[key] != nil }
 
+    /// Identifies the storage of a non-empty map (nil when empty). Copies share storage until
+    /// one of them changes, which gives that one storage of its own first; so while a map is
+    /// kept alive, another map with its identity holds exactly its entries. For caches keyed by
+    /// a map they keep: a lookup costs O(1) where hashing the entries costs their whole size.
+    public var storageIdentity: StorageIdentity? {
+        if keys.isEmpty { return nil }
+        let k = keys.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+        let v = values.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+        return StorageIdentity(keys: k, values: v)
+    }
+
     /// Removes the entry for `key` (O(n), order of the others is kept) and returns its value.
     @discardableResult
     public mutating func removeValue(forKey key: String) -> Value? {
@@ -75,6 +86,12 @@ public struct OrderedMap<Value>: Sendable where Value: Sendable {
         result.values = try values.map(transform)
         return result
     }
+}
+
+/// The storage of an ``OrderedMap`` (``OrderedMap/storageIdentity``): addresses, never read through.
+public struct StorageIdentity: Hashable, Sendable {
+    let keys: Int
+    let values: Int
 }
 
 extension OrderedMap: Sequence {
