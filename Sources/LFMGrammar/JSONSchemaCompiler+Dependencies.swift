@@ -47,9 +47,68 @@ extension JSONSchemaCompiler {
                 parts.append(.object(["anyOf": .array([.object(["properties": .object([name: false])]), present])]))
             }
         }
+        if parts.count > Self.maxDependencies, let (split, rest) = Self.discriminated(parts), rest.count < Self.maxDependencies {
+            parts = [split] + rest
+        }
         if parts.count > Self.maxDependencies {
             throw fail(seen[0], ptr + "/" + seen[0], "more than \(Self.maxDependencies) dependencies in one schema are not supported")
         }
         if !parts.isEmpty { o["allOf"] = .array((o["allOf"]?.arrayValue ?? []) + parts) }
+    }
+
+    /// Dependencies that each allow their trigger only beside certain values of one other
+    /// property (`p: {properties: {k: {enum: E_p}}}`, a discriminator: "this field only for
+    /// these types"), as one split on k instead of two alternatives per dependency: k absent
+    /// (every trigger allowed), or k's value in one class of values that the same E_p contain
+    /// with the triggers whose E_p lacks it absent, or k's value in none of them with all those
+    /// triggers absent. Exact; as many alternatives as classes plus two. `parts` are the
+    /// rewritten dependencies (`anyOf: [{properties: {p: false}}, {allOf: [{required: [p]}, dep]}]`);
+    /// returns the split and the parts it does not cover, or nil when fewer than two share a k.
+    static func discriminated(_ parts: [JSONValue]) -> (JSONValue, [JSONValue])? {
+        // (trigger, k, values) of the parts in the discriminator form.
+        var found: [(index: Int, trigger: String, key: String, values: [JSONValue])] = []
+        for (i, part) in parts.enumerated() {
+            guard let alts = part.objectValue?["anyOf"]?.arrayValue, alts.count == 2,
+                  let absent = alts[0].objectValue?["properties"]?.objectValue, absent.count == 1,
+                  let trigger = absent.keys.first, absent[trigger] == .bool(false),
+                  let both = alts[1].objectValue?["allOf"]?.arrayValue, both.count == 2,
+                  let dep = both[1].objectValue, dep.count == 1,
+                  let props = dep["properties"]?.objectValue, props.count == 1,
+                  let key = props.keys.first, key != trigger,
+                  let restriction = props[key]?.objectValue, restriction.count == 1,
+                  let values = restriction["enum"]?.arrayValue ?? restriction["const"].map({ [$0] }) else { continue }
+            found.append((i, trigger, key, values))
+        }
+        // The key most dependencies restrict.
+        var byKey: [String: Int] = [:]
+        for f in found { byKey[f.key, default: 0] += 1 }
+        guard let (key, n) = byKey.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }), n >= 2 else { return nil }
+        let group = found.filter { $0.key == key }
+        var union: [JSONValue] = []
+        for f in group { for v in f.values where !union.contains(where: { sameValue($0, v) }) { union.append(v) } }
+        // Values with the same membership in every E_p form one class.
+        var classes: [(members: [Bool], values: [JSONValue])] = []
+        for v in union {
+            let members = group.map { f in f.values.contains { sameValue($0, v) } }
+            if let c = classes.firstIndex(where: { $0.members == members }) { classes[c].values.append(v) }
+            else { classes.append((members, [v])) }
+        }
+        func absent(_ triggers: [String]) -> JSONObject {
+            var o: JSONObject = [:]
+            for t in triggers { o[t] = false }
+            return o
+        }
+        var alts: [JSONValue] = [.object(["properties": .object([key: false])])]
+        for c in classes {
+            var props = absent(zip(group, c.members).filter { !$0.1 }.map(\.0.trigger))
+            props[key] = .object(["enum": .array(c.values)])
+            alts.append(.object(["properties": .object(props)]))
+        }
+        var other = absent(group.map(\.trigger))
+        other[key] = .object(["not": .object(["enum": .array(union)])])
+        alts.append(.object(["properties": .object(other)]))
+        let covered = Set(group.map(\.index))
+        let rest = parts.indices.filter { !covered.contains($0) }.map { parts[$0] }
+        return (.object(["anyOf": .array(alts)]), rest)
     }
 }

@@ -50,6 +50,21 @@ import Testing
         #expect(message(#"{"dependentRequired":{"# + seven + "}}")?.contains("more than 6 dependencies") == true)
     }
 
+    /// More than 6 dependencies that each allow their trigger beside some values of one
+    /// property: one split on that property's value (Tests/GrammarTests compares more with jsonschema).
+    @Test func discriminatorDependencies() throws {
+        let kinds = ["a", "b", "c", "d"]
+        let deps = (0..<8).map { i in #""p\#(i)":{"properties":{"kind":{"enum":["\#(kinds[i % 4])","\#(kinds[(i + 1) % 4])"]}}}"# }
+        let s = schema(#"{"properties":{"kind":{"enum":["a","b","c","d","e"]}},"dependentSchemas":{"# + deps.joined(separator: ",") + "}}")
+        // p0 and p4 allow a and b, p3 and p7 allow d and a.
+        for ok in [#"{"kind":"a","p0":1,"p3":2,"p4":3,"p7":4}"#, #"{"p0":1,"p1":2,"p5":3}"#, #"{"kind":"e"}"#, #"{"kind":"b","p1":1}"#] {
+            #expect(try accepts(s, ok), "\(ok)")
+        }
+        for bad in [#"{"kind":"a","p1":1}"#, #"{"kind":"e","p0":1}"#, #"{"kind":"c","p0":1}"#, #"{"kind":"f"}"#] {
+            #expect(try !accepts(s, bad), "\(bad)")
+        }
+    }
+
     @Test func minAndMaxContains() throws {
         let atLeast2 = schema(#"{"type":"array","contains":{"const":1},"minContains":2}"#)
         for ok in ["[1,1]", "[2,1,3,1]", "[1,1,1]"] { #expect(try accepts(atLeast2, ok), "\(ok)") }
