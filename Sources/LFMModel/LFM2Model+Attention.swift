@@ -47,20 +47,22 @@ extension LFM2Model {
                     for h in 0..<Hkv { normRope(k + t * kvDim + h * d, kn.baseAddress!) }
                 }
                 let page = entry.sequence.pages[pos / kv.pageSize], s = pos % kv.pageSize
-                lfm_kv_store(kv.type.rawValue, k + t * kvDim, kv.key(page: page, layer: ai, slot: s), Int64(kvDim))
-                lfm_kv_store(kv.type.rawValue, v + t * kvDim, kv.value(page: page, layer: ai, slot: s), Int64(kvDim))
+                for g in 0..<Hkv {
+                    lfm_kv_store(kv.type.rawValue, k + t * kvDim + g * d, kv.key(page: page, layer: ai, head: g, slot: s), Int64(d))
+                    lfm_kv_store(kv.type.rawValue, v + t * kvDim + g * d, kv.value(page: page, layer: ai, head: g, slot: s), Int64(d))
+                }
             }
         }
-        // Page tables: per entry and KV head, the row-0 K and V pointers of its pages.
+        // Page tables: per entry and KV head, the row-0 K and V pointers of its pages (a head's
+        // rows follow at headDim elements).
         var tableStart: [Int] = []
         var kTable: [UnsafeRawPointer?] = [], vTable: [UnsafeRawPointer?] = []
-        let headBytes = d * kv.type.elementBytes
         for entry in batch {
             tableStart.append(kTable.count)
             for g in 0..<Hkv {
                 for p in entry.sequence.pages {
-                    kTable.append(UnsafeRawPointer(kv.key(page: p, layer: ai, slot: 0) + g * headBytes))
-                    vTable.append(UnsafeRawPointer(kv.value(page: p, layer: ai, slot: 0) + g * headBytes))
+                    kTable.append(UnsafeRawPointer(kv.key(page: p, layer: ai, head: g, slot: 0)))
+                    vTable.append(UnsafeRawPointer(kv.value(page: p, layer: ai, head: g, slot: 0)))
                 }
             }
         }
@@ -102,7 +104,7 @@ extension LFM2Model {
         let rows = tileTokens * group
         ws.partials.ensure(max(1, schedule.parts) * rows * (d + 2) * MemoryLayout<Float>.size)
         let partOut = ws.partials.floats(), partML = partOut + schedule.parts * rows * d
-        let P = kv.pageSize, kvDim = c.kvDim, dtype = kv.type.rawValue
+        let P = kv.pageSize, dtype = kv.type.rawValue
         schedule.jobs.withUnsafeBufferPointer { jobs in
             pool.parallelFor(jobs.count) { i, worker in
                 let job = jobs[i]
@@ -117,7 +119,7 @@ extension LFM2Model {
                 }
                 lfm_attend_tile(dtype, qp, Int64(Hq * d), Int64(job.tokens), Int64(group), Int64(d),
                                 Int64(entry.sequence.length + job.token0), tables.keys + base, tables.values + base,
-                                Int64(P), Int64(kvDim), Int64(job.keys.lowerBound), Int64(job.keys.upperBound), scale,
+                                Int64(P), Int64(d), Int64(job.keys.lowerBound), Int64(job.keys.upperBound), scale,
                                 scratch + worker * scratchFloats, out, Int64(ldo), ml)
             }
         }
@@ -139,7 +141,7 @@ extension LFM2Model {
         let stride = maxLen + 16
         ws.scores.ensure(pool.threadCount * stride * MemoryLayout<Float>.size)
         let scoresBase = ws.scores.floats()
-        let P = kv.pageSize, kvDim = c.kvDim
+        let P = kv.pageSize
         owner.withUnsafeBufferPointer { own in
             pool.parallelFor(T * Hq) { job, worker in
                 let t = job / Hq, h = job % Hq, g = h / group
@@ -148,7 +150,7 @@ extension LFM2Model {
                 let pos = entry.sequence.length + (t - starts[e])
                 let base = tables.start[e] + g * entry.sequence.pages.count
                 lfm_attend(kv.type.rawValue, q + t * Hq * d + h * d, tables.keys + base, tables.values + base, Int64(P),
-                           Int64(kvDim), Int64(pos + 1), Int64(d), scale, scoresBase + worker * stride,
+                           Int64(d), Int64(pos + 1), Int64(d), scale, scoresBase + worker * stride,
                            o + t * Hq * d + h * d)
             }
         }
