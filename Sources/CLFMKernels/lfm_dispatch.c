@@ -97,7 +97,10 @@ const lfm_kernel_table *lfm_kernels_for_isa(int level) {
 static inline const lfm_kernel_table *active(void) {
     const lfm_kernel_table *t = atomic_load_explicit(&g_active, memory_order_acquire);
     if (__builtin_expect(t == NULL, 0)) {
-        t = lfm_kernels_for_isa(lfm_isa_detected());
+        /* LFM_KERNELS_EXACT_BF16=1: BF16 weights take f32 activations on AVX-512 too (exact f32
+         * math, e.g. to compare log-probabilities with an f32 reference; docs/kernels.md). */
+        const char *e = getenv("LFM_KERNELS_EXACT_BF16");
+        t = lfm_kernels_for_isa(lfm_isa_detected() | (e != NULL && e[0] == '1' ? LFM_ISA_BF16_F32 : 0));
         atomic_store_explicit(&g_active, t, memory_order_release);
     }
     return t;

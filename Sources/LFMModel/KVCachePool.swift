@@ -25,7 +25,11 @@ public final class KVCachePool: @unchecked Sendable {
     public let type: KVCacheType
     let elementBytes: Int
     let storage: UnsafeMutableRawPointer
+    /// Free pages, kept in descending order (sorted again lazily after out-of-order releases):
+    /// pages are handed out lowest first, so a sequence's pages tend to be consecutive, which
+    /// the layout turns into one contiguous run per head even after other sequences came and went.
     private var free: [Int32]
+    private var freeSorted = true
     /// Reference counts (pages shared by the prefix cache have counts above 1).
     private var refs: [Int32]
 
@@ -57,8 +61,12 @@ public final class KVCachePool: @unchecked Sendable {
     /// Pages not owned by anyone.
     public var freePageCount: Int { free.count }
 
-    /// Takes a free page (reference count 1), or nil when the pool is exhausted.
+    /// Takes the lowest free page (reference count 1), or nil when the pool is exhausted.
     public func allocate() -> Int32? {
+        if !freeSorted {
+            free.sort(by: >)
+            freeSorted = true
+        }
         guard let p = free.popLast() else { return nil }
         refs[Int(p)] = 1
         return p
@@ -72,7 +80,10 @@ public final class KVCachePool: @unchecked Sendable {
         let i = Int(page)
         precondition(refs[i] > 0, "KV page \(page) released more often than retained")
         refs[i] -= 1
-        if refs[i] == 0 { free.append(page) }
+        if refs[i] == 0 {
+            if let last = free.last, last < page { freeSorted = false }
+            free.append(page)
+        }
     }
 
     /// Current reference count of a page.

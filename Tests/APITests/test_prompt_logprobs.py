@@ -11,8 +11,9 @@ import pytest
 
 from conftest import ROOT, Server
 
-# tiny-chat has BF16 weights (exact in the engine's F32 math) and the server runs with an F32
-# KV cache here, so the only differences are float32 summation orders.
+# tiny-chat has BF16 weights (exact in the engine's F32 math; LFM_KERNELS_EXACT_BF16=1 keeps
+# AVX-512 from rounding their activations to bf16) and the server runs with an F32 KV cache
+# here, so the only differences are float32 summation orders.
 TOL = 1e-3
 
 
@@ -20,7 +21,7 @@ TOL = 1e-3
 def scoring():
     with open(os.path.join(ROOT, "Tests", "Fixtures", "models", "goldens", "prompt-logprobs.json")) as f:
         cases = [c for c in json.load(f)["cases"] if c["fixture"] == "models/tiny-chat"]
-    s = Server("--kv-cache-dtype", "f32")
+    s = Server("--kv-cache-dtype", "f32", env={"LFM_KERNELS_EXACT_BF16": "1"})
     from openai import OpenAI
     client = OpenAI(base_url=s.base + "/v1", api_key="unused", max_retries=0, timeout=60)
     yield s, client, cases
