@@ -147,16 +147,16 @@ struct JSONSchemaCompiler {
         defer { nesting -= 1 }
         if nesting > Self.maxNesting { throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) nests deeper than \(Self.maxNesting) levels") }
         let identity = s.objectValue?.storageIdentity
+        let e: GrammarExpr, size: Int
         if let identity, let done = compiled[identity] {
-            totalSize += done.size
-            if totalSize > Self.maxSize { throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) is too large to compile (grammar above \(Self.maxSize) nodes)") }
-            return done.expr
+            (e, size) = (done.expr, done.size)
+        } else {
+            e = try schemaBody(s, ptr)
+            size = e.size
+            if let identity { compiled[identity] = (s, e, size) }
         }
-        let e = try schemaBody(s, ptr)
-        let size = e.size
         totalSize += size
         if totalSize > Self.maxSize { throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) is too large to compile (grammar above \(Self.maxSize) nodes)") }
-        if let identity { compiled[identity] = (s, e, size) }
         return e
     }
 
