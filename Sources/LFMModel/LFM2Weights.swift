@@ -115,8 +115,8 @@ public struct LFM2Weights: Sendable {
 
 extension LFM2Weights {
     /// The weights with every matrix-product weight in the layout the active kernels prefer
-    /// (`Tensor.packedForKernels`). The embedding table stays as loaded (row lookups); with
-    /// tied embeddings the LM head becomes a packed copy of it when packing applies.
+    /// (`Tensor.packedForKernels`). An untied embedding table stays as loaded (row lookups);
+    /// a tied one is replaced by its packed copy, which serves lookups and the LM head.
     public func packedForKernels(pool: ThreadPool) -> LFM2Weights {
         var w = self
         func pack(_ t: Tensor?) -> Tensor? { t?.packedForKernels(pool: pool) }
@@ -144,8 +144,12 @@ extension LFM2Weights {
             l.o = pack(l.o)
             w.layers[i] = l
         }
-        let head = outputMatrix.packedForKernels(pool: pool, releaseSource: lmHead != nil)
-        if head.type != outputMatrix.type { w.lmHead = head }
+        // A tied table is packed once and serves both: the head's products and the embedding's
+        // row lookups (exact: the same quantized values), so the file's copy is released.
+        let head = outputMatrix.packedForKernels(pool: pool)
+        if head.type != outputMatrix.type {
+            if lmHead != nil { w.lmHead = head } else { w.embedding = head }
+        }
         return w
     }
 }

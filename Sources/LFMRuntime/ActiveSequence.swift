@@ -32,6 +32,9 @@ final class ActiveSequence {
     var preemptions = 0
     /// Hash-chain values of this sequence's full pages registered in the prefix cache.
     var pageHashes: [UInt64] = []
+    /// The cache entry holding this sequence's newest conv snapshot that the snapshot policy
+    /// would not keep: dropped once the sequence commits its next page (``KVCacheManager``).
+    var tailSnapshot: UInt64?
     /// Prompt tokens served from the prefix cache at first admission.
     var cachedTokens = 0
     var admitted = false

@@ -189,6 +189,7 @@ public final class InferenceEngine: @unchecked Sendable {
         statsBox.withLock {
             $0.freePages = kv.freePageCount
             $0.cachedPages = kv.cachedPageCount
+            $0.cachedSnapshots = kv.snapshotCount
             $0.cacheOnlyPages = cacheOnlyPages
             $0.running = running.count
             // Not yet admitted (queued or waiting) plus preempted ones waiting to resume.
@@ -291,6 +292,8 @@ public struct EngineStats: Sendable, Equatable {
     public var freePages = 0
     /// Pages held by the prefix cache.
     public var cachedPages = 0
+    /// Cached pages that hold a conv-state snapshot (resume points, ``ConvSnapshotPolicy``).
+    public var cachedSnapshots = 0
     /// Pages held by the prefix cache and by no sequence (evicted on demand).
     public var cacheOnlyPages = 0
     public var running = 0

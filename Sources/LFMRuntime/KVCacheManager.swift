@@ -14,10 +14,14 @@ import LFMModel
 final class KVCacheManager: KVSlots {
     let pool: KVCachePool
     let prefixCache: PrefixCache?
+    /// Which cached pages keep their conv snapshot.
+    let snapshots: ConvSnapshotPolicy
 
-    init(config: LFM2Config, pageSize: Int, pageCount: Int, type: KVCacheType, prefixCaching: Bool) {
+    init(config: LFM2Config, pageSize: Int, pageCount: Int, type: KVCacheType, prefixCaching: Bool,
+         snapshots: ConvSnapshotPolicy = ConvSnapshotPolicy()) {
         pool = KVCachePool(config: config, pageSize: pageSize, pageCount: pageCount, type: type)
         prefixCache = prefixCaching ? PrefixCache(pageSize: pageSize) : nil
+        self.snapshots = snapshots
     }
 
     /// Tokens per page.
@@ -26,6 +30,8 @@ final class KVCacheManager: KVSlots {
     var pageCount: Int { pool.pageCount }
     /// Pages owned by nobody.
     var freePageCount: Int { pool.freePageCount }
+    /// Cached pages holding a conv snapshot.
+    var snapshotCount: Int { prefixCache?.snapshotCount ?? 0 }
     /// Pages held by the prefix cache.
     var cachedPageCount: Int { prefixCache?.pageCount ?? 0 }
     /// Pages only the prefix cache references (evictable, so free for admission purposes).
@@ -56,8 +62,9 @@ final class KVCacheManager: KVSlots {
         return (try? s.state.reserve(n, in: pool)) != nil
     }
 
-    /// Registers the full pages `s` completed since `oldLength` in the prefix cache, each
-    /// with the conv state at its end.
+    /// Registers the full pages `s` completed since `oldLength` in the prefix cache with the
+    /// conv state at their end; the snapshot of the sequence's previous newest page goes
+    /// unless the policy keeps it.
     func commitFullPages(_ s: ActiveSequence, from oldLength: Int) {
         guard let cache = prefixCache else { return }
         let P = pool.pageSize
@@ -66,7 +73,10 @@ final class KVCacheManager: KVSlots {
             let i = b / P - 1
             if s.pageHashes.count == i, let conv = s.state.boundarySnapshots[b] {
                 let parent = i == 0 ? 0 : s.pageHashes[i - 1]
-                s.pageHashes.append(cache.insert(parent: parent, tokens: s.tokens[(b - P)..<b], page: s.state.pages[i], conv: conv, kv: pool))
+                let (h, took) = cache.insert(parent: parent, tokens: s.tokens[(b - P)..<b], page: s.state.pages[i], conv: conv, kv: pool)
+                s.pageHashes.append(h)
+                if let tail = s.tailSnapshot { cache.dropSnapshot(tail) }
+                s.tailSnapshot = took && !snapshots.keeps(pageEnding: i + 1) ? h : nil
             }
             b += P
         }
@@ -77,6 +87,7 @@ final class KVCacheManager: KVSlots {
     func free(_ s: ActiveSequence) {
         s.state.release(to: pool)
         s.pageHashes = []
+        s.tailSnapshot = nil
     }
 
     /// Drops the prefix cache (shutdown).

@@ -2,10 +2,11 @@ import LFMModel
 
 /// Full KV pages shared across requests, keyed by a hash chain over their token ids.
 ///
-/// Every cached page also holds the conv state at its end (2·hidden floats per conv layer),
-/// so any page boundary is a valid resume point for LFM2's hybrid layers (unlike vLLM's
-/// 'align' mode, which checkpoints conv state only at chunk ends). A request reuses the
-/// longest cached chain of its prompt, restores the conv state of the last reused page and
+/// A cached page may also hold the conv state at its end (2·hidden floats per conv layer),
+/// which makes its boundary a resume point for LFM2's hybrid layers; which pages keep one is
+/// ``ConvSnapshotPolicy``'s choice (every page of a chain's start, then one in a stride, and
+/// each chain's end — vLLM's 'align' mode keeps them only at chunk ends). A request reuses the
+/// longest cached chain of its prompt that ends at a snapshot, restores that conv state and
 /// prefills only the rest. The cache holds one reference on each of its pages; pages only
 /// the cache references are evicted least-recently-used when the pool runs short.
 /// Decisions are pure bookkeeping on the engine thread; no I/O, no clock.
@@ -14,7 +15,7 @@ final class PrefixCache {
         var parent: UInt64
         var tokens: [Int]
         var page: Int32
-        var conv: [Float]
+        var conv: [Float]?
         var lastUse: UInt64
     }
 
@@ -25,6 +26,8 @@ final class PrefixCache {
     /// Prompt pages looked up / found (for metrics).
     private(set) var queriedPages = 0
     private(set) var hitPages = 0
+    /// Pages holding a conv snapshot.
+    private(set) var snapshotCount = 0
 
     init(pageSize: Int, salt: UInt64 = 0x4C464D32) {
         self.pageSize = pageSize
@@ -44,8 +47,9 @@ final class PrefixCache {
         return h
     }
 
-    /// The longest cached chain for `tokens`, at most `maxPages` pages. Retains every returned
-    /// page for the caller. Returns the pages, their hashes and the conv state at the chain's end.
+    /// The longest cached chain for `tokens` that ends at a page with a conv snapshot, at most
+    /// `maxPages` pages. Retains every returned page for the caller. Returns the pages, their
+    /// hashes and the conv state at the chain's end.
     func lookup(_ tokens: [Int], maxPages: Int, kv: KVCachePool) -> (pages: [Int32], hashes: [UInt64], conv: [Float]?) {
         var pages: [Int32] = [], hashes: [UInt64] = []
         var conv: [Float]? = nil
@@ -55,37 +59,54 @@ final class PrefixCache {
         // Every page the prompt could have taken from the cache is queried (as vLLM counts
         // queried tokens), so hits / queries is the share of reusable prompt pages served.
         queriedPages += max(0, n)
+        var usable = 0
         for i in 0..<n {
             let slice = tokens[(i * pageSize)..<((i + 1) * pageSize)]
             let h = hash(parent: parent, tokens: slice)
-            guard var e = entries[h], e.parent == parent, e.tokens.elementsEqual(slice) else { break }
-            hitPages += 1
-            e.lastUse = tick
-            entries[h] = e
-            kv.retain(e.page)
+            guard let e = entries[h], e.parent == parent, e.tokens.elementsEqual(slice) else { break }
             pages.append(e.page)
             hashes.append(h)
-            conv = e.conv
+            if let c = e.conv { conv = c; usable = pages.count }
             parent = h
         }
+        pages.removeLast(pages.count - usable)
+        hashes.removeLast(hashes.count - usable)
+        for (p, h) in zip(pages, hashes) {
+            kv.retain(p)
+            entries[h]?.lastUse = tick
+        }
+        hitPages += usable
         return (pages, hashes, conv)
     }
 
     /// Offers a just-completed page of a sequence. If its content is new, the cache takes a
-    /// reference on the page and keeps the conv snapshot. Returns the page's hash.
+    /// reference on the page and keeps the conv snapshot; if the page is cached without one,
+    /// it takes the snapshot. Returns the page's hash and whether the snapshot was taken.
     @discardableResult
-    func insert(parent: UInt64, tokens: ArraySlice<Int>, page: Int32, conv: [Float], kv: KVCachePool) -> UInt64 {
+    func insert(parent: UInt64, tokens: ArraySlice<Int>, page: Int32, conv: [Float], kv: KVCachePool)
+        -> (hash: UInt64, tookSnapshot: Bool) {
         let h = hash(parent: parent, tokens: tokens)
         tick += 1
         if var e = entries[h] {
             e.lastUse = tick
+            let took = e.conv == nil
+            if took { e.conv = conv; snapshotCount += 1 }
             entries[h] = e
-            return h
+            return (h, took)
         }
         kv.retain(page)
         entries[h] = Entry(parent: parent, tokens: Array(tokens), page: page, conv: conv, lastUse: tick)
-        return h
+        snapshotCount += 1
+        return (h, true)
     }
+
+    /// Drops the conv snapshot of a cached page (the page stays, as a link of its chain).
+    func dropSnapshot(_ h: UInt64) {
+        if entries[h]?.conv != nil { snapshotCount -= 1 }
+        entries[h]?.conv = nil
+    }
+
+
 
     /// Frees least-recently-used pages that only the cache references until `needed` pages are
     /// free in `kv` (or nothing more can be evicted). Returns the number evicted.
@@ -97,6 +118,7 @@ final class PrefixCache {
         for (h, e) in candidates {
             if kv.freePageCount >= needed { break }
             entries[h] = nil
+            if e.conv != nil { snapshotCount -= 1 }
             kv.release(e.page)
             evicted += 1
         }
@@ -107,6 +129,7 @@ final class PrefixCache {
     func clear(kv: KVCachePool) {
         for e in entries.values { kv.release(e.page) }
         entries.removeAll()
+        snapshotCount = 0
     }
 
     /// Pages held by the cache.

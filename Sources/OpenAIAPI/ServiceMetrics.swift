@@ -65,6 +65,7 @@ public final class ServiceMetrics: Sendable {
         gauge("kv_cache_pages_total", "KV cache pages in the pool.", stats.totalPages)
         gauge("kv_cache_pages_free", "KV cache pages not owned by anyone.", stats.freePages)
         gauge("prefix_cache_pages", "KV cache pages held by the prefix cache.", stats.cachedPages)
+        gauge("prefix_cache_conv_snapshots", "Prefix-cache pages holding a conv-state snapshot (resume points).", stats.cachedSnapshots)
         gauge("process_resident_memory_bytes", "Resident set size of the process.", residentBytes)
         registry.makeGauge(descriptor: Self.name("model_info", "The served model (value 1)."), labels: [("model", modelID)]).set(Double(1))
         let (dp, dq, dh) = engineCounters.withLock { last in

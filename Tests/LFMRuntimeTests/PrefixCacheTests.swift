@@ -153,6 +153,34 @@ final class FirstTokenSignal: Sendable {
         #expect(s.freePages + s.cachedPages == s.totalPages)
     }
 
+    /// Past the dense start a chain keeps a snapshot at every 8th page and at its end: a prompt
+    /// sharing part of it resumes at the last kept page, the conversation's next turn at its
+    /// end, both exactly.
+    @Test func sparseSnapshotsPastTheDenseStart() throws {
+        let cached = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 32 << 20))
+        let plain = InferenceEngine(model: Self.model, configuration: .init(threads: 2, kvCacheBytes: 32 << 20, prefixCaching: false))
+        defer { cached.shutdown(); plain.shutdown() }
+        let shared = prompt(1300, seed: 7)        // 81 full pages
+        let a = shared + prompt(20, seed: 8)      // 1320 tokens, 7 of the 8 generated ones in KV: 82 pages
+        let first = try run(cached, a)
+        // Pages 1...64, 72, 80 and a's last (82).
+        #expect(waitIdle(cached).cachedSnapshots == 64 + 2 + 1)
+        let b = shared + prompt(30, seed: 9)
+        let second = try run(cached, b)
+        #expect(second.cached == 80 * 16)
+        #expect(second.ids == (try run(plain, b)).ids)
+        let c = a + first.ids + prompt(10, seed: 10)
+        let third = try run(cached, c)
+        #expect(third.cached == 82 * 16)
+        #expect(third.ids == (try run(plain, c)).ids)
+    }
+
+    @Test func snapshotPolicy() {
+        let p = ConvSnapshotPolicy(densePages: 4, stride: 3)
+        #expect((1...12).filter { p.keeps(pageEnding: $0) } == [1, 2, 3, 4, 6, 9, 12])
+        #expect(ConvSnapshotPolicy().keeps(pageEnding: 64) && !ConvSnapshotPolicy().keeps(pageEnding: 65))
+    }
+
     @Test func hashChainDependsOnTheParent() {
         let c = PrefixCache(pageSize: 2)
         #expect(c.hash(parent: 0, tokens: [1, 2]) != c.hash(parent: 1, tokens: [1, 2]))
