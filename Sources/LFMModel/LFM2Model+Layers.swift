@@ -63,6 +63,10 @@ extension LFM2Model {
         if let b = l.outProjBias { let o = ws.out.floats(); for t in 0..<T { lfm_axpy_f32(1, b, o + t * D, Int64(D)) } }
     }
 
+    /// Rows per pass of the stacked FFN (its `[rows, 2F]` buffer: 9.4 MB for LFM2-350M). The
+    /// products' own token blocks are about this size, so splitting a 512-token chunk costs no speed.
+    static let ffnBlockTokens = 256
+
     /// SwiGLU FFN (docs/lfm2.md §2.6) on `rms(h, ffn_norm)`; result in `ws.out`.
     func feedForward(_ l: LayerWeights, tokens T: Int) {
         let c = config
@@ -70,10 +74,21 @@ extension LFM2Model {
         let h = ws.hidden.floats(), f = ws.normed.floats()
         let g = ws.gate.floats(), u = ws.up.floats()
         if let w13 = l.w13, D <= Matmul.maxFusedNormColumns {
-            // The FFN norm fused into the stacked gate/up product.
-            let s = ws.stacked.floats()
-            linear(w13, normalizing: h, by: l.ffnNorm, T, s)
-            parallelRows(T, minPerThread: 8) { t in lfm_silu_mul_f32(s + t * 2 * F, s + t * 2 * F + F, g + t * F, Int64(F)) }
+            // The FFN norm fused into the stacked gate/up product; SiLU(gate)·up written over the
+            // gate half and read from there (row stride 2F). Blocks of at most
+            // `ffnBlockTokens` rows bound the [rows, 2F] buffer of a long prefill chunk.
+            let s = ws.stacked.floats(), o = ws.out.floats()
+            var t0 = 0
+            while t0 < T {
+                let n = min(Self.ffnBlockTokens, T - t0)
+                linear(w13, normalizing: h + t0 * D, by: l.ffnNorm, n, s)
+                parallelRows(n, minPerThread: 8) { t in lfm_silu_mul_f32(s + t * 2 * F, s + t * 2 * F + F, s + t * 2 * F, Int64(F)) }
+                let w2 = l.w2!
+                Matmul.multiply(type: w2.type, weights: w2.data, rows: w2.rows, columns: w2.columns, input: s, inputStride: 2 * F,
+                                tokens: n, output: o + t0 * D, outputStride: w2.rows, scratch: ws.act.pointer, pool: pool)
+                t0 += n
+            }
+            return
         } else {
             parallelRows(T, minPerThread: 32) { t in lfm_rmsnorm_f32(h + t * D, l.ffnNorm, f + t * D, Int64(D), c.normEps) }
             linear(l.w1!, f, T, g)

@@ -207,7 +207,7 @@ public final class LFM2Model: @unchecked Sendable {
         ws.v.ensure(T * c.kvDim * f)
         ws.mix.ensure(T * max(D, qd) * f)
         ws.gate.ensure(T * F * f)
-        ws.stacked.ensure(T * max(2 * F, qd + 2 * c.kvDim) * f)
+        ws.stacked.ensure(max(min(T, Self.ffnBlockTokens) * 2 * F, T * (qd + 2 * c.kvDim)) * f)
         ws.up.ensure(T * F * f)
         ws.out.ensure(T * D * f)
         ws.act.ensure(T * maxActRowBytes + 64)

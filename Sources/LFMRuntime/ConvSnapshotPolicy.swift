@@ -4,12 +4,13 @@
 /// ~160 MB. Every page of the first `densePages` keeps one (system prompts and short
 /// conversations resume at any page, as before); beyond them one in `stride` does, plus the
 /// newest page each sequence committed (its chain's end: where the next turn of a conversation
-/// resumes), so a lookup loses at most `stride − 1` pages of reuse, and only past the dense part.
+/// resumes), so a lookup loses at most `stride − 1` pages of reuse (255 tokens), and only past the dense
+/// part; a 32k prompt keeps 186 snapshots (15 MB).
 struct ConvSnapshotPolicy: Sendable, Equatable {
     /// Leading pages of every chain that all keep their snapshot.
     var densePages = 64
     /// Past them, the pages whose count is a multiple of this keep theirs.
-    var stride = 8
+    var stride = 16
 
     /// Whether the page ending at `pages` pages into the chain (1 = the first page) keeps its
     /// snapshot once a later page of the same sequence exists.

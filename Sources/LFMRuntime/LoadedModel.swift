@@ -40,7 +40,9 @@ public struct LoadedModel: Sendable {
         if let e = tokenizer.eosTokenID { stops.insert(e) }
         if let e = tokenizer.id(forToken: "<|endoftext|>") { stops.insert(e) }
         if let e = tokenizer.id(forToken: "<|im_end|>") { stops.insert(e) }
-        return LoadedModel(checkpoint: ckpt, tokenizer: tokenizer, chatTemplateSource: template, stopTokenIDs: stops)
+        let loaded = LoadedModel(checkpoint: ckpt, tokenizer: tokenizer, chatTemplateSource: template, stopTokenIDs: stops)
+        ProcessInfo.releaseFreedMemory()
+        return loaded
     }
 
     /// Builds the tokenizer stored in GGUF metadata (`tokenizer.ggml.*`).
