@@ -40,9 +40,7 @@ public struct LoadedModel: Sendable {
         if let e = tokenizer.eosTokenID { stops.insert(e) }
         if let e = tokenizer.id(forToken: "<|endoftext|>") { stops.insert(e) }
         if let e = tokenizer.id(forToken: "<|im_end|>") { stops.insert(e) }
-        let loaded = LoadedModel(checkpoint: ckpt, tokenizer: tokenizer, chatTemplateSource: template, stopTokenIDs: stops)
-        ProcessInfo.releaseFreedMemory()
-        return loaded
+        return LoadedModel(checkpoint: ckpt, tokenizer: tokenizer, chatTemplateSource: template, stopTokenIDs: stops)
     }
 
     /// Builds the tokenizer stored in GGUF metadata (`tokenizer.ggml.*`).

@@ -9,15 +9,3 @@ extension ProcessInfo {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
-
-extension ProcessInfo {
-    /// Returns the allocator's free memory to the system (glibc `malloc_trim`): loading a model
-    /// frees tens of MB of parse-time buffers (tokenizer tables, GGUF metadata) that would
-    /// otherwise stay resident in the heap for the life of the process. No-op without glibc.
-    public static func releaseFreedMemory() {
-        // Looked up at run time: Swift's Glibc module does not carry <malloc.h>.
-        guard let symbol = dlsym(nil, "malloc_trim") else { return }
-        typealias Trim = @convention(c) (Int) -> Int32
-        _ = unsafeBitCast(symbol, to: Trim.self)(0)
-    }
-}
