@@ -43,6 +43,17 @@ import Testing
         }
     }
 
+    /// A chunk longer than `LFM2Model.ffnBlockTokens` runs the stacked FFN in row blocks (600 =
+    /// 256 + 256 + 88); chunks of 100 never split. Same logits within f32 rounding (the
+    /// packed Q8_0 file has the stacked gate/up product).
+    @Test func longChunkFFNBlocksEqualShortChunks() throws {
+        let runner = try ModelRunner("tiny-a-q8_0.gguf")
+        let prompt = (0..<600).map { ($0 * 7919 + 13) % 500 + 1 }
+        #expect(600 > LFM2Model.ffnBlockTokens * 2)
+        let whole = try runner.logits(prompt, chunks: [600]), pieces = try runner.logits(prompt, chunks: [100])
+        #expect(relativeError(whole, pieces) <= 1e-5)
+    }
+
     @Test func ggufF32EqualsSafetensors() throws {
         let a = try ModelRunner("tiny-a"), b = try ModelRunner("tiny-a-f32.gguf")
         let prompt = [1, 17, 300, 42, 9, 511, 256, 3, 3]
