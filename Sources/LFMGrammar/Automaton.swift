@@ -1,26 +1,29 @@
 import Locking
+import Synchronization
 
 /// The compiled form of a ``Grammar``: every rule as a deterministic automaton over byte
 /// classes, special tokens and rule calls, numbered in one global state space. A matcher
 /// runs it as a pushdown automaton (a stack of states; a call pushes the callee's start
 /// state, an accepting state may pop).
+///
+/// The states are built lazily: compiling makes each rule's NFA and the start state of each
+/// rule; a state's transitions (its row, calls, tokens and byte facts) are computed by subset
+/// construction the first time a matcher or a mask walk enters it (``ensure(_:)``), under a
+/// lock, and published with a release store that readers acquire, so walks on any thread read
+/// built states without locking. State numbers are handed out in order of discovery, at most
+/// ``capacity`` of them (the tables are allocated for that many up front and touched as states
+/// are built); transitions past it are left out.
 final class Automaton: @unchecked Sendable {
-    /// Number of states.
-    let stateCount: Int
+    /// Most states (the tables' capacity).
+    let capacity: Int
     /// Number of byte classes.
     let classCount: Int
     /// Byte → class.
     let classOf: UnsafeMutablePointer<UInt8>
-    /// `trans[state * classCount + class]` = next state or -1.
+    /// `trans[state * classCount + class]` = next state or -1 (rows of built states only).
     let trans: UnsafeMutablePointer<Int32>
     /// Bit 0: accepting; bit 1: has a byte edge; bit 2: has a call; bit 3: has a token edge.
     let flags: UnsafeMutablePointer<UInt8>
-    /// Call edges of state s: `callEdges[callStart[s] ..< callStart[s+1]]` = (callee start, return state).
-    let callStart: [Int32]
-    let callEdges: [(callee: Int32, ret: Int32)]
-    /// Token edges of state s: `tokenEdges[tokenStart[s] ..< tokenStart[s+1]]`.
-    let tokenStart: [Int32]
-    let tokenEdges: [(token: Int32, target: Int32)]
     /// Bytes that lead from each state back to itself (4 words per state).
     let selfLoop: UnsafeMutablePointer<UInt64>
     /// Number of bytes each state can read (its row's defined transitions, capped at 255).
@@ -40,59 +43,258 @@ final class Automaton: @unchecked Sendable {
     let readsOneChar = Locked<[Int32: Bool]>([:])
     /// The start state of the start rule.
     let start: Int32
-    /// Rule of each state (for diagnostics).
-    let ruleOf: [Int32]
-    /// For states of lexeme rules (``Grammar/noInline`` rules without calls or tokens): a key
-    /// that identifies the state across grammars (rule content + NFA subset).
-    let sharedKeys: [SharedStateKey?]
+
+    /// A call edge: the callee's start state and the state to return to.
+    struct CallEdge { var callee: Int32; var ret: Int32 }
+    /// A special-token edge.
+    struct TokenEdge { var token: Int32; var target: Int32 }
 
     static let accepting: UInt8 = 1, hasBytes: UInt8 = 2, hasCalls: UInt8 = 4, hasTokens: UInt8 = 8
 
-    /// An automaton of `stateCount` states (the length of `accepting`). It takes ownership of
-    /// `trans` (`stateCount * classCount` cells). `readable`, `selfLoop` and `fewBytes` are the
-    /// per-state byte facts of ``RuleDFA``; call and token edges are in CSR form (state s's are at
-    /// `callStart[s] ..< callStart[s + 1]`).
-    init(classOf: [UInt8], classCount: Int, trans: UnsafeMutablePointer<Int32>, accepting: [Bool],
-         readable: [UInt8], selfLoop: [UInt64], fewBytes: [UInt8],
-         callStart: [Int32], callEdges: [(callee: Int32, ret: Int32)],
-         tokenStart: [Int32], tokenEdges: [(token: Int32, target: Int32)],
-         start: Int32, ruleOf: [Int32], sharedKeys: [SharedStateKey?]) {
-        self.sharedKeys = sharedKeys
-        stateCount = accepting.count
+    // Per state, written once when the state is built.
+    private let ready: UnsafeMutablePointer<Atomic<UInt8>>
+    private let callList: UnsafeMutablePointer<UnsafeMutablePointer<CallEdge>?>
+    private let callCount: UnsafeMutablePointer<Int32>
+    private let tokenList: UnsafeMutablePointer<UnsafeMutablePointer<TokenEdge>?>
+    private let tokenCount: UnsafeMutablePointer<Int32>
+    private let sharedKeyStore: UnsafeMutablePointer<SharedStateKey?>
+    // Per state, written when its number is handed out (read under the lock only).
+    private let ruleOfStore: UnsafeMutablePointer<Int32>
+    private let localOf: UnsafeMutablePointer<Int32>
+
+    /// One rule of the grammar as the lazy construction needs it.
+    struct Rule: Sendable {
+        /// The rule's DFA (a built-in rule's is shared by the grammars of the process).
+        let dfa: LazyRuleDFA
+        /// Callee as written → the callee's rule index, for the calls that are kept.
+        let callee: [Int32: Int32]
+        /// Global class → the rule's class.
+        let localClass: [Int32]
+        let name: String
+    }
+
+    private let rules: [Rule]
+    /// Global number of each rule's start state.
+    let ruleStart: [Int32]
+
+    private struct Construction {
+        /// Per rule, the global number of each of its DFA's states met so far (-1: past
+        /// capacity, -2: not numbered yet).
+        var globalOf: [[Int32]]
+        var count: Int
+        /// Scratch: a row mapped to global states, over the rule's classes.
+        var mapped: [Int32] = []
+    }
+
+    private let construction: Locked<Construction>
+
+    /// An automaton for `rules` (rule 0 is the start rule) over the global byte classes
+    /// `classOf` (`classCount` of them), with room for `capacity` states.
+    init(rules: [Rule], classOf: [UInt8], classCount: Int, capacity: Int) {
+        let capacity = max(capacity, rules.count)
+        self.capacity = capacity
         self.classCount = classCount
+        self.rules = rules
         self.classOf = .allocate(capacity: 256)
         self.classOf.initialize(from: classOf, count: 256)
-        self.trans = trans
-        flags = .allocate(capacity: max(1, stateCount))
-        self.selfLoop = .allocate(capacity: max(4, stateCount * 4))
-        self.selfLoop.initialize(repeating: 0, count: max(4, stateCount * 4))
-        self.selfLoop.update(from: selfLoop, count: stateCount * 4)
-        readableCount = .allocate(capacity: max(1, stateCount))
-        readableCount.initialize(repeating: 0, count: max(1, stateCount))
-        readableCount.update(from: readable, count: stateCount)
-        readableBytes = .allocate(capacity: max(4, stateCount * 4))
-        readableBytes.initialize(repeating: 0, count: max(4, stateCount * 4))
-        readableBytes.update(from: fewBytes, count: stateCount * 4)
-        self.callStart = callStart; self.callEdges = callEdges
-        self.tokenStart = tokenStart; self.tokenEdges = tokenEdges
-        self.start = start
-        self.ruleOf = ruleOf
-        for s in 0..<stateCount {
-            var f: UInt8 = accepting[s] ? Self.accepting : 0
-            if readable[s] > 0 { f |= Self.hasBytes }
-            if callStart[s + 1] > callStart[s] { f |= Self.hasCalls }
-            if tokenStart[s + 1] > tokenStart[s] { f |= Self.hasTokens }
-            flags[s] = f
+        // Large tables are not initialised: a state's entries are written before it is published.
+        trans = .allocate(capacity: capacity * max(1, classCount))
+        flags = .allocate(capacity: capacity)
+        selfLoop = .allocate(capacity: capacity * 4)
+        readableCount = .allocate(capacity: capacity)
+        readableBytes = .allocate(capacity: capacity * 4)
+        ready = .allocate(capacity: capacity)
+        for i in 0..<capacity { (ready + i).initialize(to: Atomic<UInt8>(0)) }
+        callList = .allocate(capacity: capacity)
+        callCount = .allocate(capacity: capacity)
+        tokenList = .allocate(capacity: capacity)
+        tokenCount = .allocate(capacity: capacity)
+        sharedKeyStore = .allocate(capacity: capacity)
+        ruleOfStore = .allocate(capacity: capacity)
+        localOf = .allocate(capacity: capacity)
+        var globalOf: [[Int32]] = []
+        for r in rules.indices {
+            globalOf.append([Int32(r)])
+            ruleOfStore[r] = Int32(r); localOf[r] = 0
+            (sharedKeyStore + r).initialize(to: nil)
         }
+        ruleStart = rules.indices.map { Int32($0) }
+        start = 0
+        construction = Locked(Construction(globalOf: globalOf, count: rules.count))
     }
 
     deinit {
-        classOf.deallocate()
-        trans.deallocate()
-        flags.deallocate()
-        selfLoop.deallocate()
-        readableCount.deallocate()
-        readableBytes.deallocate()
+        let n = stateCount
+        for s in 0..<n where ready[s].load(ordering: .relaxed) != 0 {
+            callList[s]?.deallocate()
+            tokenList[s]?.deallocate()
+        }
+        sharedKeyStore.deinitialize(count: n)
+        sharedKeyStore.deallocate()
+        ready.deinitialize(count: capacity)
+        ready.deallocate()
+        classOf.deallocate(); trans.deallocate(); flags.deallocate(); selfLoop.deallocate()
+        readableCount.deallocate(); readableBytes.deallocate()
+        callList.deallocate(); callCount.deallocate(); tokenList.deallocate(); tokenCount.deallocate()
+        ruleOfStore.deallocate(); localOf.deallocate()
+    }
+
+    /// Number of states found so far (built or not).
+    var stateCount: Int { construction.withLock { $0.count } }
+
+    /// Builds state `s` when it is not built yet; afterwards its row, flags, byte facts, calls,
+    /// tokens and shared key may be read (from any thread).
+    @inline(__always) func ensure(_ s: Int32) {
+        if ready[Int(s)].load(ordering: .acquiring) == 0 { build(s) }
+    }
+
+    /// Whether state `s` is built.
+    func isBuilt(_ s: Int32) -> Bool { ready[Int(s)].load(ordering: .acquiring) != 0 }
+
+    /// The call edges of a built state.
+    @inline(__always) func calls(_ s: Int32) -> UnsafeBufferPointer<CallEdge> {
+        UnsafeBufferPointer(start: callList[Int(s)], count: Int(callCount[Int(s)]))
+    }
+
+    /// The special-token edges of a built state.
+    @inline(__always) func tokens(_ s: Int32) -> UnsafeBufferPointer<TokenEdge> {
+        UnsafeBufferPointer(start: tokenList[Int(s)], count: Int(tokenCount[Int(s)]))
+    }
+
+    /// For states of lexeme rules (``Grammar/noInline`` rules without calls or tokens): a key
+    /// that identifies a built state across grammars (rule content + NFA subset).
+    func sharedKey(_ s: Int32) -> SharedStateKey? { sharedKeyStore[Int(s)] }
+
+    /// The rule (index) of a state, and its name.
+    func rule(of s: Int32) -> (index: Int, name: String) {
+        let r = construction.withLock { _ in Int(ruleOfStore[Int(s)]) }
+        return (r, rules[r].name)
+    }
+
+    @inline(never) private func build(_ s: Int32) {
+        construction.withLock { c in
+            if ready[Int(s)].load(ordering: .relaxed) != 0 { return }
+            expand(s, &c)
+        }
+    }
+
+    /// Computes state `s`'s transitions (under the lock) and publishes them.
+    private func expand(_ s: Int32, _ c: inout Construction) {
+        let si = Int(s)
+        let r = Int(ruleOfStore[si])
+        let rule = rules[r]
+        let q = Int(localOf[si])
+        var overflow = false
+        /// The global number of the rule's local state `t`, handed out on first use.
+        func global(_ t: Int32, _ c: inout Construction) -> Int32 {
+            let ti = Int(t)
+            if ti >= c.globalOf[r].count { c.globalOf[r].append(contentsOf: repeatElement(-2, count: ti + 1 - c.globalOf[r].count)) }
+            let known = c.globalOf[r][ti]
+            if known != -2 {
+                if known < 0 { overflow = true }
+                return known
+            }
+            guard c.count < capacity else {
+                c.globalOf[r][ti] = -1
+                overflow = true
+                return -1
+            }
+            let g = c.count
+            c.count += 1
+            ruleOfStore[g] = Int32(r); localOf[g] = t
+            (sharedKeyStore + g).initialize(to: nil)
+            c.globalOf[r][ti] = Int32(g)
+            return Int32(g)
+        }
+        let classCount = self.classCount
+        let row = trans + si * classCount
+        var f: UInt8 = 0
+        rule.dfa.withState(q) { e in
+            let localCount = e.classCount
+            if c.mapped.count < localCount { c.mapped = [Int32](repeating: -1, count: localCount) }
+            let base = q * localCount
+            for k in 0..<localCount {
+                let t = e.rows[base + k]
+                c.mapped[k] = t >= 0 ? global(t, &c) : -1
+            }
+            rule.localClass.withUnsafeBufferPointer { lc in
+                c.mapped.withUnsafeBufferPointer { local in
+                    for k in 0..<classCount { row[k] = local[Int(lc[k])] }
+                }
+            }
+            if e.accepting[q] { f |= Self.accepting }
+            if !overflow {
+                readableCount[si] = e.readable[q]
+                for w in 0..<4 { selfLoop[si * 4 + w] = e.selfLoop[q * 4 + w]; readableBytes[si * 4 + w] = e.fewBytes[q * 4 + w] }
+            }
+            var n = 0
+            let stateCalls = e.calls[q]
+            if !stateCalls.isEmpty {
+                let p = UnsafeMutablePointer<CallEdge>.allocate(capacity: stateCalls.count)
+                for (callee, target) in stateCalls {
+                    guard let ci = rule.callee[callee] else { continue }
+                    let ret = global(target, &c)
+                    if ret >= 0 { (p + n).initialize(to: CallEdge(callee: ruleStart[Int(ci)], ret: ret)); n += 1 }
+                }
+                if n > 0 { callList[si] = p; f |= Self.hasCalls } else { p.deallocate(); callList[si] = nil }
+            } else {
+                callList[si] = nil
+            }
+            callCount[si] = Int32(n)
+            n = 0
+            let stateTokens = e.tokens[q]
+            if !stateTokens.isEmpty {
+                let p = UnsafeMutablePointer<TokenEdge>.allocate(capacity: stateTokens.count)
+                for (token, target) in stateTokens {
+                    let t = global(target, &c)
+                    if t >= 0 { (p + n).initialize(to: TokenEdge(token: token, target: t)); n += 1 }
+                }
+                if n > 0 { tokenList[si] = p; f |= Self.hasTokens } else { p.deallocate(); tokenList[si] = nil }
+            } else {
+                tokenList[si] = nil
+            }
+            tokenCount[si] = Int32(n)
+            if rule.dfa.nfa.lexeme { sharedKeyStore[si] = SharedStateKey(rule: rule.dfa.nfa.exprHash, subset: e.subsets[q]) }
+        }
+        if overflow { Self.recount(si, trans, classCount, classOf, readableCount, selfLoop, readableBytes) }
+        if readableCount[si] > 0 { f |= Self.hasBytes }
+        flags[si] = f
+        ready[si].store(1, ordering: .releasing)
+    }
+
+    /// Recomputes the byte facts of state `s` from its row (after transitions past the
+    /// capacity were left out).
+    static func recount(_ s: Int, _ trans: UnsafeMutablePointer<Int32>, _ classCount: Int, _ classOf: UnsafeMutablePointer<UInt8>,
+                        _ readable: UnsafeMutablePointer<UInt8>, _ selfLoop: UnsafeMutablePointer<UInt64>, _ fewBytes: UnsafeMutablePointer<UInt8>) {
+        var count = 0
+        for w in 0..<4 { selfLoop[s * 4 + w] = 0; fewBytes[s * 4 + w] = 0 }
+        for b in 0..<256 {
+            let t = trans[s * classCount + Int(classOf[b])]
+            if t < 0 { continue }
+            if count < 4 { fewBytes[s * 4 + count] = UInt8(b) }
+            count += 1
+            if t == Int32(s) { selfLoop[s * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63) }
+        }
+        readable[s] = UInt8(min(count, 255))
+        if count > 4 { for w in 0..<4 { fewBytes[s * 4 + w] = 0 } }
+    }
+
+    /// Builds every state reachable from the rules' start states (tests and diagnostics: a
+    /// matcher builds only what it enters). Returns the number of states.
+    @discardableResult
+    func buildAll() -> Int {
+        var seen = Set<Int32>(ruleStart)
+        var work = ruleStart
+        while let s = work.popLast() {
+            ensure(s)
+            var next: [Int32] = []
+            let row = trans + Int(s) * classCount
+            for k in 0..<classCount where row[k] >= 0 { next.append(row[k]) }
+            for c in calls(s) { next.append(c.callee); next.append(c.ret) }
+            for t in tokens(s) { next.append(t.target) }
+            for t in next where seen.insert(t).inserted { work.append(t) }
+        }
+        return stateCount
     }
 
     @inline(__always) func step(_ s: Int32, _ byte: UInt8) -> Int32 {
@@ -101,7 +303,7 @@ final class Automaton: @unchecked Sendable {
 
     /// Expands a stack whose top state was just entered into the stacks whose top can read a
     /// byte or a token (calls pushed, accepting tops popped); `complete` is set when a pop
-    /// empties the stack (the input may end here).
+    /// empties the stack (the input may end here). Every state of the stacks it gives is built.
     func expand(_ stack: [Int32], into out: inout [[Int32]], complete: inout Bool) {
         var work = stack
         var guardList: [[Int32]] = []
@@ -110,6 +312,7 @@ final class Automaton: @unchecked Sendable {
 
     private func expandRec(_ st: inout [Int32], _ out: inout [[Int32]], _ complete: inout Bool, _ seen: inout [[Int32]]) {
         let top = st[st.count - 1]
+        ensure(top)
         let depth = st.count
         if seen.contains(st) { return }
         seen.append(st)
@@ -117,8 +320,8 @@ final class Automaton: @unchecked Sendable {
         let f = flags[Int(top)]
         if f & (Self.hasBytes | Self.hasTokens) != 0, !out.contains(st) { out.append(st) }
         if f & Self.hasCalls != 0 {
-            for i in Int(callStart[Int(top)])..<Int(callStart[Int(top) + 1]) {
-                let e = callEdges[i]
+            for e in calls(top) {
+                ensure(e.ret)
                 st[depth - 1] = e.ret
                 st.append(e.callee)
                 expandRec(&st, &out, &complete, &seen)

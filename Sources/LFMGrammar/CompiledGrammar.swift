@@ -15,8 +15,13 @@ public final class CompiledGrammar: Sendable {
     private let configCache = Locked<[[[Int32]]: CachedMask]>([:])
     /// Lexeme-state masks shared by all grammars of the process (keyed with the vocabulary).
     private static let shared = Locked<[SharedMaskKey: StateMask]>([:])
-    /// Number of automaton states (a size measure for tests and logs).
+    /// Number of automaton states found so far (states are built as matchers enter them).
     public var stateCount: Int { automaton.stateCount }
+
+    /// Builds every state the grammar can reach and returns their number (a size measure for
+    /// tests and logs; matchers build only the states they enter).
+    @discardableResult
+    public func buildAllStates() -> Int { automaton.buildAll() }
     /// Whether a backslash in the text starts a JSON escape (grammars of JSON Schemas and JSON
     /// mode): ``GrammarMatcher/forcedBytes(limit:)`` may then pick a character's plain spelling.
     public let escapesAreSpellings: Bool
@@ -34,7 +39,7 @@ public final class CompiledGrammar: Sendable {
     func stateMask(_ s: Int32) -> StateMask {
         if let m = cache.withLock({ $0[s] }) { return m }
         var sharedKey: SharedMaskKey?
-        if let k = automaton.sharedKeys[Int(s)] {
+        if let k = automaton.sharedKey(s) {
             let key = SharedMaskKey(vocabulary: vocabulary.fingerprint, state: k)
             sharedKey = key
             if let m = Self.shared.withLock({ $0[key] }) {
@@ -103,6 +108,7 @@ final class StateMask: Sendable {
         let words = UnsafeMutablePointer<UInt64>.allocate(capacity: v.maskWords)
         words.initialize(repeating: 0, count: v.maskWords)
         defer { words.deallocate() }
+        a.ensure(s)
         let w = MaskWalker(a, v, out: words)
         w.record = true
         w.load([s])
@@ -110,8 +116,8 @@ final class StateMask: Sendable {
             w.startPlainRun(w.run(s))
             w.descend(0)
         }
-        for i in Int(a.tokenStart[Int(s)])..<Int(a.tokenStart[Int(s) + 1]) {
-            let id = Int(a.tokenEdges[i].token)
+        for e in a.tokens(s) {
+            let id = Int(e.token)
             if id >= 0 && id < v.size { words[id >> 6] |= UInt64(1) << UInt64(id & 63) }
         }
         pops = Array(Set(w.pops)).sorted()

@@ -52,9 +52,9 @@ public struct GrammarMatcher: Sendable {
         if v.isSpecial[token] {
             for s in c.stacks {
                 let top = Int(s[s.count - 1])
-                for i in Int(a.tokenStart[top])..<Int(a.tokenStart[top + 1]) where a.tokenEdges[i].token == Int32(token) {
+                for e in a.tokens(Int32(top)) where e.token == Int32(token) {
                     var ns = s
-                    ns[ns.count - 1] = a.tokenEdges[i].target
+                    ns[ns.count - 1] = e.target
                     a.expand(ns, into: &next, complete: &complete)
                 }
             }

@@ -67,7 +67,7 @@ extension JSONSchemaCompiler {
         } else if additional != .bool(false) {
             let value = try schema(additional, ptr + "/additionalProperties")
             if !(value == .nothing) {
-                let key = props.isEmpty ? GrammarExpr.ref(stringRule()) : JSONLexemes.stringExcluding(props.map(\.0), tail: .ref(lexeme("json_string_rest", .seq([.star(JSONLexemes.anyChar), .literal("\"")]))), escapeTail: .ref(lexeme("json_string_escape_rest", .seq([JSONLexemes.otherEscape, .star(JSONLexemes.anyChar), .literal("\"")]))), nonASCIITail: .ref(lexeme("json_string_nonascii_rest", JSONLexemes.nonASCIIStringRest)))
+                let key = props.isEmpty ? GrammarExpr.ref(stringRule()) : extraKey(excluding: props.map(\.0))
                 extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
             }
         }
@@ -123,6 +123,16 @@ extension JSONSchemaCompiler {
             throw fail(k, ptr + "/" + k, "counting members is only supported for objects whose members are all additional, for minProperties 1 and for maxProperties 1")
         }
         return .seq([.literal("{"), ws, body, ws, .literal("}")])
+    }
+
+    /// A JSON string other than the given names in any spelling (an extra member's key), built
+    /// once per list of names: the variants of one object that merges and branches make
+    /// (`allOf`, `anyOf`, conditionals) share it.
+    mutating func extraKey(excluding names: [String]) -> GrammarExpr {
+        if let e = extraKeys[names] { return e }
+        let e = JSONLexemes.stringExcluding(names, tail: .ref(lexeme("json_string_rest", .seq([.star(JSONLexemes.anyChar), .literal("\"")]))), escapeTail: .ref(lexeme("json_string_escape_rest", .seq([JSONLexemes.otherEscape, .star(JSONLexemes.anyChar), .literal("\"")]))), nonASCIITail: .ref(lexeme("json_string_nonascii_rest", JSONLexemes.nonASCIIStringRest)))
+        extraKeys[names] = e
+        return e
     }
 
     mutating func arrayExpr(_ o: JSONObject, _ ptr: String) throws(GrammarError) -> GrammarExpr {

@@ -23,6 +23,8 @@ struct JSONSchemaCompiler {
     /// unchanged — a property's schema in every branch a dependency or `anyOf` multiplies the
     /// object into — is compiled once. Its expression does not depend on where it is met.
     var compiled: [StorageIdentity: (schema: JSONValue, expr: GrammarExpr, size: Int)] = [:]
+    /// Extra-member keys by the names they exclude (``extraKey(excluding:)``).
+    var extraKeys: [[String]: GrammarExpr] = [:]
     /// String lexeme rules by their content tag (one rule per distinct bounds, pattern, format).
     var lexemeByTag: [String: Int] = [:]
     var anyRule: Int?

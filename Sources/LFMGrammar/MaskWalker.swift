@@ -20,6 +20,8 @@ final class MaskWalker {
     /// (left recursion is refused at compile time, so only such loops can repeat).
     var epsilonSteps = 0
     static let maxEpsilonSteps = 48
+    /// Most states ``run(_:)`` visits.
+    static let maxRunSearch = 96
     /// Per state, its ``run(_:)`` + 1 (0: not computed yet); allocated on first use.
     var runMemo: UnsafeMutablePointer<UInt8>?
     /// ``charSuccessors(_:)`` results seen by this walker.
@@ -77,8 +79,8 @@ final class MaskWalker {
     func run(_ t: Int32) -> Int {
         let memo: UnsafeMutablePointer<UInt8>
         if let m = runMemo { memo = m } else {
-            memo = .allocate(capacity: a.stateCount)
-            memo.initialize(repeating: 0, count: a.stateCount)
+            memo = .allocate(capacity: a.capacity)
+            memo.initialize(repeating: 0, count: a.capacity)
             runMemo = memo
         }
         let known = memo[Int(t)]
@@ -98,6 +100,9 @@ final class MaskWalker {
             if next.isEmpty { n = runCap; break }
             frontier = next
             n += 1
+            // A shorter run is still a true one: stop before the search builds many states
+            // (counted patterns branch at every character).
+            if seen.count > Self.maxRunSearch { break }
         }
         memo[Int(t)] = UInt8(n + 1)
         a.runs.withLock { $0[t] = UInt8(n) }
@@ -114,8 +119,9 @@ final class MaskWalker {
         if let k = a.charSuccessors.withLock({ $0[t] }) { localSuccessors[t] = k; return k }
         var k = plainCharTargets(t, intoAccepting: false)
         if k == nil && flags[Int(t)] & Automaton.hasCalls != 0 {
-            for i in Int(a.callStart[Int(t)])..<Int(a.callStart[Int(t) + 1]) where plainCharTargets(a.callEdges[i].callee, intoAccepting: true) != nil {
-                k = [a.callEdges[i].ret]
+            for c in a.calls(t) where plainCharTargets(c.callee, intoAccepting: true) != nil {
+                a.ensure(c.ret)
+                k = [c.ret]
                 break
             }
         }
@@ -129,6 +135,7 @@ final class MaskWalker {
     /// in (with `intoAccepting`, an empty list when each ends in an accepting state); nil when
     /// a character cannot be read (or, with `intoAccepting`, ends in a non-accepting state).
     func plainCharTargets(_ t: Int32, intoAccepting: Bool) -> [Int32]? {
+        a.ensure(t)
         var targets: [Int32] = []
         // (state, UTF-8 state) pairs seen: few (the states inside multi-byte characters).
         var seen: [Int64] = [Int64(t) << 3]
@@ -141,6 +148,7 @@ final class MaskWalker {
                 if nu < 0 { continue }
                 let nd = row[Int(classOf[b])]
                 if nd < 0 { return nil }
+                a.ensure(nd)
                 if nu == 0 {
                     if intoAccepting {
                         if flags[Int(nd)] & Automaton.accepting == 0 { return nil }
@@ -259,6 +267,7 @@ final class MaskWalker {
         let child = Int(v.edgeChild[e])
         mark(child)
         if v.edgeStart[child] != v.edgeStart[child + 1] {
+            a.ensure(t)
             stack[depth - 1] = t
             let f = flags[Int(t)]
             if f & (Automaton.hasCalls | Automaton.accepting) == 0 {
@@ -284,8 +293,8 @@ final class MaskWalker {
         let f = flags[Int(top)]
         if f & Automaton.hasBytes != 0 { descend(node) }
         if f & Automaton.hasCalls != 0 {
-            for i in Int(a.callStart[Int(top)])..<Int(a.callStart[Int(top) + 1]) {
-                let c = a.callEdges[i]
+            for c in a.calls(top) {
+                a.ensure(c.ret); a.ensure(c.callee)
                 if depth + 1 >= capacity { grow(depth + 2) }
                 stack[depth - 1] = c.ret
                 stack[depth] = c.callee

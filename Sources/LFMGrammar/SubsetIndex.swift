@@ -104,8 +104,12 @@ struct SubsetQueue {
     /// only lead on by epsilon edges, so two closures that agree on these behave the same).
     let important: [Bool]
 
-    init(epsStart: [Int32], epsTarget: [Int32], base: Int32, important: [Bool]) {
+    /// Most states: ``state(for:)`` answers -1 instead of adding one more.
+    let limit: Int
+
+    init(epsStart: [Int32], epsTarget: [Int32], base: Int32, important: [Bool], limit: Int = Int.max) {
         self.important = important
+        self.limit = limit
         self.epsStart = epsStart
         self.epsTarget = epsTarget
         self.base = base
@@ -172,7 +176,7 @@ struct SubsetQueue {
         return h
     }
 
-    /// The state of the closure of `targets`, added when new. A stored subset equals the
+    /// The state of the closure of `targets`, added when new (-1 when new past ``limit``). A stored subset equals the
     /// closure when it has as many states and all of them are marked (in the closure).
     mutating func state(for targets: [Int32]) -> Int32 {
         let count = close(targets)
@@ -192,6 +196,7 @@ struct SubsetQueue {
             }
         }
         if let found { return found }
+        if self.count >= limit { return -1 }
         let s = base + Int32(self.count)
         index.insert(h, s)
         members.append(contentsOf: scratch[0..<count])

@@ -2,9 +2,9 @@
 import OrderedJSON
 import Testing
 
-/// Per-rule determinisation (`RuleDFA`), the process-wide cache of built-in rules and the byte
-/// class partition (`ByteClasses`).
-@Suite struct RuleDFATests {
+/// Per-rule NFAs (`RuleNFA`), the lazy subset construction (`LazyRuleDFA`, `Automaton`), the
+/// process-wide cache of built-in rules and the byte class partition (`ByteClasses`).
+@Suite struct RuleNFATests {
     static let schemas: [String] = [
         #"{"type": "string"}"#,
         #"{}"#,
@@ -17,18 +17,19 @@ import Testing
         try GrammarCompiler.grammar(for: .jsonSchema(try JSONValue.parse(schema), strict: false))
     }
 
-    /// Every array of the automaton, for exact comparison.
+    /// Every state of the automaton (all built first), for exact comparison.
     static func dump(_ a: Automaton) -> [String] {
-        var out: [String] = ["states \(a.stateCount) classes \(a.classCount) start \(a.start)"]
+        let n = a.buildAll()
+        var out: [String] = ["states \(n) classes \(a.classCount) start \(a.start)"]
         out.append((0..<256).map { String(a.classOf[$0]) }.joined(separator: ","))
-        for s in 0..<a.stateCount {
+        for s in 0..<n {
             let row = (0..<a.classCount).map { String(a.trans[s * a.classCount + $0]) }.joined(separator: ",")
-            let calls = a.callEdges[Int(a.callStart[s])..<Int(a.callStart[s + 1])].map { "\($0.callee)>\($0.ret)" }
-            let tokens = a.tokenEdges[Int(a.tokenStart[s])..<Int(a.tokenStart[s + 1])].map { "\($0.token)>\($0.target)" }
-            let shared = a.sharedKeys[s].map { "\($0.subset)" } ?? "-"
+            let calls = a.calls(Int32(s)).map { "\($0.callee)>\($0.ret)" }
+            let tokens = a.tokens(Int32(s)).map { "\($0.token)>\($0.target)" }
+            let shared = a.sharedKey(Int32(s)).map { "\($0.subset)" } ?? "-"
             let loop = (0..<4).map { String(a.selfLoop[s * 4 + $0], radix: 16) }.joined(separator: ":")
             let few = (0..<4).map { String(a.readableBytes[s * 4 + $0]) }.joined(separator: ",")
-            out.append("\(s) f\(a.flags[s]) r\(a.ruleOf[s]) [\(row)] \(calls) \(tokens) \(shared) n\(a.readableCount[s]) \(few) \(loop)")
+            out.append("\(s) f\(a.flags[s]) r\(a.rule(of: Int32(s)).index) [\(row)] \(calls) \(tokens) \(shared) n\(a.readableCount[s]) \(few) \(loop)")
         }
         return out
     }
@@ -37,9 +38,9 @@ import Testing
     func cachedBuiltinRulesGiveTheSameAutomaton(_ schema: String) throws {
         let g = try Self.grammar(schema)
         var fresh = g
-        fresh.builtin = [:]  // nothing from the cache: every rule determinised here
+        fresh.builtin = [:]  // nothing from the cache: every rule's DFA is this grammar's own
         let first = try AutomatonBuilder().build(g)
-        let again = try AutomatonBuilder().build(g)  // built-in rules now come from the cache
+        let again = try AutomatonBuilder().build(g)  // built-in rules' DFAs now come from the cache
         let uncached = try AutomatonBuilder().build(fresh)
         #expect(Self.dump(again) == Self.dump(uncached))
         #expect(Self.dump(first) == Self.dump(uncached))
@@ -51,22 +52,21 @@ import Testing
         let string = try #require(g.names.firstIndex(of: "json_string"))
         #expect(g.builtin[string] == "json_string")
         var refs: [Int] = []
-        let canonical = RuleDFA.canonical(g.rules[string], &refs)
-        let entry = try #require(RuleDFA.cached(RuleDFA.Key(tag: "json_string", lexeme: true, calls: 0)))
+        let canonical = RuleNFA.canonical(g.rules[string], &refs)
+        let entry = try #require(RuleNFA.cached(RuleNFA.Key(tag: "json_string", lexeme: true, calls: 0)))
         #expect(entry.expr == canonical)
-        let hit = entry.dfa
-        let key = (expr: canonical, lexeme: true)
-        // A rebuilt DFA of the same rule equals the cached one.
-        let rebuilt = try RuleDFA(key.expr, lexeme: true, nfaLimit: 1 << 30, workLimit: 1 << 30, stateLimit: 1 << 30, name: "json_string")
-        #expect(hit.trans == rebuilt.trans && hit.accepting == rebuilt.accepting && hit.subsets == rebuilt.subsets)
-        #expect(hit.classOf == rebuilt.classOf && hit.exprHash == rebuilt.exprHash)
-        #expect(hit.readable == rebuilt.readable && hit.selfLoop == rebuilt.selfLoop && hit.fewBytes == rebuilt.fewBytes)
+        // A rebuilt NFA of the same rule equals the cached one.
+        let rebuilt = try RuleNFA(canonical, lexeme: true, nfaLimit: 1 << 30)
+        let hit = entry.nfa
+        #expect(hit.edgeStart == rebuilt.edgeStart && hit.edgeKind == rebuilt.edgeKind && hit.edgeArg == rebuilt.edgeArg)
+        #expect(hit.edgeTarget == rebuilt.edgeTarget && hit.epsStart == rebuilt.epsStart && hit.epsTarget == rebuilt.epsTarget)
+        #expect(hit.classOf == rebuilt.classOf && hit.exprHash == rebuilt.exprHash && hit.end == rebuilt.end)
         // Schema-specific rules (object members, key lexemes) are never marked built-in.
         #expect(g.builtin[g.start] == nil)
     }
 
     /// The per-state byte facts (copied from each rule's own DFA, recounted for states that lost
-    /// transitions to dead states) agree with the state's row of the final table.
+    /// transitions past the capacity) agree with the state's row.
     @Test(arguments: schemas.map { GrammarSpec.jsonSchema(try! JSONValue.parse($0), strict: false) } + [
         .gbnf(#"root ::= "ab" | "ac" bad | "z"+ "!""# + "\n" + #"bad ::= "x" bad"#),
         .regex("(ab|cd)*e{2,3}"),
@@ -74,7 +74,11 @@ import Testing
     ])
     func byteFactsMatchTheRows(_ spec: GrammarSpec) throws {
         let a = try AutomatonBuilder().build(try GrammarCompiler.grammar(for: spec))
-        for s in 0..<a.stateCount {
+        try Self.checkFacts(a, a.buildAll())
+    }
+
+    static func checkFacts(_ a: Automaton, _ n: Int) throws {
+        for s in 0..<n {
             var bytes: [UInt8] = []
             var loop: [UInt64] = [0, 0, 0, 0]
             for b in 0..<256 {
@@ -89,6 +93,67 @@ import Testing
             if bytes.count <= 4 {
                 #expect((0..<bytes.count).map { a.readableBytes[s * 4 + $0] } == bytes, "state \(s)")
             }
+        }
+    }
+
+    /// Compiling builds only the rules' start states; a matcher builds the states it enters,
+    /// and answers as a fully built automaton does.
+    @Test func statesAreBuiltWhenEntered() throws {
+        let spec = schema(#"{"type": "object", "properties": {"name": {"type": "string", "maxLength": 12}, "tags": {"type": "array", "items": {"enum": ["a", "bb"]}}}, "required": ["name"]}"#)
+        let g = try GrammarCompiler(vocabulary: ToyVocab.vocabulary).compile(spec)
+        let starts = g.automaton.ruleStart.count
+        #expect(g.automaton.stateCount == starts)
+        #expect(g.automaton.ruleStart.allSatisfy { !g.automaton.isBuilt($0) })
+        var m = g.makeMatcher()
+        for t in ToyVocab.tokenize(#"{"name": "x"}"#) { let ok = m.accept(t); #expect(ok) }
+        #expect(m.canTerminate)
+        let afterOne = g.automaton.stateCount
+        #expect(afterOne > starts)
+        let all = GrammarCompiler(vocabulary: ToyVocab.vocabulary)
+        let full = try all.compile(spec)
+        let total = full.automaton.buildAll()
+        #expect(total > afterOne)
+        for text in [#"{"name": "x", "tags": ["a", "bb"]}"#, #"{"tags": []}"#, #"{"name": "0123456789abc"}"#, #"{"name": "y","tags":["bb"]}"#] {
+            var lazy = g.makeMatcher(), built = full.makeMatcher()
+            var okLazy = true, okBuilt = true
+            var maskLazy: [UInt64] = [], maskBuilt: [UInt64] = []
+            for t in ToyVocab.tokenize(text) {
+                lazy.fillMask(into: &maskLazy); built.fillMask(into: &maskBuilt)
+                #expect(maskLazy == maskBuilt, "\(text)")
+                okLazy = okLazy && lazy.accept(t); okBuilt = okBuilt && built.accept(t)
+            }
+            #expect(okLazy == okBuilt && lazy.canTerminate == built.canTerminate, "\(text)")
+        }
+    }
+
+    /// Matchers on several threads build the states of one grammar at once: every mask equals
+    /// the one a single thread computes on a fresh compile.
+    @Test func concurrentWalksBuildStatesSafely() async throws {
+        let spec = schema(#"{"type": "object", "properties": {"id": {"type": "integer", "minimum": 0}, "kind": {"enum": ["alpha", "beta", "gamma"]}, "note": {"type": "string", "maxLength": 40}, "items": {"type": "array", "items": {"type": "object", "properties": {"k": {"type": "string"}, "v": {"type": "number"}}}}}}"#)
+        let texts = [#"{"id": 12, "kind": "beta", "note": "hello there"}"#, #"{"items": [{"k": "a", "v": 1.5}, {"v": -2}], "id": 0}"#,
+                     #"{"kind": "gamma", "items": []}"#, #"{"note": "", "id": 7, "items": [{"k": "zz"}]}"#]
+        func masks(_ g: CompiledGrammar, _ text: String) -> [[UInt64]] {
+            var m = g.makeMatcher()
+            var out: [[UInt64]] = []
+            var mask: [UInt64] = []
+            for t in ToyVocab.tokenize(text) {
+                m.fillMask(into: &mask)
+                out.append(mask)
+                if !m.accept(t) { break }
+            }
+            return out
+        }
+        let reference = try GrammarCompiler(vocabulary: ToyVocab.vocabulary).compile(spec)
+        let expected = texts.map { masks(reference, $0) }
+        for _ in 0..<4 {
+            let shared = try GrammarCompiler(vocabulary: ToyVocab.vocabulary).compile(spec)
+            let results = await withTaskGroup(of: (Int, [[UInt64]]).self) { group in
+                for k in 0..<8 { group.addTask { (k % texts.count, masks(shared, texts[k % texts.count])) } }
+                var r: [(Int, [[UInt64]])] = []
+                for await x in group { r.append(x) }
+                return r
+            }
+            for (k, got) in results { #expect(got == expected[k], "text \(k)") }
         }
     }
 
@@ -114,24 +179,28 @@ import Testing
     @Test func canonicalRenumbersCallsByFirstAppearance() {
         var refs: [Int] = []
         let e = GrammarExpr.seq([.ref(7), .alt([.ref(3), .ref(7)]), .rep(.ref(12), min: 0, max: nil)])
-        let c = RuleDFA.canonical(e, &refs)
+        let c = RuleNFA.canonical(e, &refs)
         #expect(refs == [7, 3, 12])
         #expect(c == .seq([.ref(0), .alt([.ref(1), .ref(0)]), .rep(.ref(2), min: 0, max: nil)]))
     }
 
-    @Test func cachedRuleStillChecksTheLimits() throws {
-        // Any JSON value: a tiny start rule, then the built-in value / string / whitespace rules.
-        let g = try Self.grammar("true")
-        _ = try AutomatonBuilder().build(g)  // fills the cache
+    /// A grammar builds at most its capacity of states: transitions to states past it are left
+    /// out (and the byte facts agree with the shorter rows); the built-in rules' shared DFAs are
+    /// not affected.
+    @Test func capacityBoundsTheStatesBuilt() throws {
+        let g = try Self.grammar(#"{"type": "object", "properties": {"alpha": {"type": "string"}, "beta": {"type": "integer"}}}"#)
         var tight = AutomatonBuilder()
-        tight.limits.maxDFAStates = 10
-        #expect(throws: GrammarError.self) { try tight.build(g) }
-        var fresh = g
-        fresh.builtin = [:]
-        var e1 = "", e2 = ""
-        do { _ = try tight.build(g) } catch { e1 = error.message }
-        do { _ = try tight.build(fresh) } catch { e2 = error.message }
-        #expect(e1 == e2 && e1.contains("more than 10 automaton states (rule json_"), "\(e1) / \(e2)")
+        tight.limits.maxDFAStates = 12
+        let a = try tight.build(g)
+        let n = a.buildAll()
+        #expect(n == 12)
+        try Self.checkFacts(a, n)
+        for s in 0..<n {
+            for k in 0..<a.classCount { #expect(a.trans[s * a.classCount + k] < 12) }
+        }
+        // A full build of the same grammar afterwards is complete.
+        let full = try AutomatonBuilder().build(g)
+        #expect(full.buildAll() > 12)
     }
 
     // MARK: byte classes

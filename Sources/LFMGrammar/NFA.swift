@@ -1,0 +1,123 @@
+/// A Thompson NFA with epsilon edges, built from one rule's expression. Edges are kept in
+/// flat lists in creation order (no array per state); ``epsilonCSR()`` and ``edgeCSR()`` group
+/// them by source state, keeping that order.
+struct NFA {
+    enum Label { case set(Int), call(Int), token(Int) }
+    struct Edge { var label: Label; var target: Int32 }
+    /// Number of states.
+    private(set) var count = 0
+    private var epsFrom: [Int32] = [], epsTo: [Int32] = []
+    private var edgeFrom: [Int32] = [], edgeList: [Edge] = []
+    var final = 0
+    /// The most states there were when ``build(_:from:setIndex:limit:map:)`` checked its limit.
+    var peak = 0
+
+    mutating func newState() -> Int {
+        count += 1
+        return count - 1
+    }
+
+    /// An epsilon edge.
+    mutating func eps(_ from: Int, _ to: Int) { epsFrom.append(Int32(from)); epsTo.append(Int32(to)) }
+
+    /// A labelled edge.
+    mutating func edge(_ from: Int, _ label: Label, _ to: Int) { edgeFrom.append(Int32(from)); edgeList.append(Edge(label: label, target: Int32(to))) }
+
+    /// The epsilon edges by source state: state x's targets are `target[start[x] ..< start[x + 1]]`.
+    func epsilonCSR() -> (start: [Int32], target: [Int32]) { grouped(epsTo, from: epsFrom, filler: 0) }
+
+    /// The labelled edges by source state: state x's are `edges[start[x] ..< start[x + 1]]`.
+    func edgeCSR() -> (start: [Int32], edges: [Edge]) { grouped(edgeList, from: edgeFrom, filler: Edge(label: .call(0), target: 0)) }
+
+    /// `items` grouped by their source state (`from`, same order), keeping creation order within
+    /// a state: a counting sort.
+    private func grouped<T>(_ items: [T], from: [Int32], filler: T) -> ([Int32], [T]) {
+        var start = [Int32](repeating: 0, count: count + 1)
+        for f in from { start[Int(f) + 1] += 1 }
+        for x in 0..<count { start[x + 1] += start[x] }
+        var fill = start
+        var out = [T](repeating: filler, count: items.count)
+        for i in from.indices { let f = Int(from[i]); out[Int(fill[f])] = items[i]; fill[f] += 1 }
+        return (start, out)
+    }
+
+    mutating func build(_ e: GrammarExpr, from s: Int, setIndex: ByteSetIndex, limit: Int, map: (Int) -> Int) throws(GrammarError) -> Int {
+        if count > peak { peak = count }
+        if count > limit { throw GrammarError("grammar too large: more than \(limit) NFA states (reduce repetition counts, lengths or alternatives)") }
+        switch e {
+        case .empty: return s
+        case .bytes(let set):
+            if set.isEmpty { return newState() }
+            let t = newState(); edge(s, .set(setIndex.index(of: set)!), t); return t
+        case .token(let id):
+            let t = newState(); edge(s, .token(id), t); return t
+        case .ref(let r):
+            let t = newState(); edge(s, .call(map(r)), t); return t
+        case .seq(let xs):
+            var cur = s
+            for x in xs { cur = try build(x, from: cur, setIndex: setIndex, limit: limit, map: map) }
+            return cur
+        case .alt(let xs):
+            let t = newState()
+            for x in xs {
+                let a = newState(); eps(s, a)
+                let end = try build(x, from: a, setIndex: setIndex, limit: limit, map: map)
+                eps(end, t)
+            }
+            return t
+        case .rep(let x, let lo, let hi):
+            var cur = s
+            for _ in 0..<lo { cur = try build(x, from: cur, setIndex: setIndex, limit: limit, map: map) }
+            if let hi {
+                if hi > lo {
+                    let t = newState()
+                    for _ in lo..<hi {
+                        eps(cur, t)
+                        cur = try build(x, from: cur, setIndex: setIndex, limit: limit, map: map)
+                    }
+                    eps(cur, t)
+                    return t
+                }
+                return cur
+            }
+            let loop = newState(); eps(cur, loop)
+            let a = newState(); eps(loop, a)
+            let end = try build(x, from: a, setIndex: setIndex, limit: limit, map: map)
+            eps(end, loop)
+            return loop
+        case .members(let items, let optional, let extra, let sep):
+            // c_i: an item must follow (start, or after a separator), candidates from i on;
+            // b_i: something was written, candidates from i on. Each item is built once.
+            let n = items.count
+            let c = (0...n).map { _ in newState() }, b = (0...n).map { _ in newState() }
+            let end = newState()
+            eps(s, c[0])
+            if optional.allSatisfy({ $0 }) { eps(s, end) }
+            for i in 0..<n {
+                let e1 = try build(items[i], from: c[i], setIndex: setIndex, limit: limit, map: map)
+                eps(e1, b[i + 1])
+                if optional[i] { eps(c[i], c[i + 1]); eps(b[i], b[i + 1]) }
+            }
+            for i in 0...n {
+                let e2 = try build(sep, from: b[i], setIndex: setIndex, limit: limit, map: map)
+                eps(e2, c[i])
+                if let extra {
+                    let e3 = try build(extra, from: c[i], setIndex: setIndex, limit: limit, map: map)
+                    eps(e3, b[i])
+                }
+            }
+            eps(b[n], end)
+            return end
+        case .automaton(let d):
+            let base = count
+            for _ in 0..<d.count { _ = newState() }
+            let end = newState()
+            eps(s, base)
+            for (q, row) in d.edges.enumerated() {
+                for e in row { edge(base + q, .set(setIndex.index(of: e.set)!), base + e.target) }
+                if d.accepting[q] { eps(base + q, end) }
+            }
+            return end
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import Locking
+
+/// One grammar rule as a Thompson NFA ready for subset construction: its own byte classes (the
+/// partition its byte sets generate), its labelled edges grouped by state, its epsilon edges.
+/// Immutable: the DFA states are built from it on demand, per grammar (``Automaton``). Built-in
+/// rules (``Grammar/builtin``: JSON values, strings, whitespace — fixed by the compiler, not by
+/// the schema) are cached process-wide under their tag, so each is built once per process.
+final class RuleNFA: Sendable {
+    /// Byte → the rule's own class.
+    let classOf: [UInt8]
+    let classCount: Int
+    /// Labelled edges by state: state x's are `edgeStart[x] ..< edgeStart[x + 1]` (kind 0 byte
+    /// set / 1 call / 2 token; argument: byte-set number, rule as written, token id; target).
+    let edgeStart: [Int32], edgeKind: [UInt8], edgeArg: [Int32], edgeTarget: [Int32]
+    /// Epsilon edges by state: state x's targets are `epsTarget[epsStart[x] ..< epsStart[x + 1]]`.
+    let epsStart: [Int32], epsTarget: [Int32]
+    /// The start and the final state.
+    let start: Int32, end: Int32
+    /// The classes of each byte set: `setClassList[setClassStart[k] ..< setClassStart[k + 1]]`.
+    let setClassStart: [Int32], setClassList: [Int32]
+    /// Per class: its bytes (4 words) and how many.
+    let classBits: [UInt64], classSize: [Int]
+    /// Whether the rule is a lexeme (its states' masks are shared across grammars by
+    /// ``exprHash`` and NFA subset).
+    let lexeme: Bool
+    /// Hash of the rule's expression (lexeme rules: part of the shared mask key).
+    let exprHash: Int
+    /// The most NFA states there were when the NFA builder entered an expression (its limit check).
+    let nfaPeak: Int
+
+    /// Number of NFA states.
+    var stateCount: Int { epsStart.count - 1 }
+
+    /// Builds the NFA of `rule`; `nfaLimit` is the NFA budget left in the grammar being built.
+    init(_ rule: GrammarExpr, lexeme: Bool, nfaLimit: Int) throws(GrammarError) {
+        self.lexeme = lexeme
+        var setIndex = ByteSetIndex()
+        AutomatonBuilder.collectSets(rule, &setIndex)
+        let sets = setIndex.sets
+        let (classOf, classCount) = ByteClasses.partition(sets)
+        self.classOf = classOf
+        self.classCount = classCount
+        var setClassStart: [Int32] = [0], setClassList: [Int32] = []
+        for set in sets {
+            for c in ByteClasses.classes(of: set, classOf) { setClassList.append(Int32(c)) }
+            setClassStart.append(Int32(setClassList.count))
+        }
+        self.setClassStart = setClassStart; self.setClassList = setClassList
+        var classBits = [UInt64](repeating: 0, count: classCount * 4), classSize = [Int](repeating: 0, count: classCount)
+        for b in 0..<256 {
+            let c = Int(classOf[b])
+            classBits[c * 4 + (b >> 6)] |= UInt64(1) << UInt64(b & 63)
+            classSize[c] += 1
+        }
+        self.classBits = classBits; self.classSize = classSize
+        var nfa = NFA()
+        let s0 = nfa.newState()
+        let end = try nfa.build(rule, from: s0, setIndex: setIndex, limit: nfaLimit, map: { $0 })
+        nfa.final = end
+        start = Int32(s0)
+        self.end = Int32(end)
+        nfaPeak = nfa.peak
+        let (edgeStart, edges) = nfa.edgeCSR()
+        var edgeKind = [UInt8](repeating: 0, count: edges.count), edgeArg = [Int32](repeating: 0, count: edges.count)
+        var edgeTarget = [Int32](repeating: 0, count: edges.count)
+        for (i, e) in edges.enumerated() {
+            switch e.label {
+            case .set(let k): edgeKind[i] = 0; edgeArg[i] = Int32(k)
+            case .call(let r): edgeKind[i] = 1; edgeArg[i] = Int32(r)
+            case .token(let t): edgeKind[i] = 2; edgeArg[i] = Int32(t)
+            }
+            edgeTarget[i] = e.target
+        }
+        self.edgeStart = edgeStart; self.edgeKind = edgeKind; self.edgeArg = edgeArg; self.edgeTarget = edgeTarget
+        (epsStart, epsTarget) = nfa.epsilonCSR()
+        exprHash = lexeme ? rule.hashValue : 0
+    }
+
+    /// Throws the error building this rule within the given NFA budget would have thrown (a
+    /// cached rule is checked against the same limit as a freshly built one).
+    func check(nfaLimit: Int) throws(GrammarError) {
+        if nfaPeak > nfaLimit {
+            throw GrammarError("grammar too large: more than \(nfaLimit) NFA states (reduce repetition counts, lengths or alternatives)")
+        }
+    }
+
+    /// The states from which the final state can be reached (by epsilon edges, byte and token
+    /// edges, and the calls whose callee `callable` accepts, through their return states).
+    func live(callable: (Int32) -> Bool) -> [Bool] {
+        let n = stateCount
+        // Predecessors (CSR).
+        var revStart = [Int32](repeating: 0, count: n + 1)
+        for x in 0..<n {
+            for i in Int(epsStart[x])..<Int(epsStart[x + 1]) { revStart[Int(epsTarget[i]) + 1] += 1 }
+            for i in Int(edgeStart[x])..<Int(edgeStart[x + 1]) where edgeKind[i] != 1 || callable(edgeArg[i]) {
+                revStart[Int(edgeTarget[i]) + 1] += 1
+            }
+        }
+        for x in 0..<n { revStart[x + 1] += revStart[x] }
+        var fill = revStart
+        var rev = [Int32](repeating: 0, count: Int(revStart[n]))
+        for x in 0..<n {
+            for i in Int(epsStart[x])..<Int(epsStart[x + 1]) {
+                let t = Int(epsTarget[i]); rev[Int(fill[t])] = Int32(x); fill[t] += 1
+            }
+            for i in Int(edgeStart[x])..<Int(edgeStart[x + 1]) where edgeKind[i] != 1 || callable(edgeArg[i]) {
+                let t = Int(edgeTarget[i]); rev[Int(fill[t])] = Int32(x); fill[t] += 1
+            }
+        }
+        var live = [Bool](repeating: false, count: n)
+        live[Int(end)] = true
+        var stack: [Int32] = [end]
+        while let x = stack.popLast() {
+            for i in Int(revStart[Int(x)])..<Int(revStart[Int(x) + 1]) where !live[Int(rev[i])] {
+                live[Int(rev[i])] = true
+                stack.append(rev[i])
+            }
+        }
+        return live
+    }
+
+    /// Whether the final state is reachable from the start by epsilon edges and, when `input`,
+    /// byte and token edges, and by the calls whose callee `through` accepts; `called` gets the
+    /// callee of every call met (as written) when given.
+    func reaches(input: Bool, through: (Int32) -> Bool, called: ((Int32) -> Void)? = nil) -> Bool {
+        var seen = [Bool](repeating: false, count: stateCount)
+        var stack: [Int32] = [start]
+        seen[Int(start)] = true
+        var found = false
+        while let x = stack.popLast() {
+            if x == end {
+                found = true
+                if called == nil { return true }
+            }
+            for i in Int(epsStart[Int(x)])..<Int(epsStart[Int(x) + 1]) where !seen[Int(epsTarget[i])] {
+                seen[Int(epsTarget[i])] = true; stack.append(epsTarget[i])
+            }
+            for i in Int(edgeStart[Int(x)])..<Int(edgeStart[Int(x) + 1]) {
+                let t = edgeTarget[i]
+                if edgeKind[i] == 1 {
+                    called?(edgeArg[i])
+                    if !through(edgeArg[i]) { continue }
+                } else if !input { continue }
+                if !seen[Int(t)] { seen[Int(t)] = true; stack.append(t) }
+            }
+        }
+        return found
+    }
+
+    // MARK: process-wide cache of built-in rules
+
+    /// A built-in rule as the cache knows it: its tag (``Grammar/builtin``), whether it is a
+    /// lexeme, and how many distinct rules it calls.
+    struct Key: Hashable, Sendable {
+        var tag: String
+        var lexeme: Bool
+        var calls: Int
+    }
+
+    /// A cached rule: its expression with calls renumbered 0, 1, … in order of first
+    /// appearance (what debug builds compare a hit against), its NFA, and its DFA as far as
+    /// grammars built it (for grammars in which every rule it calls matches something).
+    struct Entry: Sendable {
+        let expr: GrammarExpr
+        let nfa: RuleNFA
+        let dfa: LazyRuleDFA
+    }
+
+    private struct Cache {
+        var items: [Key: Entry] = [:]
+        var states = 0
+    }
+
+    private static let cache = Locked<Cache>(Cache())
+    /// Bound of the cache (NFA states over all entries); it is emptied when full.
+    static let maxCachedStates = 1_000_000
+
+    /// The cached NFA of a built-in rule, or nil.
+    static func cached(_ key: Key) -> Entry? { cache.withLock { $0.items[key] } }
+
+    /// Remembers the NFA of a built-in rule (`expr`: the rule in ``canonical(_:_:)`` form).
+    static func store(_ key: Key, expr: GrammarExpr, _ nfa: RuleNFA, _ dfa: LazyRuleDFA) {
+        let states = nfa.stateCount
+        cache.withLock { c in
+            if c.states + states > maxCachedStates { c.items.removeAll(); c.states = 0 }
+            if c.items.updateValue(Entry(expr: expr, nfa: nfa, dfa: dfa), forKey: key) == nil { c.states += states }
+        }
+    }
+
+    /// `e` with its rule calls renumbered 0, 1, … in order of first appearance; `refs` gets the
+    /// original rule numbers (`refs[k]` is the rule called as `k`).
+    static func canonical(_ e: GrammarExpr, _ refs: inout [Int]) -> GrammarExpr {
+        switch e {
+        case .empty, .bytes, .token, .automaton: return e
+        case .ref(let r):
+            if let k = refs.firstIndex(of: r) { return .ref(k) }
+            refs.append(r)
+            return .ref(refs.count - 1)
+        case .seq(let xs): return .seq(xs.map { canonical($0, &refs) })
+        case .alt(let xs): return .alt(xs.map { canonical($0, &refs) })
+        case .rep(let x, let lo, let hi): return .rep(canonical(x, &refs), min: lo, max: hi)
+        case .members(let xs, let optional, let extra, let sep):
+            let items = xs.map { canonical($0, &refs) }
+            let ex = extra.map { canonical($0, &refs) }
+            return .members(items, optional: optional, extra: ex, separator: canonical(sep, &refs))
+        }
+    }
+}
