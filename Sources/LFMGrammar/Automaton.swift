@@ -32,15 +32,16 @@ final class Automaton: @unchecked Sendable {
     /// ascending): the mask walk looks them up among a trie node's children instead of
     /// scanning every child.
     let readableBytes: UnsafeMutablePointer<UInt8>
-    /// Per state, the states reached after one plain JSON-string character (see
-    /// ``MaskWalker/charSuccessors(_:)``); filled lazily by mask walks of any thread.
-    let charSuccessors = Locked<[Int32: [Int32]?]>([:])
-    /// Per state, its ``MaskWalker/run(_:)`` once some walk computed it (shared by the walks
-    /// of every thread, so a state's run is searched for once per grammar).
-    let runs = Locked<[Int32: UInt8]>([:])
-    /// Per state, whether it reads every plain character into an accepting state (see
-    /// ``MaskWalker/stackRun(_:)``); filled lazily.
-    let readsOneChar = Locked<[Int32: Bool]>([:])
+    // Facts mask walks of any thread find once per state and share (read without locking):
+    // its ``MaskWalker/run(_:)`` + 1 (0: unknown); whether it reads every plain character into
+    // an accepting state (0 unknown, 1 no, 2 yes; ``MaskWalker/readsOneChar(_:)``); the states
+    // one plain character leads to (0 unknown, 1 none, 2 `successorList`;
+    // ``MaskWalker/charSuccessors(_:)``), written under `successorLock`.
+    private let runStore: UnsafeMutablePointer<Atomic<UInt8>>
+    private let oneCharStore: UnsafeMutablePointer<Atomic<UInt8>>
+    private let successorState: UnsafeMutablePointer<Atomic<UInt8>>
+    private let successorList: UnsafeMutablePointer<[Int32]>
+    private let successorLock = Locked<Void>(())
     /// The start state of the start rule.
     let start: Int32
 
@@ -104,7 +105,16 @@ final class Automaton: @unchecked Sendable {
         readableCount = .allocate(capacity: capacity)
         readableBytes = .allocate(capacity: capacity * 4)
         ready = .allocate(capacity: capacity)
-        for i in 0..<capacity { (ready + i).initialize(to: Atomic<UInt8>(0)) }
+        runStore = .allocate(capacity: capacity)
+        oneCharStore = .allocate(capacity: capacity)
+        successorState = .allocate(capacity: capacity)
+        for i in 0..<capacity {
+            (ready + i).initialize(to: Atomic<UInt8>(0))
+            (runStore + i).initialize(to: Atomic<UInt8>(0))
+            (oneCharStore + i).initialize(to: Atomic<UInt8>(0))
+            (successorState + i).initialize(to: Atomic<UInt8>(0))
+        }
+        successorList = .allocate(capacity: capacity)
         callList = .allocate(capacity: capacity)
         callCount = .allocate(capacity: capacity)
         tokenList = .allocate(capacity: capacity)
@@ -131,8 +141,12 @@ final class Automaton: @unchecked Sendable {
         }
         sharedKeyStore.deinitialize(count: n)
         sharedKeyStore.deallocate()
-        ready.deinitialize(count: capacity)
-        ready.deallocate()
+        for s in 0..<n where successorState[s].load(ordering: .relaxed) == 2 { (successorList + s).deinitialize(count: 1) }
+        successorList.deallocate()
+        for p in [ready, runStore, oneCharStore, successorState] {
+            p.deinitialize(count: capacity)
+            p.deallocate()
+        }
         classOf.deallocate(); trans.deallocate(); flags.deallocate(); selfLoop.deallocate()
         readableCount.deallocate(); readableBytes.deallocate()
         callList.deallocate(); callCount.deallocate(); tokenList.deallocate(); tokenCount.deallocate()
@@ -150,6 +164,46 @@ final class Automaton: @unchecked Sendable {
 
     /// Whether state `s` is built.
     func isBuilt(_ s: Int32) -> Bool { ready[Int(s)].load(ordering: .acquiring) != 0 }
+
+    /// State `s`'s run + 1 as some walk stored it (0: not known yet).
+    @inline(__always) func knownRun(_ s: Int32) -> Int { Int(runStore[Int(s)].load(ordering: .relaxed)) }
+
+    /// Stores state `s`'s run (at most 254).
+    func storeRun(_ s: Int32, _ run: Int) { runStore[Int(s)].store(UInt8(min(run, 254) + 1), ordering: .relaxed) }
+
+    /// Whether state `s` reads every plain character into an accepting state, when known.
+    @inline(__always) func knownReadsOneChar(_ s: Int32) -> Bool? {
+        switch oneCharStore[Int(s)].load(ordering: .relaxed) {
+        case 0: return nil
+        case 1: return false
+        default: return true
+        }
+    }
+
+    func storeReadsOneChar(_ s: Int32, _ value: Bool) { oneCharStore[Int(s)].store(value ? 2 : 1, ordering: .relaxed) }
+
+    /// The states one plain character leads to from `s`: `.some(nil)` when some character
+    /// cannot be read, nil when not known yet.
+    @inline(__always) func knownSuccessors(_ s: Int32) -> [Int32]?? {
+        switch successorState[Int(s)].load(ordering: .acquiring) {
+        case 0: return nil
+        case 1: return .some(nil)
+        default: return .some(successorList[Int(s)])
+        }
+    }
+
+    /// Stores the states one plain character leads to from `s` (nil: some character cannot be read).
+    func storeSuccessors(_ s: Int32, _ list: [Int32]?) {
+        successorLock.withLock { _ in
+            guard successorState[Int(s)].load(ordering: .relaxed) == 0 else { return }
+            if let list {
+                (successorList + Int(s)).initialize(to: list)
+                successorState[Int(s)].store(2, ordering: .releasing)
+            } else {
+                successorState[Int(s)].store(1, ordering: .releasing)
+            }
+        }
+    }
 
     /// The call edges of a built state.
     @inline(__always) func calls(_ s: Int32) -> UnsafeBufferPointer<CallEdge> {
@@ -282,17 +336,27 @@ final class Automaton: @unchecked Sendable {
     /// Builds every state reachable from the rules' start states (tests and diagnostics: a
     /// matcher builds only what it enters). Returns the number of states.
     @discardableResult
-    func buildAll() -> Int {
-        var seen = Set<Int32>(ruleStart)
-        var work = ruleStart
-        while let s = work.popLast() {
+    func buildAll() -> Int { build(from: ruleStart, upTo: Int.max) }
+
+    /// Builds the states reachable from `roots`, nearest first, until `limit` states are built.
+    /// Returns the number of states found.
+    @discardableResult
+    func build(from roots: [Int32], upTo limit: Int) -> Int {
+        var seen = [Bool](repeating: false, count: capacity)
+        for r in roots { seen[Int(r)] = true }
+        var work = roots
+        var head = 0, built = 0
+        while head < work.count && built < limit {
+            let s = work[head]
+            head += 1
+            built += 1
             ensure(s)
             var next: [Int32] = []
             let row = trans + Int(s) * classCount
             for k in 0..<classCount where row[k] >= 0 { next.append(row[k]) }
             for c in calls(s) { next.append(c.callee); next.append(c.ret) }
             for t in tokens(s) { next.append(t.target) }
-            for t in next where seen.insert(t).inserted { work.append(t) }
+            for t in next where t >= 0 && !seen[Int(t)] { seen[Int(t)] = true; work.append(t) }
         }
         return stateCount
     }

@@ -80,8 +80,9 @@ struct RuleExpansion {
 
     /// Makes room in the per-state tables for every state found so far.
     private mutating func grow() {
-        let n = queue.count, have = isBuilt.count
-        guard n > have else { return }
+        let have = isBuilt.count
+        guard queue.count > have else { return }
+        let n = max(queue.count, have + max(64, have / 2))
         isBuilt.append(contentsOf: repeatElement(false, count: n - have))
         rows.append(contentsOf: repeatElement(-1, count: (n - have) * classCount))
         accepting.append(contentsOf: repeatElement(false, count: n - have))

@@ -22,10 +22,6 @@ final class MaskWalker {
     static let maxEpsilonSteps = 48
     /// Most states ``run(_:)`` visits.
     static let maxRunSearch = 96
-    /// Per state, its ``run(_:)`` + 1 (0: not computed yet); allocated on first use.
-    var runMemo: UnsafeMutablePointer<UInt8>?
-    /// ``charSuccessors(_:)`` results seen by this walker.
-    var localSuccessors: [Int32: [Int32]?] = [:]
     /// The longest token in characters: runs are not followed further.
     let runCap: Int
     /// When positive: every token that is plain string content of at most this many characters
@@ -51,9 +47,9 @@ final class MaskWalker {
 
     /// Whether `t` reads every plain character into an accepting state (memoised per grammar).
     func readsOneChar(_ t: Int32) -> Bool {
-        if let k = a.readsOneChar.withLock({ $0[t] }) { return k }
+        if let k = a.knownReadsOneChar(t) { return k }
         let k = plainCharTargets(t, intoAccepting: true) != nil
-        a.readsOneChar.withLock { $0[t] = k }
+        a.storeReadsOneChar(t, k)
         return k
     }
 
@@ -77,18 +73,8 @@ final class MaskWalker {
     /// (``TokenVocabulary/maxCharsBelow``) without stepping. A breadth-first search over
     /// ``charSuccessors(_:)`` for the nearest state that cannot read some character.
     func run(_ t: Int32) -> Int {
-        let memo: UnsafeMutablePointer<UInt8>
-        if let m = runMemo { memo = m } else {
-            memo = .allocate(capacity: a.capacity)
-            memo.initialize(repeating: 0, count: a.capacity)
-            runMemo = memo
-        }
-        let known = memo[Int(t)]
-        if known != 0 { return Int(known) - 1 }
-        if let k = a.runs.withLock({ $0[t] }) {
-            memo[Int(t)] = k &+ 1
-            return Int(k)
-        }
+        let known = a.knownRun(t)
+        if known != 0 { return known - 1 }
         var frontier: [Int32] = [t], seen: Set<Int32> = [t]
         var n = 0
         search: while n < runCap {
@@ -104,9 +90,8 @@ final class MaskWalker {
             // (counted patterns branch at every character).
             if seen.count > Self.maxRunSearch { break }
         }
-        memo[Int(t)] = UInt8(n + 1)
-        a.runs.withLock { $0[t] = UInt8(n) }
-        return n
+        a.storeRun(t, n)
+        return min(n, 254)
     }
 
     /// The states (at a character boundary, in the same frame) that one plain character read
@@ -115,8 +100,7 @@ final class MaskWalker {
     /// accepting state (then the one successor is the call's return state). Shared by the walks
     /// of a grammar through ``Automaton/charSuccessors``.
     func charSuccessors(_ t: Int32) -> [Int32]? {
-        if let k = localSuccessors[t] { return k }
-        if let k = a.charSuccessors.withLock({ $0[t] }) { localSuccessors[t] = k; return k }
+        if let k = a.knownSuccessors(t) { return k }
         var k = plainCharTargets(t, intoAccepting: false)
         if k == nil && flags[Int(t)] & Automaton.hasCalls != 0 {
             for c in a.calls(t) where plainCharTargets(c.callee, intoAccepting: true) != nil {
@@ -125,10 +109,8 @@ final class MaskWalker {
                 break
             }
         }
-        let result = k
-        a.charSuccessors.withLock { $0[t] = result }
-        localSuccessors[t] = result
-        return result
+        a.storeSuccessors(t, k)
+        return k
     }
 
     /// Reads every plain character from `t` by byte transitions. Returns the states they end
@@ -191,7 +173,6 @@ final class MaskWalker {
 
     deinit {
         stack.deallocate()
-        runMemo?.deallocate()
     }
 
     func load(_ s: ArraySlice<Int32>) {
