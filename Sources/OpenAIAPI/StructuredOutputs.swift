@@ -39,7 +39,9 @@ final class StructuredOutputs: Sendable {
     /// grammar), so the first structured request does not pay for them (~0.1 s with a 65k
     /// vocabulary). Errors are left for that request to report.
     func prepare() {
-        _ = try? compiler.compile(.jsonObject)
+        // Building every state of JSON mode builds the process-wide DFAs of the built-in JSON
+        // rules (values, strings, whitespace) that every schema's grammar calls.
+        (try? compiler.compile(.jsonObject))?.buildAllStates()
     }
 
     /// Whether the compiler (and its view of the vocabulary) exists yet.
