@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Locking
 import Synchronization
 
@@ -104,16 +109,10 @@ final class Automaton: @unchecked Sendable {
         selfLoop = .allocate(capacity: capacity * 4)
         readableCount = .allocate(capacity: capacity)
         readableBytes = .allocate(capacity: capacity * 4)
-        ready = .allocate(capacity: capacity)
-        runStore = .allocate(capacity: capacity)
-        oneCharStore = .allocate(capacity: capacity)
-        successorState = .allocate(capacity: capacity)
-        for i in 0..<capacity {
-            (ready + i).initialize(to: Atomic<UInt8>(0))
-            (runStore + i).initialize(to: Atomic<UInt8>(0))
-            (oneCharStore + i).initialize(to: Atomic<UInt8>(0))
-            (successorState + i).initialize(to: Atomic<UInt8>(0))
-        }
+        ready = Self.zeroedAtomics(capacity)
+        runStore = Self.zeroedAtomics(capacity)
+        oneCharStore = Self.zeroedAtomics(capacity)
+        successorState = Self.zeroedAtomics(capacity)
         successorList = .allocate(capacity: capacity)
         callList = .allocate(capacity: capacity)
         callCount = .allocate(capacity: capacity)
@@ -143,14 +142,18 @@ final class Automaton: @unchecked Sendable {
         sharedKeyStore.deallocate()
         for s in 0..<n where successorState[s].load(ordering: .relaxed) == 2 { (successorList + s).deinitialize(count: 1) }
         successorList.deallocate()
-        for p in [ready, runStore, oneCharStore, successorState] {
-            p.deinitialize(count: capacity)
-            p.deallocate()
-        }
+        for p in [ready, runStore, oneCharStore, successorState] { free(UnsafeMutableRawPointer(p)) }
         classOf.deallocate(); trans.deallocate(); flags.deallocate(); selfLoop.deallocate()
         readableCount.deallocate(); readableBytes.deallocate()
         callList.deallocate(); callCount.deallocate(); tokenList.deallocate(); tokenCount.deallocate()
         ruleOfStore.deallocate(); localOf.deallocate()
+    }
+
+    /// `n` atomic bytes, all 0, from zeroed memory the system hands out untouched (an atomic byte
+    /// is a plain byte in memory), so a grammar's capacity costs nothing until states use it.
+    private static func zeroedAtomics(_ n: Int) -> UnsafeMutablePointer<Atomic<UInt8>> {
+        guard let raw = calloc(max(1, n), 1) else { fatalError("out of memory") }
+        return raw.bindMemory(to: Atomic<UInt8>.self, capacity: max(1, n))
     }
 
     /// Number of states found so far (built or not).

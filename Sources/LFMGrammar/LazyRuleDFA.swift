@@ -126,19 +126,25 @@ struct RuleExpansion {
                 }
             }
         }
-        for c in 0..<classCount { row[c] = -1 }
+        row.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
         touched.removeAll(keepingCapacity: true)
         var count = 0
         var loop: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         if edgeSets.count <= 64 {
             // Per class, the set edges that read it (bit k: the k-th): classes with equal
             // signatures go to the same state, whose subset is computed once.
-            for k in 0..<edgeSets.count {
-                let arg = Int(edgeSets[k]), bit = UInt64(1) << UInt64(k)
-                for j in Int(nfa.setClassStart[arg])..<Int(nfa.setClassStart[arg + 1]) {
-                    let c = Int(nfa.setClassList[j])
-                    if signature[c] == 0 { touched.append(c) }
-                    signature[c] |= bit
+            signature.withUnsafeMutableBufferPointer { signature in
+                nfa.setClassStart.withUnsafeBufferPointer { setClassStart in
+                    nfa.setClassList.withUnsafeBufferPointer { setClassList in
+                        for k in 0..<edgeSets.count {
+                            let arg = Int(edgeSets[k]), bit = UInt64(1) << UInt64(k)
+                            for j in Int(setClassStart[arg])..<Int(setClassStart[arg + 1]) {
+                                let c = Int(setClassList[j])
+                                if signature[c] == 0 { touched.append(c) }
+                                signature[c] |= bit
+                            }
+                        }
+                    }
                 }
             }
             touched.withUnsafeMutableBufferPointer { Self.sort($0) }
@@ -184,8 +190,8 @@ struct RuleExpansion {
             for c in touched { buckets[c].removeAll(keepingCapacity: true) }
         }
         var stateCalls: [(Int32, Int32)] = [], stateTokens: [(Int32, Int32)] = []
-        Self.group(callEdges, &stateCalls, &targets, &queue)
-        Self.group(tokenEdges, &stateTokens, &targets, &queue)
+        if !callEdges.isEmpty { Self.group(callEdges, &stateCalls, &targets, &queue) }
+        if !tokenEdges.isEmpty { Self.group(tokenEdges, &stateTokens, &targets, &queue) }
         // Sorted: the key of shared masks must not depend on the order of discovery.
         let lexemeSubset = nfa.lexeme ? Array(queue.members[subset]).sorted() : []
         grow()
