@@ -21,9 +21,14 @@ struct AutomatonBuilder {
         let inlined = try inline(g)
         var rules = inlined.rules
         let names = g.names
-        // Reachable rules from start.
+        // Reachable rules from start. A rule whose body (after inlining) equals an earlier one's
+        // is that rule: merged variants of one object repeat whole member rules verbatim, and
+        // each copy would get an NFA and DFA states of its own.
         var order: [Int] = [g.start]
         var index: [Int: Int] = [g.start: 0]
+        // Candidates are the earlier rules of the same name (the copies come from one place of
+        // the schema), so only those are compared.
+        var byName: [String: [Int]] = [names[g.start]: [0]]
         // The rules each reachable rule calls (in order of first appearance), by position in `order`.
         var ruleRefs: [[Int]] = []
         var i = 0
@@ -33,6 +38,8 @@ struct AutomatonBuilder {
             ruleRefs.append(refs)
             for r in refs where index[r] == nil {
                 guard r >= 0 && r < rules.count else { throw GrammarError("rule \(names[order[i]]) calls an undefined rule") }
+                if let same = byName[names[r]]?.first(where: { Self.sameRule(g, rules, order[$0], r) }) { index[r] = same; continue }
+                byName[names[r], default: []].append(order.count)
                 index[r] = order.count; order.append(r)
             }
             i += 1
@@ -126,6 +133,12 @@ struct AutomatonBuilder {
             lazyRules.append(Automaton.Rule(dfa: dfa, callee: callee, localClass: local, name: names[order[r]]))
         }
         return Automaton(rules: lazyRules, classOf: classOf, classCount: classCount, capacity: limits.maxDFAStates)
+    }
+
+    /// Whether rules `a` and `b` are the same rule: equal bodies after inlining, both kept as
+    /// calls or neither (a lexeme's masks are shared), the same built-in tag.
+    static func sameRule(_ g: Grammar, _ rules: [GrammarExpr], _ a: Int, _ b: Int) -> Bool {
+        g.noInline.contains(a) == g.noInline.contains(b) && g.builtin[a] == g.builtin[b] && rules[a] == rules[b]
     }
 
     // MARK: inlining

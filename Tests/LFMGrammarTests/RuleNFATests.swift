@@ -184,6 +184,29 @@ import Testing
         #expect(c == .seq([.ref(0), .alt([.ref(1), .ref(0)]), .rep(.ref(2), min: 0, max: nil)]))
     }
 
+    /// Rules of one name (copies made from one place of a schema) whose bodies are equal after
+    /// inlining are one rule of the automaton (one NFA, one set of states); the grammar still
+    /// reads what both copies read. A rule of another name is not compared.
+    @Test func equalRulesAreOneRule() throws {
+        var g = Grammar()
+        let body = GrammarExpr.seq([.literal("<"), .rep(.byteRange(0x61...0x7A), min: 1, max: nil), .literal(">")])
+        let a = g.add("member", body), b = g.add("member", body), c = g.add("other", body)
+        let d = g.add("member", .literal("!"))
+        g.noInline = [a, b, c, d]
+        g.start = g.add("root", .seq([.ref(a), .literal(","), .ref(b), .ref(c), .ref(d)]))
+        let automaton = try AutomatonBuilder().build(g)
+        #expect(automaton.ruleStart.count == 4)  // root, member a (= b), other, member d
+        let compiled = CompiledGrammar(automaton: automaton, vocabulary: ToyVocab.vocabulary)
+        var m = compiled.makeMatcher()
+        for t in ToyVocab.tokenize("<ab>,<c><d>!") { let ok = m.accept(t); #expect(ok) }
+        #expect(m.canTerminate)
+        var bad = compiled.makeMatcher()
+        let tokens = ToyVocab.tokenize("<ab>,<><d>!")
+        var accepted = true
+        for t in tokens where accepted { accepted = bad.accept(t) }
+        #expect(!(accepted && bad.canTerminate))
+    }
+
     /// A grammar builds at most its capacity of states: transitions to states past it are left
     /// out (and the byte facts agree with the shorter rows); the built-in rules' shared DFAs are
     /// not affected.
