@@ -21,7 +21,7 @@ ROOT = os.path.join(HERE, "..", "..")
 CORPUS = os.path.join(ROOT, "Tests", "Fixtures", "grammar", "schema-corpus.jsonl")
 TOKENIZER = os.path.join(ROOT, "Tests", "Fixtures", "lfm2-tokenizer")
 # docs/benchmarks.md, "Coverage, seventh round": a change that refuses more fails here.
-MIN_COMPILED = 583
+MIN_COMPILED = 588
 
 
 def grammar_check(cases):
