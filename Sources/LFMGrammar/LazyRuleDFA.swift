@@ -19,6 +19,9 @@ final class LazyRuleDFA: Sendable {
         expansion = Locked(RuleExpansion(nfa, live: live, callable: callable))
     }
 
+    /// Transition cells of the states found so far (states × the rule's classes).
+    var cells: Int { expansion.withLock { $0.count * $0.classCount } }
+
     /// Runs `body` on state `q` (built on the first request) under this DFA's lock. The
     /// state's targets are states of this DFA, found (numbered) when `q` was built.
     func withState<R>(_ q: Int, _ body: (inout RuleExpansion) -> R) -> R {

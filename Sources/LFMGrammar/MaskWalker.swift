@@ -98,7 +98,7 @@ final class MaskWalker {
     /// from `t` can lead to, when every plain character can be read; nil otherwise. Either by
     /// bytes, or through a call of a rule that reads every such character by bytes into an
     /// accepting state (then the one successor is the call's return state). Shared by the walks
-    /// of a grammar through ``Automaton/charSuccessors``.
+    /// of a grammar through ``Automaton/knownSuccessors(_:)``.
     func charSuccessors(_ t: Int32) -> [Int32]? {
         if let k = a.knownSuccessors(t) { return k }
         var k = plainCharTargets(t, intoAccepting: false)

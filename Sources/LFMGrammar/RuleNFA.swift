@@ -172,8 +172,10 @@ final class RuleNFA: Sendable {
     }
 
     private static let cache = Locked<Cache>(Cache())
-    /// Bound of the cache (NFA states over all entries); it is emptied when full.
+    /// Bound of the cache: NFA states over all entries, and the transition cells their DFAs
+    /// built since (they grow as grammars use them); it is emptied when either is full.
     static let maxCachedStates = 1_000_000
+    static let maxCachedCells = 4_000_000
 
     /// The cached NFA of a built-in rule, or nil.
     static func cached(_ key: Key) -> Entry? { cache.withLock { $0.items[key] } }
@@ -182,7 +184,8 @@ final class RuleNFA: Sendable {
     static func store(_ key: Key, expr: GrammarExpr, _ nfa: RuleNFA, _ dfa: LazyRuleDFA) {
         let states = nfa.stateCount
         cache.withLock { c in
-            if c.states + states > maxCachedStates { c.items.removeAll(); c.states = 0 }
+            let cells = c.items.values.reduce(0) { $0 + $1.dfa.cells }
+            if c.states + states > maxCachedStates || cells > maxCachedCells { c.items.removeAll(); c.states = 0 }
             if c.items.updateValue(Entry(expr: expr, nfa: nfa, dfa: dfa), forKey: key) == nil { c.states += states }
         }
     }

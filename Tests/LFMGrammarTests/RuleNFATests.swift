@@ -63,6 +63,9 @@ import Testing
         #expect(hit.classOf == rebuilt.classOf && hit.exprHash == rebuilt.exprHash && hit.end == rebuilt.end)
         // Schema-specific rules (object members, key lexemes) are never marked built-in.
         #expect(g.builtin[g.start] == nil)
+        // The shared DFA's states, once a grammar built them, count towards the cache's bound.
+        _ = try AutomatonBuilder().build(g).buildAll()
+        #expect(entry.dfa.cells >= entry.nfa.classCount)
     }
 
     /// The per-state byte facts (copied from each rule's own DFA, recounted for states that lost
