@@ -72,8 +72,9 @@ final class Automaton: @unchecked Sendable {
     struct Rule: Sendable {
         /// The rule's DFA (a built-in rule's is shared by the grammars of the process).
         let dfa: LazyRuleDFA
-        /// Callee as written → the callee's rule index, for the calls that are kept.
-        let callee: [Int32: Int32]
+        /// Call (position in the NFA's call list) → the callee's rule index; -1 for calls left
+        /// out (their callee matches nothing).
+        let callee: [Int32]
         /// Global class → the rule's class.
         let localClass: [Int32]
         let name: String
@@ -289,7 +290,8 @@ final class Automaton: @unchecked Sendable {
             if !stateCalls.isEmpty {
                 let p = UnsafeMutablePointer<CallEdge>.allocate(capacity: stateCalls.count)
                 for (callee, target) in stateCalls {
-                    guard let ci = rule.callee[callee] else { continue }
+                    let ci = rule.callee[Int(callee)]
+                    guard ci >= 0 else { continue }
                     let ret = global(target, &c)
                     if ret >= 0 { (p + n).initialize(to: CallEdge(callee: ruleStart[Int(ci)], ret: ret)); n += 1 }
                 }

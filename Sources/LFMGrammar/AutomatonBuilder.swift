@@ -18,8 +18,9 @@ struct AutomatonBuilder {
     var limits = Limits()
 
     func build(_ g: Grammar) throws(GrammarError) -> Automaton {
-        let inlined = try inline(g)
-        var rules = inlined.rules
+        let inlinable = try inlinePlan(g)
+        let rules = g.rules
+        let expand: (Int) -> GrammarExpr? = { inlinable[$0] ? rules[$0] : nil }
         let names = g.names
         // Reachable rules from start. A rule whose body (after inlining) equals an earlier one's
         // is that rule: merged variants of one object repeat whole member rules verbatim, and
@@ -29,62 +30,79 @@ struct AutomatonBuilder {
         // Candidates are the earlier rules of the same name (the copies come from one place of
         // the schema), so only those are compared.
         var byName: [String: [Int]] = [names[g.start]: [0]]
-        // The rules each reachable rule calls (in order of first appearance), by position in `order`.
-        var ruleRefs: [[Int]] = []
-        var i = 0
-        while i < order.count {
-            var refs: [Int] = []
-            Self.collectRefs(rules[order[i]], &refs)
-            ruleRefs.append(refs)
-            for r in refs where index[r] == nil {
-                guard r >= 0 && r < rules.count else { throw GrammarError("rule \(names[order[i]]) calls an undefined rule") }
-                if let same = byName[names[r]]?.first(where: { Self.sameRule(g, rules, order[$0], r) }) { index[r] = same; continue }
-                byName[names[r], default: []].append(order.count)
-                index[r] = order.count; order.append(r)
-            }
-            i += 1
-        }
-        rules = order.map { rules[$0] }
-        // Each rule's NFA (built-in rules from the process-wide cache), with its calls mapped
-        // to rule positions in `order`.
+        // Each reachable rule's NFA (built-in rules from the process-wide cache), built as the
+        // rule is reached, and its calls (by position in the NFA's call list) mapped to rule
+        // positions in `order`.
         var nfas: [RuleNFA] = []
         var sharedDFAs: [LazyRuleDFA?] = []
-        var callees: [[Int32: Int32]] = []
+        var callees: [[Int32]] = []
         var nfaTotal = 0
-        for (ri, rule) in rules.enumerated() {
-            let original = order[ri]
+        var i = 0
+        while i < order.count {
+            let original = order[i]
+            let rule = rules[original]
             let nfaLimit = limits.maxNFAStates - nfaTotal
-            let refs = ruleRefs[ri]
-            let lexeme = g.noInline.contains(original) && refs.isEmpty && !Self.hasTokens(rule)
             let nfa: RuleNFA
-            var callee: [Int32: Int32] = [:]
+            // The rule (as numbered in `g`) each call of the NFA calls.
+            let targets: [Int]
             if let tag = g.builtin[original] {
+                // The cached NFA is built from the rule with its calls renumbered 0, 1, … in
+                // order of first appearance (``RuleNFA/canonical(_:_:)``); `refs` maps them back.
+                var refs: [Int] = []
+                Self.collectRefs(rule, &refs)
+                var body = rule
+                if refs.contains(where: { inlinable[$0] }) {
+                    body = Self.expanded(rule, expand)
+                    refs.removeAll()
+                    Self.collectRefs(body, &refs)
+                }
+                let lexeme = g.noInline.contains(original) && refs.isEmpty && !Self.hasTokens(body)
                 let key = RuleNFA.Key(tag: tag, lexeme: lexeme, calls: refs.count)
                 if let hit = RuleNFA.cached(key) {
-                    assert({ var r: [Int] = []; return RuleNFA.canonical(rule, &r) == hit.expr }(), "built-in tag \(tag) names two different rule bodies")
+                    assert({ var r: [Int] = []; return RuleNFA.canonical(body, &r) == hit.expr }(), "built-in tag \(tag) names two different rule bodies")
                     try hit.nfa.check(nfaLimit: nfaLimit)
                     nfa = hit.nfa
                     sharedDFAs.append(hit.dfa)
                 } else {
                     var canonicalRefs: [Int] = []
-                    let canon = RuleNFA.canonical(rule, &canonicalRefs)
-                    nfa = try RuleNFA(canon, lexeme: lexeme, nfaLimit: nfaLimit)
-                    let dfa = LazyRuleDFA(nfa, live: nfa.live(callable: { _ in true }), callable: Set((0..<Int32(refs.count))))
+                    let canon = RuleNFA.canonical(body, &canonicalRefs)
+                    nfa = try RuleNFA(canon, mayBeLexeme: lexeme, nfaLimit: nfaLimit)
+                    let all = [Bool](repeating: true, count: nfa.calls.count)
+                    let dfa = LazyRuleDFA(nfa, live: nfa.live(callable: { _ in true }), callable: all)
                     RuleNFA.store(key, expr: canon, nfa, dfa)
                     sharedDFAs.append(dfa)
                 }
-                for (k, r) in refs.enumerated() { callee[Int32(k)] = Int32(index[r]!) }
+                targets = nfa.calls.map { refs[$0] }
             } else {
-                nfa = try RuleNFA(rule, lexeme: lexeme, nfaLimit: nfaLimit)
+                nfa = try RuleNFA(rule, mayBeLexeme: g.noInline.contains(original), nfaLimit: nfaLimit, expand: expand)
                 sharedDFAs.append(nil)
-                for r in refs { callee[Int32(r)] = Int32(index[r]!) }
+                targets = nfa.calls
+            }
+            var callee: [Int32] = []
+            callee.reserveCapacity(targets.count)
+            for r in targets {
+                if index[r] == nil {
+                    guard r >= 0 && r < rules.count else { throw GrammarError("rule \(names[original]) calls an undefined rule") }
+                    // A rule whose body (after inlining) equals an earlier one's is that rule:
+                    // merged variants of one object repeat whole member rules verbatim, and
+                    // each copy would get an NFA and DFA states of its own.
+                    if let same = byName[names[r]]?.first(where: { Self.sameRule(g, inlinable, order[$0], r) }) {
+                        index[r] = same
+                    } else {
+                        byName[names[r], default: []].append(order.count)
+                        index[r] = order.count
+                        order.append(r)
+                    }
+                }
+                callee.append(Int32(index[r]!))
             }
             nfaTotal += nfa.stateCount
             nfas.append(nfa)
             callees.append(callee)
+            i += 1
         }
         // Analysis on the NFAs: nullable, productive, left recursion.
-        let n = rules.count
+        let n = nfas.count
         var nullable = [Bool](repeating: false, count: n)
         var productive = [Bool](repeating: false, count: n)
         var changed = true
@@ -92,8 +110,8 @@ struct AutomatonBuilder {
             changed = false
             for r in 0..<n {
                 let callee = callees[r]
-                if !nullable[r], nfas[r].reaches(input: false, through: { nullable[Int(callee[$0]!)] }) { nullable[r] = true; changed = true }
-                if !productive[r], nfas[r].reaches(input: true, through: { productive[Int(callee[$0]!)] }) { productive[r] = true; changed = true }
+                if !nullable[r], nfas[r].reaches(input: false, through: { nullable[Int(callee[Int($0)])] }) { nullable[r] = true; changed = true }
+                if !productive[r], nfas[r].reaches(input: true, through: { productive[Int(callee[Int($0)])] }) { productive[r] = true; changed = true }
             }
         }
         guard productive[0] else { throw GrammarError("the grammar matches nothing (rule \(names[order[0]]) is unsatisfiable)") }
@@ -102,7 +120,7 @@ struct AutomatonBuilder {
         for r in 0..<n {
             let callee = callees[r]
             var called: [Int] = []
-            _ = nfas[r].reaches(input: false, through: { nullable[Int(callee[$0]!)] }, called: { called.append(Int(callee[$0]!)) })
+            _ = nfas[r].reaches(input: false, through: { nullable[Int(callee[Int($0)])] }, called: { called.append(Int(callee[Int($0)])) })
             leftCalls[r] = called
         }
         var color = [UInt8](repeating: 0, count: n)
@@ -121,13 +139,14 @@ struct AutomatonBuilder {
         for b in 0..<256 where repByte[Int(classOf[b])] < 0 { repByte[Int(classOf[b])] = b }
         var lazyRules: [Automaton.Rule] = []
         for r in 0..<n {
-            let callee = callees[r].filter { productive[Int($0.value)] }
+            // Calls of rules that match nothing are left out (-1).
+            let callee = callees[r].map { productive[Int($0)] ? $0 : -1 }
             let dfa: LazyRuleDFA
-            if let shared = sharedDFAs[r], callee.count == callees[r].count {
+            if let shared = sharedDFAs[r], !callee.contains(-1) {
                 dfa = shared  // every call kept: the process-wide DFA of the built-in rule
             } else {
-                let live = productive[r] ? nfas[r].live(callable: { callee[$0] != nil }) : [Bool](repeating: false, count: nfas[r].stateCount)
-                dfa = LazyRuleDFA(nfas[r], live: live, callable: Set(callee.keys))
+                let live = productive[r] ? nfas[r].live(callable: { callee[Int($0)] >= 0 }) : [Bool](repeating: false, count: nfas[r].stateCount)
+                dfa = LazyRuleDFA(nfas[r], live: live, callable: callee.map { $0 >= 0 })
             }
             let local = repByte.map { Int32(nfas[r].classOf[$0]) }
             lazyRules.append(Automaton.Rule(dfa: dfa, callee: callee, localClass: local, name: names[order[r]]))
@@ -135,20 +154,86 @@ struct AutomatonBuilder {
         return Automaton(rules: lazyRules, classOf: classOf, classCount: classCount, capacity: limits.maxDFAStates)
     }
 
-    /// Whether rules `a` and `b` are the same rule: equal bodies after inlining, both kept as
-    /// calls or neither (a lexeme's masks are shared), the same built-in tag.
-    static func sameRule(_ g: Grammar, _ rules: [GrammarExpr], _ a: Int, _ b: Int) -> Bool {
-        g.noInline.contains(a) == g.noInline.contains(b) && g.builtin[a] == g.builtin[b] && rules[a] == rules[b]
+    /// Whether rules `a` and `b` are the same rule: equal bodies with inlined calls expanded,
+    /// both kept as calls or neither (a lexeme's masks are shared), the same built-in tag.
+    static func sameRule(_ g: Grammar, _ inlinable: [Bool], _ a: Int, _ b: Int) -> Bool {
+        g.noInline.contains(a) == g.noInline.contains(b) && g.builtin[a] == g.builtin[b]
+            && sameExpanded(g.rules[a], g.rules[b], g.rules, inlinable)
+    }
+
+    /// Whether `x` and `y` are equal once the calls of inlinable rules are replaced by their
+    /// bodies (what their NFAs are built from).
+    static func sameExpanded(_ x: GrammarExpr, _ y: GrammarExpr, _ rules: [GrammarExpr], _ inlinable: [Bool]) -> Bool {
+        switch (x, y) {
+        case (.ref(let a), .ref(let b)) where a == b: return true
+        case (.ref(let a), _) where inlinable[a]: return sameExpanded(rules[a], y, rules, inlinable)
+        case (_, .ref(let b)) where inlinable[b]: return sameExpanded(x, rules[b], rules, inlinable)
+        case (.seq(let xs), .seq(let ys)), (.alt(let xs), .alt(let ys)):
+            if xs.count != ys.count || !sameKind(x, y) { return false }
+            for i in xs.indices where !sameExpanded(xs[i], ys[i], rules, inlinable) { return false }
+            return true
+        case (.rep(let a, let lo, let hi), .rep(let b, let lo2, let hi2)):
+            return lo == lo2 && hi == hi2 && sameExpanded(a, b, rules, inlinable)
+        case (.members(let xs, let ox, let ex, let sx), .members(let ys, let oy, let ey, let sy)):
+            guard xs.count == ys.count, ox == oy, (ex == nil) == (ey == nil), sameExpanded(sx, sy, rules, inlinable) else { return false }
+            if let ex, let ey, !sameExpanded(ex, ey, rules, inlinable) { return false }
+            for i in xs.indices where !sameExpanded(xs[i], ys[i], rules, inlinable) { return false }
+            return true
+        default:
+            return x == y
+        }
+    }
+
+    private static func sameKind(_ x: GrammarExpr, _ y: GrammarExpr) -> Bool {
+        switch (x, y) {
+        case (.seq, .seq), (.alt, .alt): return true
+        default: return false
+        }
+    }
+
+    /// `e` with the calls `expand` gives a body for replaced by that body (recursively).
+    static func expanded(_ e: GrammarExpr, _ expand: (Int) -> GrammarExpr?) -> GrammarExpr {
+        switch e {
+        case .ref(let r): return expand(r).map { expanded($0, expand) } ?? e
+        case .seq(let xs): return .seq(xs.map { expanded($0, expand) })
+        case .alt(let xs): return .alt(xs.map { expanded($0, expand) })
+        case .rep(let x, let lo, let hi): return .rep(expanded(x, expand), min: lo, max: hi)
+        case .members(let xs, let opt, let extra, let sep):
+            return .members(xs.map { expanded($0, expand) }, optional: opt, extra: extra.map { expanded($0, expand) }, separator: expanded(sep, expand))
+        default: return e
+        }
     }
 
     // MARK: inlining
 
-    /// Replaces calls of non-recursive rules by their bodies (when not too large).
-    func inline(_ g: Grammar) throws(GrammarError) -> Grammar {
+    /// Which rules are inlined: the NFA builder expands their calls in place (calls of
+    /// non-recursive rules whose expanded bodies are small enough; bounds in ``Limits``).
+    func inlinePlan(_ g: Grammar) throws(GrammarError) -> [Bool] {
         let n = g.rules.count
+        // One walk of every rule: the rules it calls (each once) and the call sites per rule (a
+        // large rule called from several places stays a call: one automaton shared by the
+        // callers instead of a copy per site).
         var refs = [[Int]](repeating: [], count: n)
+        var uses = [Int](repeating: 0, count: n)
+        var lastCaller = [Int](repeating: -1, count: n)
+        func scan(_ e: GrammarExpr, _ caller: Int, _ times: Int) {
+            switch e {
+            case .ref(let r):
+                guard r >= 0 && r < n else { refs[caller].append(r); return }
+                uses[r] += times
+                if lastCaller[r] != caller { lastCaller[r] = caller; refs[caller].append(r) }
+            case .seq(let xs), .alt(let xs): for x in xs { scan(x, caller, times) }
+            case .rep(let x, _, _): scan(x, caller, times)
+            case .members(let xs, _, let extra, let sep):
+                // The NFA builds the extra member and the separator once per position.
+                for x in xs { scan(x, caller, times) }
+                if let extra { scan(extra, caller, times * (xs.count + 1)) }
+                scan(sep, caller, times * (xs.count + 1))
+            default: break
+            }
+        }
         for r in 0..<n {
-            Self.collectRefs(g.rules[r], &refs[r])
+            scan(g.rules[r], r, 1)
             for c in refs[r] where c < 0 || c >= n { throw GrammarError("rule \(g.names[r]) calls an undefined rule") }
         }
         // Tarjan SCC to find recursive rules.
@@ -167,66 +252,47 @@ struct AutomatonBuilder {
             }
         }
         for v in 0..<n where idx[v] < 0 { strong(v) }
-        // Call sites per rule: a large rule called from several places stays a call (one
-        // automaton shared by the callers instead of a copy per site).
-        var uses = [Int](repeating: 0, count: n)
-        func countUses(_ e: GrammarExpr) {
-            switch e {
-            case .ref(let r): uses[r] += 1
-            case .seq(let xs), .alt(let xs): xs.forEach(countUses)
-            case .rep(let x, _, _): countUses(x)
-            case .members(let xs, _, let extra, let sep):
-                // The NFA builds the extra member and the separator once per position.
-                xs.forEach(countUses)
-                for _ in 0...xs.count { extra.map(countUses); countUses(sep) }
-            default: break
-            }
-        }
-        g.rules.forEach(countUses)
-        var done = [GrammarExpr?](repeating: nil, count: n)
+        // Sizes with inlined calls expanded (capped just above the largest bound).
+        let cap = max(limits.inlineSize, limits.sharedInlineSize) + 1
         var sizes = [Int](repeating: -1, count: n)
-        var out = g
-        func body(_ r: Int) -> GrammarExpr {
-            if let d = done[r] { return d }
-            // A rule that calls nothing is its own body (no copy of its tree).
-            let e = refs[r].isEmpty ? g.rules[r] : (subst(g.rules[r]) ?? g.rules[r])
-            done[r] = e
-            return e
+        var inlinable = [Bool](repeating: false, count: n)
+        func plan(_ r: Int) {
+            guard sizes[r] < 0 else { return }
+            sizes[r] = cap
+            guard !recursive[r] && !g.noInline.contains(r) else { return }
+            for c in refs[r] { plan(c) }
+            var budget = cap
+            countDown(g.rules[r], &budget)
+            sizes[r] = cap - max(budget, 0)
+            let bound = uses[r] > 1 ? min(limits.sharedInlineSize, limits.sharedInlineTotal / uses[r]) : limits.inlineSize
+            inlinable[r] = sizes[r] <= bound
         }
-        /// `e` with inlinable calls replaced, or nil when nothing in it changes (unchanged
-        /// subtrees are shared, not rebuilt).
-        func subst(_ e: GrammarExpr) -> GrammarExpr? {
+        /// ``GrammarExpr/size(upTo:)`` with inlined calls counting their expanded size.
+        func countDown(_ e: GrammarExpr, _ budget: inout Int) {
+            if budget <= 0 { return }
             switch e {
-            case .ref(let r):
-                if recursive[r] || g.noInline.contains(r) { return nil }
-                let b = body(r)
-                let bound = uses[r] > 1 ? min(limits.sharedInlineSize, limits.sharedInlineTotal / uses[r]) : limits.inlineSize
-                if sizes[r] < 0 { sizes[r] = b.size(upTo: bound) }
-                return sizes[r] <= bound ? b : nil
-            case .seq(let xs): return substAll(xs).map { .seq($0) }
-            case .alt(let xs): return substAll(xs).map { .alt($0) }
-            case .rep(let x, let lo, let hi): return subst(x).map { .rep($0, min: lo, max: hi) }
-            case .members(let xs, let opt, let extra, let sep):
-                let items = substAll(xs), ex = extra.flatMap(subst), s = subst(sep)
-                if items == nil && ex == nil && s == nil { return nil }
-                return .members(items ?? xs, optional: opt, extra: ex ?? extra, separator: s ?? sep)
-            default: return nil
+            case .ref(let c): budget -= inlinable[c] ? sizes[c] : 1
+            case .seq(let xs), .alt(let xs):
+                budget -= 1
+                for x in xs where budget > 0 { countDown(x, &budget) }
+            case .rep(let x, let lo, let hi):
+                let times = max(1, min(max(lo, hi ?? lo + 1), 1 << 20))
+                var inner = budget
+                countDown(x, &inner)
+                budget -= 1 + (budget - inner) * times
+            case .members(let xs, _, let extra, let sep):
+                budget -= 1
+                for x in xs where budget > 0 { countDown(x, &budget) }
+                guard budget > 0 else { return }
+                var inner = budget
+                countDown(sep, &inner)
+                if let extra, inner > 0 { countDown(extra, &inner) }
+                budget -= (budget - inner) * (xs.count + 1)
+            default: budget -= e.size(upTo: budget)
             }
         }
-        func substAll(_ xs: [GrammarExpr]) -> [GrammarExpr]? {
-            var out: [GrammarExpr]?
-            for (i, x) in xs.enumerated() {
-                if let y = subst(x) {
-                    if out == nil { out = Array(xs[..<i]) }
-                    out!.append(y)
-                } else if out != nil {
-                    out!.append(x)
-                }
-            }
-            return out
-        }
-        for r in 0..<n { out.rules[r] = body(r) }
-        return out
+        for r in 0..<n { plan(r) }
+        return inlinable
     }
 
     static func hasTokens(_ e: GrammarExpr) -> Bool {
@@ -254,21 +320,6 @@ struct AutomatonBuilder {
             for x in xs { collectRefs(x, &out, &seen) }
             if let extra { collectRefs(extra, &out, &seen) }
             collectRefs(sep, &out, &seen)
-        default: break
-        }
-    }
-
-    static func collectSets(_ e: GrammarExpr, _ index: inout ByteSetIndex) {
-        switch e {
-        case .bytes(let s): index.insert(s)
-        case .automaton(let d):
-            for row in d.edges { for e in row { index.insert(e.set) } }
-        case .seq(let xs), .alt(let xs): for x in xs { collectSets(x, &index) }
-        case .rep(let x, _, _): collectSets(x, &index)
-        case .members(let xs, _, let extra, let sep):
-            for x in xs { collectSets(x, &index) }
-            if let extra { collectSets(extra, &index) }
-            collectSets(sep, &index)
         default: break
         }
     }

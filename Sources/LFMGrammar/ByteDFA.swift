@@ -31,15 +31,12 @@ public struct ByteDFA: Hashable, Sendable {
 
     /// The automaton of a call-free, token-free expression (nil when `e` has calls or tokens).
     static func from(_ e: GrammarExpr) throws(GrammarError) -> ByteDFA? {
-        var refs: [Int] = []
-        AutomatonBuilder.collectRefs(e, &refs)
-        if !refs.isEmpty || AutomatonBuilder.hasTokens(e) { return nil }
         var index = ByteSetIndex()
-        AutomatonBuilder.collectSets(e, &index)
-        let sets = index.sets
         var nfa = NFA()
         let s0 = nfa.newState()
-        let end = try nfa.build(e, from: s0, setIndex: index, limit: 200_000, map: { $0 })
+        let end = try nfa.build(e, from: s0, sets: &index, limit: 200_000, map: { $0 })
+        if nfa.hasCallsOrTokens { return nil }
+        let sets = index.sets
         // Byte classes of the sets.
         let (classOf, classCount) = ByteClasses.partition(sets)
         var classBytes = [ByteSet](repeating: ByteSet(), count: classCount)

@@ -71,7 +71,7 @@ extension JSONSchemaCompiler {
                 extra = shared(.seq([key, ws, .literal(":"), ws, value]), "\(ptr)/additionalProperties")
             }
         }
-        if let e = extra, e.size(upTo: 4_000 / (items.count + 1)) * (items.count + 1) > 4_000 {
+        if let e = extra, e.size(upTo: 1_000 / (items.count + 1)) * (items.count + 1) > 1_000 {
             // The members NFA builds the extra member once per position: call it instead.
             let r = g.add("\(ptr)/additionalProperties#extra", e)
             g.noInline.insert(r)
@@ -248,6 +248,7 @@ extension JSONSchemaCompiler {
 
 extension String {
     func replacingOccurrencesOf(_ a: String, _ b: String) -> String {
+        guard let first = a.utf8.first, utf8.contains(first) else { return self }
         var out = ""
         var rest = Substring(self)
         while let r = rest.range(of: a) {

@@ -13,8 +13,8 @@ final class LazyRuleDFA: Sendable {
     static let maxStates = 100_000
     private let expansion: Locked<RuleExpansion>
 
-    /// The DFA of `nfa` given its live NFA states and the callees (as written) whose calls are kept.
-    init(_ nfa: RuleNFA, live: [Bool], callable: Set<Int32>) {
+    /// The DFA of `nfa` given its live NFA states and, per call (``RuleNFA/calls``), whether it is kept.
+    init(_ nfa: RuleNFA, live: [Bool], callable: [Bool]) {
         self.nfa = nfa
         expansion = Locked(RuleExpansion(nfa, live: live, callable: callable))
     }
@@ -37,8 +37,8 @@ struct RuleExpansion {
     let nfa: RuleNFA
     /// NFA states that can reach the final state.
     let live: [Bool]
-    /// The callees (as written) whose calls are kept: they match something.
-    let callable: Set<Int32>
+    /// Per call (``RuleNFA/calls``): whether it is kept (its callee matches something).
+    let callable: [Bool]
     private(set) var queue: SubsetQueue
     let classCount: Int
     // Per state (rule-local), filled when it is built: whether it is, its row over the rule's
@@ -66,7 +66,7 @@ struct RuleExpansion {
     private var row: [Int32]
 
     /// The expansion of `nfa` whose first state (0) is the closure of its start state.
-    init(_ nfa: RuleNFA, live: [Bool], callable: Set<Int32>) {
+    init(_ nfa: RuleNFA, live: [Bool], callable: [Bool]) {
         self.nfa = nfa
         self.live = live
         self.callable = callable
@@ -124,7 +124,7 @@ struct RuleExpansion {
                 guard live[Int(target)] else { continue }
                 switch nfa.edgeKind[i] {
                 case 0: edgeSets.append(arg); edgeTargets.append(target)
-                case 1: if callable.contains(arg) { callEdges.append((arg, target)) }
+                case 1: if callable[Int(arg)] { callEdges.append((arg, target)) }
                 default: tokenEdges.append((arg, target))
                 }
             }

@@ -9,7 +9,7 @@ struct NFA {
     private var epsFrom: [Int32] = [], epsTo: [Int32] = []
     private var edgeFrom: [Int32] = [], edgeList: [Edge] = []
     var final = 0
-    /// The most states there were when ``build(_:from:setIndex:limit:map:)`` checked its limit.
+    /// The most states there were when ``build(_:from:sets:limit:map:expand:)`` checked its limit.
     var peak = 0
 
     mutating func newState() -> Int {
@@ -22,6 +22,11 @@ struct NFA {
 
     /// A labelled edge.
     mutating func edge(_ from: Int, _ label: Label, _ to: Int) { edgeFrom.append(Int32(from)); edgeList.append(Edge(label: label, target: Int32(to))) }
+
+    /// Whether some edge calls a rule or reads a token.
+    var hasCallsOrTokens: Bool {
+        edgeList.contains { if case .set = $0.label { return false } else { return true } }
+    }
 
     /// The epsilon edges by source state: state x's targets are `target[start[x] ..< start[x + 1]]`.
     func epsilonCSR() -> (start: [Int32], target: [Int32]) { grouped(epsTo, from: epsFrom, filler: 0) }
@@ -41,39 +46,43 @@ struct NFA {
         return (start, out)
     }
 
-    mutating func build(_ e: GrammarExpr, from s: Int, setIndex: ByteSetIndex, limit: Int, map: (Int) -> Int) throws(GrammarError) -> Int {
+    /// Adds `e` after state `s` and returns its end state. Byte sets are numbered in `sets` as
+    /// they are met; a call whose rule `expand` gives a body is that body built in place (an
+    /// inlined rule), any other is an edge labelled `map(rule)`; throws past `limit` states.
+    mutating func build(_ e: GrammarExpr, from s: Int, sets: inout ByteSetIndex, limit: Int, map: (Int) -> Int, expand: (Int) -> GrammarExpr? = { _ in nil }) throws(GrammarError) -> Int {
         if count > peak { peak = count }
         if count > limit { throw GrammarError("grammar too large: more than \(limit) NFA states (reduce repetition counts, lengths or alternatives)") }
         switch e {
         case .empty: return s
         case .bytes(let set):
             if set.isEmpty { return newState() }
-            let t = newState(); edge(s, .set(setIndex.index(of: set)!), t); return t
+            let t = newState(); edge(s, .set(sets.insert(set)), t); return t
         case .token(let id):
             let t = newState(); edge(s, .token(id), t); return t
         case .ref(let r):
+            if let body = expand(r) { return try build(body, from: s, sets: &sets, limit: limit, map: map, expand: expand) }
             let t = newState(); edge(s, .call(map(r)), t); return t
         case .seq(let xs):
             var cur = s
-            for x in xs { cur = try build(x, from: cur, setIndex: setIndex, limit: limit, map: map) }
+            for x in xs { cur = try build(x, from: cur, sets: &sets, limit: limit, map: map, expand: expand) }
             return cur
         case .alt(let xs):
             let t = newState()
             for x in xs {
                 let a = newState(); eps(s, a)
-                let end = try build(x, from: a, setIndex: setIndex, limit: limit, map: map)
+                let end = try build(x, from: a, sets: &sets, limit: limit, map: map, expand: expand)
                 eps(end, t)
             }
             return t
         case .rep(let x, let lo, let hi):
             var cur = s
-            for _ in 0..<lo { cur = try build(x, from: cur, setIndex: setIndex, limit: limit, map: map) }
+            for _ in 0..<lo { cur = try build(x, from: cur, sets: &sets, limit: limit, map: map, expand: expand) }
             if let hi {
                 if hi > lo {
                     let t = newState()
                     for _ in lo..<hi {
                         eps(cur, t)
-                        cur = try build(x, from: cur, setIndex: setIndex, limit: limit, map: map)
+                        cur = try build(x, from: cur, sets: &sets, limit: limit, map: map, expand: expand)
                     }
                     eps(cur, t)
                     return t
@@ -82,7 +91,7 @@ struct NFA {
             }
             let loop = newState(); eps(cur, loop)
             let a = newState(); eps(loop, a)
-            let end = try build(x, from: a, setIndex: setIndex, limit: limit, map: map)
+            let end = try build(x, from: a, sets: &sets, limit: limit, map: map, expand: expand)
             eps(end, loop)
             return loop
         case .members(let items, let optional, let extra, let sep):
@@ -94,15 +103,15 @@ struct NFA {
             eps(s, c[0])
             if optional.allSatisfy({ $0 }) { eps(s, end) }
             for i in 0..<n {
-                let e1 = try build(items[i], from: c[i], setIndex: setIndex, limit: limit, map: map)
+                let e1 = try build(items[i], from: c[i], sets: &sets, limit: limit, map: map, expand: expand)
                 eps(e1, b[i + 1])
                 if optional[i] { eps(c[i], c[i + 1]); eps(b[i], b[i + 1]) }
             }
             for i in 0...n {
-                let e2 = try build(sep, from: b[i], setIndex: setIndex, limit: limit, map: map)
+                let e2 = try build(sep, from: b[i], sets: &sets, limit: limit, map: map, expand: expand)
                 eps(e2, c[i])
                 if let extra {
-                    let e3 = try build(extra, from: c[i], setIndex: setIndex, limit: limit, map: map)
+                    let e3 = try build(extra, from: c[i], sets: &sets, limit: limit, map: map, expand: expand)
                     eps(e3, b[i])
                 }
             }
@@ -114,7 +123,7 @@ struct NFA {
             let end = newState()
             eps(s, base)
             for (q, row) in d.edges.enumerated() {
-                for e in row { edge(base + q, .set(setIndex.index(of: e.set)!), base + e.target) }
+                for e in row { edge(base + q, .set(sets.insert(e.set)), base + e.target) }
                 if d.accepting[q] { eps(base + q, end) }
             }
             return end

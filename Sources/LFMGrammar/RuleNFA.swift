@@ -10,7 +10,7 @@ final class RuleNFA: Sendable {
     let classOf: [UInt8]
     let classCount: Int
     /// Labelled edges by state: state x's are `edgeStart[x] ..< edgeStart[x + 1]` (kind 0 byte
-    /// set / 1 call / 2 token; argument: byte-set number, rule as written, token id; target).
+    /// set / 1 call / 2 token; argument: byte-set number, position in ``calls``, token id; target).
     let edgeStart: [Int32], edgeKind: [UInt8], edgeArg: [Int32], edgeTarget: [Int32]
     /// Epsilon edges by state: state x's targets are `epsTarget[epsStart[x] ..< epsStart[x + 1]]`.
     let epsStart: [Int32], epsTarget: [Int32]
@@ -27,15 +27,33 @@ final class RuleNFA: Sendable {
     let exprHash: Int
     /// The most NFA states there were when the NFA builder entered an expression (its limit check).
     let nfaPeak: Int
+    /// The rules it calls, as written, in order of first appearance: a call edge's argument
+    /// is a position in this list.
+    let calls: [Int]
 
     /// Number of NFA states.
     var stateCount: Int { epsStart.count - 1 }
 
-    /// Builds the NFA of `rule`; `nfaLimit` is the NFA budget left in the grammar being built.
-    init(_ rule: GrammarExpr, lexeme: Bool, nfaLimit: Int) throws(GrammarError) {
-        self.lexeme = lexeme
+    /// Builds the NFA of `rule`; `nfaLimit` is the NFA budget left in the grammar being built;
+    /// calls of the rules `expand` gives a body for are built in place (inlined). The rule is a
+    /// lexeme when `mayBeLexeme` (it is never inlined) and it neither calls rules nor reads
+    /// tokens.
+    init(_ rule: GrammarExpr, mayBeLexeme: Bool, nfaLimit: Int, expand: (Int) -> GrammarExpr? = { _ in nil }) throws(GrammarError) {
         var setIndex = ByteSetIndex()
-        AutomatonBuilder.collectSets(rule, &setIndex)
+        var nfa = NFA()
+        let s0 = nfa.newState()
+        var calls: [Int] = [], local: [Int: Int] = [:], expandedCalls = false
+        let end = try nfa.build(rule, from: s0, sets: &setIndex, limit: nfaLimit, map: { r in
+            if let k = local[r] { return k }
+            local[r] = calls.count
+            calls.append(r)
+            return calls.count - 1
+        }, expand: { r in
+            let body = expand(r)
+            if body != nil { expandedCalls = true }
+            return body
+        })
+        self.calls = calls
         let sets = setIndex.sets
         let (classOf, classCount) = ByteClasses.partition(sets)
         self.classOf = classOf
@@ -53,9 +71,6 @@ final class RuleNFA: Sendable {
             classSize[c] += 1
         }
         self.classBits = classBits; self.classSize = classSize
-        var nfa = NFA()
-        let s0 = nfa.newState()
-        let end = try nfa.build(rule, from: s0, setIndex: setIndex, limit: nfaLimit, map: { $0 })
         nfa.final = end
         start = Int32(s0)
         self.end = Int32(end)
@@ -66,14 +81,16 @@ final class RuleNFA: Sendable {
         for (i, e) in edges.enumerated() {
             switch e.label {
             case .set(let k): edgeKind[i] = 0; edgeArg[i] = Int32(k)
-            case .call(let r): edgeKind[i] = 1; edgeArg[i] = Int32(r)
+            case .call(let k): edgeKind[i] = 1; edgeArg[i] = Int32(k)
             case .token(let t): edgeKind[i] = 2; edgeArg[i] = Int32(t)
             }
             edgeTarget[i] = e.target
         }
         self.edgeStart = edgeStart; self.edgeKind = edgeKind; self.edgeArg = edgeArg; self.edgeTarget = edgeTarget
         (epsStart, epsTarget) = nfa.epsilonCSR()
-        exprHash = lexeme ? rule.hashValue : 0
+        lexeme = mayBeLexeme && !nfa.hasCallsOrTokens
+        // The hash names the rule's content: inlined calls count by their bodies.
+        exprHash = !lexeme ? 0 : expandedCalls ? AutomatonBuilder.expanded(rule, expand).hashValue : rule.hashValue
     }
 
     /// Throws the error building this rule within the given NFA budget would have thrown (a

@@ -1,6 +1,9 @@
 /// A dictionary with `String` keys that remembers insertion order, like a Python `dict`.
 ///
-/// Lookup is O(1) through a hash index; iteration yields entries in insertion order.
+/// Lookup is O(1) through a hash index once the map has more than ``linearLimit`` entries and a
+/// scan of the keys below that (most JSON objects are small: comparing a few short keys costs
+/// less than hashing one, and copies do not copy an index); iteration yields entries in
+/// insertion order.
 /// Assigning to an existing key replaces its value but keeps its original position,
 /// which is exactly what Python does (and therefore what `json.loads` does with duplicate keys).
 /// Equality ignores order, as Python's `dict.__eq__` does.
@@ -9,7 +12,17 @@ public struct OrderedMap<Value>: Sendable where Value: Sendable {
     public private(set) var keys: [String] = []
     /// The values, parallel to `keys`.
     public private(set) var values: [Value] = []
+    /// Key → position, kept only above ``linearLimit`` entries (empty otherwise).
     private var index: [String: Int] = [:]
+
+    /// Most entries looked up by scanning the keys.
+    static var linearLimit: Int { 8 }
+
+    /// The position of `key`.
+    @inline(__always) private func position(of key: String) -> Int? {
+        if keys.count <= Self.linearLimit { return keys.firstIndex(of: key) }
+        return index[key]
+    }
 
     /// Creates an empty map.
     public init() {}
@@ -18,7 +31,7 @@ public struct OrderedMap<Value>: Sendable where Value: Sendable {
     public init(minimumCapacity capacity: Int) {
         keys.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
-        index.reserveCapacity(capacity)
+        if capacity > Self.linearLimit { index.reserveCapacity(capacity) }
     }
 
     /// Creates a map from key-value pairs; a repeated key keeps its first position and its last value.
@@ -36,17 +49,23 @@ public struct OrderedMap<Value>: Sendable where Value: Sendable {
     /// The value stored for `key`, or nil. Setting nil removes the entry (O(n)).
     public subscript(key: String) -> Value? {
         get {
-            guard let i = index[key] else { return nil }
+            guard let i = position(of: key) else { return nil }
             return values[i]
         }
         set {
             if let newValue {
-                if let i = index[key] {
+                if let i = position(of: key) {
                     values[i] = newValue
                 } else {
-                    index[key] = keys.count
                     keys.append(key)
                     values.append(newValue)
+                    if keys.count > Self.linearLimit {
+                        if index.isEmpty {
+                            for (j, k) in keys.enumerated() { index[k] = j }
+                        } else {
+                            index[key] = keys.count - 1
+                        }
+                    }
                 }
             } else {
                 removeValue(forKey: key)
@@ -55,7 +74,7 @@ public struct OrderedMap<Value>: Sendable where Value: Sendable {
     }
 
     /// True when `key` is present.
-    public func contains(key: String) -> Bool { index[key] != nil }
+    public func contains(key: String) -> Bool { position(of: key) != nil }
 
     /// Identifies the storage of a non-empty map (nil when empty). Copies share storage until
     /// one of them changes, which gives that one storage of its own first; so while a map is
@@ -71,10 +90,15 @@ public struct OrderedMap<Value>: Sendable where Value: Sendable {
     /// Removes the entry for `key` (O(n), order of the others is kept) and returns its value.
     @discardableResult
     public mutating func removeValue(forKey key: String) -> Value? {
-        guard let i = index.removeValue(forKey: key) else { return nil }
+        guard let i = position(of: key) else { return nil }
         keys.remove(at: i)
         let old = values.remove(at: i)
-        for j in i..<keys.count { index[keys[j]] = j }
+        if keys.count <= Self.linearLimit {
+            index = [:]
+        } else {
+            index.removeValue(forKey: key)
+            for j in i..<keys.count { index[keys[j]] = j }
+        }
         return old
     }
 
@@ -96,16 +120,22 @@ public struct StorageIdentity: Hashable, Sendable {
 
 extension OrderedMap: Sequence {
     /// Iterates `(key, value)` pairs in insertion order.
-    public func makeIterator() -> some IteratorProtocol<(key: String, value: Value)> {
+    public struct Iterator: IteratorProtocol {
+        let keys: [String]
+        let values: [Value]
         var i = 0
-        let keys = self.keys
-        let values = self.values
-        return AnyIterator {
+
+        public mutating func next() -> (key: String, value: Value)? {
             guard i < keys.count else { return nil }
             defer { i += 1 }
             return (key: keys[i], value: values[i])
         }
     }
+
+    /// Iterates `(key, value)` pairs in insertion order.
+    public func makeIterator() -> Iterator { Iterator(keys: keys, values: values) }
+
+    public var underestimatedCount: Int { keys.count }
 }
 
 extension OrderedMap: Equatable where Value: Equatable {
