@@ -68,7 +68,7 @@ struct AutomatonBuilder {
                     let canon = RuleNFA.canonical(body, &canonicalRefs)
                     nfa = try RuleNFA(canon, mayBeLexeme: lexeme, nfaLimit: nfaLimit)
                     let all = [Bool](repeating: true, count: nfa.calls.count)
-                    let dfa = LazyRuleDFA(nfa, live: nfa.live(callable: { _ in true }), callable: all)
+                    let dfa = LazyRuleDFA(nfa, live: nfa.live(callable: all), callable: all)
                     RuleNFA.store(key, expr: canon, nfa, dfa)
                     sharedDFAs.append(dfa)
                 }
@@ -145,8 +145,9 @@ struct AutomatonBuilder {
             if let shared = sharedDFAs[r], !callee.contains(-1) {
                 dfa = shared  // every call kept: the process-wide DFA of the built-in rule
             } else {
-                let live = productive[r] ? nfas[r].live(callable: { callee[Int($0)] >= 0 }) : [Bool](repeating: false, count: nfas[r].stateCount)
-                dfa = LazyRuleDFA(nfas[r], live: live, callable: callee.map { $0 >= 0 })
+                let callable = callee.map { $0 >= 0 }
+                let live = productive[r] ? nfas[r].live(callable: callable) : [Bool](repeating: false, count: nfas[r].stateCount)
+                dfa = LazyRuleDFA(nfas[r], live: live, callable: callable)
             }
             let local = repByte.map { Int32(nfas[r].classOf[$0]) }
             lazyRules.append(Automaton.Rule(dfa: dfa, callee: callee, localClass: local, name: names[order[r]]))
@@ -210,30 +211,49 @@ struct AutomatonBuilder {
     /// non-recursive rules whose expanded bodies are small enough; bounds in ``Limits``).
     func inlinePlan(_ g: Grammar) throws(GrammarError) -> [Bool] {
         let n = g.rules.count
-        // One walk of every rule: the rules it calls (each once) and the call sites per rule (a
+        // Sizes are only compared with the bounds: they count up to just above the largest.
+        let cap = max(limits.inlineSize, limits.sharedInlineSize) + 1
+        // One walk of every rule: the rules it calls (each once), the call sites per rule (a
         // large rule called from several places stays a call: one automaton shared by the
-        // callers instead of a copy per site).
+        // callers instead of a copy per site), and the rule's size (``GrammarExpr/size``) with
+        // each call counting one and how many times each callee's body would be copied in.
         var refs = [[Int]](repeating: [], count: n)
+        var copies = [[Int]](repeating: [], count: n)
         var uses = [Int](repeating: 0, count: n)
-        var lastCaller = [Int](repeating: -1, count: n)
-        func scan(_ e: GrammarExpr, _ caller: Int, _ times: Int) {
+        var own = [Int](repeating: 0, count: n)
+        var lastCaller = [Int](repeating: -1, count: n), lastIndex = [Int](repeating: 0, count: n)
+        func scan(_ e: GrammarExpr, _ caller: Int, _ useTimes: Int, _ sizeTimes: Int) {
             switch e {
             case .ref(let r):
+                own[caller] = min(cap, own[caller] + sizeTimes)
                 guard r >= 0 && r < n else { refs[caller].append(r); return }
-                uses[r] += times
-                if lastCaller[r] != caller { lastCaller[r] = caller; refs[caller].append(r) }
-            case .seq(let xs), .alt(let xs): for x in xs { scan(x, caller, times) }
-            case .rep(let x, _, _): scan(x, caller, times)
+                uses[r] += useTimes
+                if lastCaller[r] != caller {
+                    lastCaller[r] = caller; lastIndex[r] = refs[caller].count
+                    refs[caller].append(r); copies[caller].append(0)
+                }
+                copies[caller][lastIndex[r]] = min(cap, copies[caller][lastIndex[r]] + sizeTimes)
+            case .seq(let xs), .alt(let xs):
+                own[caller] = min(cap, own[caller] + sizeTimes)
+                for x in xs { scan(x, caller, useTimes, sizeTimes) }
+            case .rep(let x, let lo, let hi):
+                own[caller] = min(cap, own[caller] + sizeTimes)
+                scan(x, caller, useTimes, min(cap, sizeTimes * max(1, min(max(lo, hi ?? lo + 1), 1 << 20))))
             case .members(let xs, _, let extra, let sep):
                 // The NFA builds the extra member and the separator once per position.
-                for x in xs { scan(x, caller, times) }
-                if let extra { scan(extra, caller, times * (xs.count + 1)) }
-                scan(sep, caller, times * (xs.count + 1))
-            default: break
+                own[caller] = min(cap, own[caller] + sizeTimes)
+                for x in xs { scan(x, caller, useTimes, sizeTimes) }
+                let u = min(1 << 30, useTimes * (xs.count + 1)), t = min(cap, sizeTimes * (xs.count + 1))
+                if let extra { scan(extra, caller, u, t) }
+                scan(sep, caller, u, t)
+            case .automaton(let d):
+                own[caller] = min(cap, own[caller] + min(cap, d.size) * sizeTimes)
+            case .empty, .bytes, .token:
+                own[caller] = min(cap, own[caller] + sizeTimes)
             }
         }
         for r in 0..<n {
-            scan(g.rules[r], r, 1)
+            scan(g.rules[r], r, 1, 1)
             for c in refs[r] where c < 0 || c >= n { throw GrammarError("rule \(g.names[r]) calls an undefined rule") }
         }
         // Tarjan SCC to find recursive rules.
@@ -252,46 +272,23 @@ struct AutomatonBuilder {
             }
         }
         for v in 0..<n where idx[v] < 0 { strong(v) }
-        // Sizes with inlined calls expanded (capped just above the largest bound).
-        let cap = max(limits.inlineSize, limits.sharedInlineSize) + 1
+        // Sizes with inlined calls expanded (capped at `cap`).
         var sizes = [Int](repeating: -1, count: n)
         var inlinable = [Bool](repeating: false, count: n)
         func plan(_ r: Int) {
             guard sizes[r] < 0 else { return }
             sizes[r] = cap
             guard !recursive[r] && !g.noInline.contains(r) else { return }
-            for c in refs[r] { plan(c) }
-            var budget = cap
-            countDown(g.rules[r], &budget)
-            sizes[r] = cap - max(budget, 0)
-            let bound = uses[r] > 1 ? min(limits.sharedInlineSize, limits.sharedInlineTotal / uses[r]) : limits.inlineSize
-            inlinable[r] = sizes[r] <= bound
-        }
-        /// ``GrammarExpr/size(upTo:)`` with inlined calls counting their expanded size.
-        func countDown(_ e: GrammarExpr, _ budget: inout Int) {
-            if budget <= 0 { return }
-            switch e {
-            case .ref(let c): budget -= inlinable[c] ? sizes[c] : 1
-            case .seq(let xs), .alt(let xs):
-                budget -= 1
-                for x in xs where budget > 0 { countDown(x, &budget) }
-            case .rep(let x, let lo, let hi):
-                let times = max(1, min(max(lo, hi ?? lo + 1), 1 << 20))
-                var inner = budget
-                countDown(x, &inner)
-                budget -= 1 + (budget - inner) * times
-            case .members(let xs, _, let extra, let sep):
-                budget -= 1
-                for x in xs where budget > 0 { countDown(x, &budget) }
-                guard budget > 0 else { return }
-                var inner = budget
-                countDown(sep, &inner)
-                if let extra, inner > 0 { countDown(extra, &inner) }
-                budget -= (budget - inner) * (xs.count + 1)
-            default: budget -= e.size(upTo: budget)
+            var size = own[r]
+            for (k, c) in refs[r].enumerated() {
+                plan(c)
+                if inlinable[c] { size = min(cap, size + copies[r][k] * (sizes[c] - 1)) }
             }
+            sizes[r] = size
+            let bound = uses[r] > 1 ? min(limits.sharedInlineSize, limits.sharedInlineTotal / uses[r]) : limits.inlineSize
+            inlinable[r] = size <= bound
         }
-        for r in 0..<n { plan(r) }
+        for r in 0..<n where uses[r] > 0 { plan(r) }
         return inlinable
     }
 

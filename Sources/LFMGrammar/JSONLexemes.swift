@@ -232,7 +232,8 @@ enum JSONLexemes {
         func rest(_ n: Node) -> GrammarExpr {
             var alts: [GrammarExpr] = []
             if !n.word { alts.append(.literal("\"")) }
-            let childClass = UnicodeClass(n.children.map { $0.0...$0.0 })
+            // (Built only where a branch below needs it: most key tries are plain ASCII.)
+            var childClass: UnicodeClass { UnicodeClass(n.children.map { $0.0...$0.0 }) }
             // Any character that is not a child, in every spelling except \u escapes of
             // printable ASCII (which JSON writers do not use).
             if let nonASCIITail, n.children.allSatisfy({ $0.0 < 0x80 }) {
@@ -251,6 +252,7 @@ enum JSONLexemes {
             if !escapedChild {
                 alts.append(.seq([.literal("\\"), escapeTail]))
             } else {
+                let childClass = childClass
                 var shorts = ByteSet()
                 for (c, e) in shortEscapes where !childClass.contains(c) { shorts.insert(e.utf8.first!) }
                 var escapes: [GrammarExpr] = []

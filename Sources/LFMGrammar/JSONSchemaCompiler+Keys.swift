@@ -103,12 +103,31 @@ extension JSONSchemaCompiler {
 
     /// The regions of undeclared keys: each non-empty set of keys that the same patterns match
     /// (with the patterns' positions), within `propertyNames` and outside `declared`.
-    func keyRegions(_ keys: KeyConstraints, declared: [String], _ ptr: String) throws(GrammarError) -> [(dfa: ByteDFA, patterns: [Int])] {
+    mutating func keyRegions(_ keys: KeyConstraints, declared: [String], _ ptr: String) throws(GrammarError) -> [(dfa: ByteDFA, patterns: [Int])] {
+        // The regions of all keys depend only on the patterns and propertyNames (shared by the
+        // objects a schema's variants repeat them in); the declared names are taken out after.
+        let openKey = KeyRegions.Key(names: keys.namesSchema, patterns: keys.patternSources, declared: [])
+        let open: [(dfa: ByteDFA, patterns: [Int])]
+        if let done = keyRegions.regions[openKey] {
+            open = done
+        } else {
+            open = try patternRegions(keys, ptr)
+            keyRegions.regions[openKey] = open
+        }
+        if declared.isEmpty { return open }
+        let undeclared = try ByteDFA.from(.alt(declared.map(JSONLexemes.literalString)))!.complement()
+        var out: [(dfa: ByteDFA, patterns: [Int])] = []
+        for r in open {
+            let d = try r.dfa.intersection(undeclared)
+            if !d.isEmpty { out.append((d, r.patterns)) }
+        }
+        return out
+    }
+
+    /// The non-empty regions of keys within `propertyNames` that the same patterns match.
+    func patternRegions(_ keys: KeyConstraints, _ ptr: String) throws(GrammarError) -> [(dfa: ByteDFA, patterns: [Int])] {
         var base = KeyRegions.anyKey
         if let names = keys.names { base = try base.intersection(names) }
-        if !declared.isEmpty {
-            base = try base.intersection(try ByteDFA.from(.alt(declared.map(JSONLexemes.literalString)))!.complement())
-        }
         // Split the keys pattern by pattern, keeping only non-empty regions (disjoint patterns
         // give n + 1 regions, not 2^n).
         var regions: [(dfa: ByteDFA, patterns: [Int])] = [(base, [])]

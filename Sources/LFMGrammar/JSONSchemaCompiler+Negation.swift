@@ -169,6 +169,17 @@ extension JSONSchemaCompiler {
     /// excluded string; numbers are written without exponent).
     mutating func excluding(_ e: GrammarExpr, _ excluded: [JSONValue], number: Bool, ptr: String) throws(GrammarError) -> GrammarExpr {
         if excluded.isEmpty || e == .nothing { return e }
+        // The same values are often excluded from the same schema in many places (an `enum`
+        // negated in each branch of a merged object): the product is built once.
+        let key = Exclusion(expr: e, excluded: excluded, number: number)
+        if let done = exclusions[key] { return done }
+        let out = try excludingValues(e, excluded, number: number, ptr: ptr)
+        exclusions[key] = out
+        return out
+    }
+
+    /// ``excluding(_:_:number:ptr:)`` without the memo.
+    private func excludingValues(_ e: GrammarExpr, _ excluded: [JSONValue], number: Bool, ptr: String) throws(GrammarError) -> GrammarExpr {
         guard var dfa = try ByteDFA.from(inlineLexemes(e)) else {
             throw fail("not", ptr + "/not", "excluded values on this schema are not supported")
         }
@@ -216,4 +227,11 @@ extension JSONSchemaCompiler {
         default: return e
         }
     }
+}
+
+/// Values excluded from an expression's texts (``JSONSchemaCompiler/excluding(_:_:number:ptr:)``).
+struct Exclusion: Hashable {
+    let expr: GrammarExpr
+    let excluded: [JSONValue]
+    let number: Bool
 }

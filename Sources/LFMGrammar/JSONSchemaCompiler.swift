@@ -26,6 +26,8 @@ struct JSONSchemaCompiler {
     /// Merged schemas compiled so far, by content (``mergedSchema(_:_:)``). Sizes in both memos
     /// are measured when an entry is first repeated.
     var mergedDone: [SchemaKey: (expr: GrammarExpr, size: Int?)] = [:]
+    /// Expressions with values excluded, built so far (``excluding(_:_:number:ptr:)``).
+    var exclusions: [Exclusion: GrammarExpr] = [:]
     /// Key automata built so far (``KeyRegions``).
     var keyRegions = KeyRegions()
     /// Extra-member keys by the names they exclude (``extraKey(excluding:)``).

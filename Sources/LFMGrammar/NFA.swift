@@ -9,6 +9,11 @@ struct NFA {
     private var epsFrom: [Int32] = [], epsTo: [Int32] = []
     private var edgeFrom: [Int32] = [], edgeList: [Edge] = []
     var final = 0
+    /// Whether some state may be unable to reach the end through byte, token and call edges
+    /// (an empty byte set or alternative, an embedded automaton, members that take nothing).
+    /// When false, every state with edges, and every target of one, lies on a path from the
+    /// start to the end.
+    var deadEnds = false
     /// The most states there were when ``build(_:from:sets:limit:map:expand:)`` checked its limit.
     var peak = 0
 
@@ -55,7 +60,7 @@ struct NFA {
         switch e {
         case .empty: return s
         case .bytes(let set):
-            if set.isEmpty { return newState() }
+            if set.isEmpty { deadEnds = true; return newState() }
             let t = newState(); edge(s, .set(sets.insert(set)), t); return t
         case .token(let id):
             let t = newState(); edge(s, .token(id), t); return t
@@ -67,6 +72,7 @@ struct NFA {
             for x in xs { cur = try build(x, from: cur, sets: &sets, limit: limit, map: map, expand: expand) }
             return cur
         case .alt(let xs):
+            if xs.isEmpty { deadEnds = true }
             let t = newState()
             for x in xs {
                 let a = newState(); eps(s, a)
@@ -107,7 +113,10 @@ struct NFA {
                 eps(e1, b[i + 1])
                 if optional[i] { eps(c[i], c[i + 1]); eps(b[i], b[i + 1]) }
             }
-            for i in 0...n {
+            // Without extra members, nothing can follow a separator after the last item: that
+            // path would only make states that cannot reach the end.
+            if extra == nil && n == 0 { deadEnds = true }
+            for i in 0...n where extra != nil || i < n {
                 let e2 = try build(sep, from: b[i], sets: &sets, limit: limit, map: map, expand: expand)
                 eps(e2, c[i])
                 if let extra {
@@ -118,6 +127,7 @@ struct NFA {
             eps(b[n], end)
             return end
         case .automaton(let d):
+            deadEnds = true  // its states are not known to reach acceptance
             let base = count
             for _ in 0..<d.count { _ = newState() }
             let end = newState()

@@ -30,6 +30,10 @@ final class RuleNFA: Sendable {
     /// The rules it calls, as written, in order of first appearance: a call edge's argument
     /// is a position in this list.
     let calls: [Int]
+    /// Whether some state may be unable to reach the final state even when every call is kept
+    /// (``NFA/deadEnds``); when false, ``live(callable:)`` with every call kept is all true (the
+    /// states that cannot reach it then have no edges and are left out of subsets anyway).
+    let deadEnds: Bool
 
     /// Number of NFA states.
     var stateCount: Int { epsStart.count - 1 }
@@ -89,6 +93,7 @@ final class RuleNFA: Sendable {
         self.edgeStart = edgeStart; self.edgeKind = edgeKind; self.edgeArg = edgeArg; self.edgeTarget = edgeTarget
         (epsStart, epsTarget) = nfa.epsilonCSR()
         lexeme = mayBeLexeme && !nfa.hasCallsOrTokens
+        deadEnds = nfa.deadEnds
         // The hash names the rule's content: inlined calls count by their bodies.
         exprHash = !lexeme ? 0 : expandedCalls ? AutomatonBuilder.expanded(rule, expand).hashValue : rule.hashValue
     }
@@ -102,14 +107,37 @@ final class RuleNFA: Sendable {
     }
 
     /// The states from which the final state can be reached (by epsilon edges, byte and token
-    /// edges, and the calls whose callee `callable` accepts, through their return states).
-    func live(callable: (Int32) -> Bool) -> [Bool] {
+    /// edges, and the calls `callable` keeps — per position in ``calls`` — through their
+    /// return states).
+    func live(callable: [Bool]) -> [Bool] {
         let n = stateCount
+        if !deadEnds && !callable.contains(false) {
+            assert(Self.deadOnlyWithoutEdges(self, Self.reverseLive(self, callable)), "an NFA without dead ends has a dead state with edges")
+            return [Bool](repeating: true, count: n)
+        }
+        return Self.reverseLive(self, callable)
+    }
+
+    /// Whether the states `live` leaves out neither read nor are reached by a byte, token or call
+    /// edge (such states — an object's position after its last optional member, when it takes no
+    /// other members — are only passed through by epsilon edges, and subsets leave out states
+    /// without edges anyway: counting them live changes no DFA state).
+    private static func deadOnlyWithoutEdges(_ a: RuleNFA, _ live: [Bool]) -> Bool {
+        for x in 0..<a.stateCount where !live[x] && (a.edgeStart[x + 1] > a.edgeStart[x] || Int32(x) == a.end) { return false }
+        for t in a.edgeTarget where !live[Int(t)] { return false }
+        return true
+    }
+
+    /// ``live(callable:)`` by a search over the reversed edges.
+    private static func reverseLive(_ a: RuleNFA, _ callable: [Bool]) -> [Bool] {
+        let n = a.stateCount
+        let epsStart = a.epsStart, epsTarget = a.epsTarget, edgeStart = a.edgeStart
+        let edgeKind = a.edgeKind, edgeArg = a.edgeArg, edgeTarget = a.edgeTarget
         // Predecessors (CSR).
         var revStart = [Int32](repeating: 0, count: n + 1)
         for x in 0..<n {
             for i in Int(epsStart[x])..<Int(epsStart[x + 1]) { revStart[Int(epsTarget[i]) + 1] += 1 }
-            for i in Int(edgeStart[x])..<Int(edgeStart[x + 1]) where edgeKind[i] != 1 || callable(edgeArg[i]) {
+            for i in Int(edgeStart[x])..<Int(edgeStart[x + 1]) where edgeKind[i] != 1 || callable[Int(edgeArg[i])] {
                 revStart[Int(edgeTarget[i]) + 1] += 1
             }
         }
@@ -120,13 +148,13 @@ final class RuleNFA: Sendable {
             for i in Int(epsStart[x])..<Int(epsStart[x + 1]) {
                 let t = Int(epsTarget[i]); rev[Int(fill[t])] = Int32(x); fill[t] += 1
             }
-            for i in Int(edgeStart[x])..<Int(edgeStart[x + 1]) where edgeKind[i] != 1 || callable(edgeArg[i]) {
+            for i in Int(edgeStart[x])..<Int(edgeStart[x + 1]) where edgeKind[i] != 1 || callable[Int(edgeArg[i])] {
                 let t = Int(edgeTarget[i]); rev[Int(fill[t])] = Int32(x); fill[t] += 1
             }
         }
         var live = [Bool](repeating: false, count: n)
-        live[Int(end)] = true
-        var stack: [Int32] = [end]
+        live[Int(a.end)] = true
+        var stack: [Int32] = [a.end]
         while let x = stack.popLast() {
             for i in Int(revStart[Int(x)])..<Int(revStart[Int(x) + 1]) where !live[Int(rev[i])] {
                 live[Int(rev[i])] = true
