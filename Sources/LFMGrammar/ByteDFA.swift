@@ -78,13 +78,21 @@ public struct ByteDFA: Hashable, Sendable {
     /// Strings accepted by both automata.
     func intersection(_ o: ByteDFA) throws(GrammarError) -> ByteDFA {
         var out = ByteDFA(edges: [], accepting: [])
+        // Product state ids: a flat table while the pair space is small, a dictionary beyond.
+        let pairs = count * o.count
+        var table = pairs <= 1 << 20 ? [Int32](repeating: -1, count: pairs) : []
         var ids: [Int: Int] = [:]
         var queue: [(Int, Int)] = []
         func id(_ a: Int, _ b: Int) throws(GrammarError) -> Int {
             let key = a * o.count + b
-            if let i = ids[key] { return i }
+            if !table.isEmpty {
+                if table[key] >= 0 { return Int(table[key]) }
+            } else if let i = ids[key] {
+                return i
+            }
             if queue.count >= Self.maxStates { throw GrammarError("grammar too large: more than \(Self.maxStates) states in a byte automaton") }
-            ids[key] = queue.count; queue.append((a, b))
+            if !table.isEmpty { table[key] = Int32(queue.count) } else { ids[key] = queue.count }
+            queue.append((a, b))
             out.edges.append([]); out.accepting.append(accepting[a] && o.accepting[b])
             return queue.count - 1
         }
@@ -136,11 +144,20 @@ public struct ByteDFA: Hashable, Sendable {
     /// Keeps the states reachable from the start that can reach acceptance (state 0 stays
     /// the start; an empty language becomes one non-accepting state without edges).
     func trimmed() -> ByteDFA {
-        var rev = [[Int]](repeating: [], count: count)
-        for s in 0..<count { for e in edges[s] { rev[e.target].append(s) } }
+        // Predecessors as one flat list per target (CSR).
+        var revStart = [Int](repeating: 0, count: count + 1)
+        for row in edges { for e in row { revStart[e.target + 1] += 1 } }
+        for s in 0..<count { revStart[s + 1] += revStart[s] }
+        var fill = revStart
+        var rev = [Int](repeating: 0, count: revStart[count])
+        for s in 0..<count { for e in edges[s] { rev[fill[e.target]] = s; fill[e.target] += 1 } }
         var live = accepting
         var stack = (0..<count).filter { live[$0] }
-        while let s = stack.popLast() { for p in rev[s] where !live[p] { live[p] = true; stack.append(p) } }
+        while let s = stack.popLast() {
+            for i in revStart[s]..<revStart[s + 1] where !live[rev[i]] { live[rev[i]] = true; stack.append(rev[i]) }
+        }
+        // Nothing to drop: the automaton as it is.
+        if !live.contains(false) { return self }
         guard live[0] else { return ByteDFA(edges: [[]], accepting: [false]) }
         var newID = [Int](repeating: -1, count: count)
         var order = [0]

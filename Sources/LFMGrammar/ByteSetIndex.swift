@@ -16,20 +16,34 @@ struct ByteSetIndex {
         return Int(truncatingIfNeeded: h)
     }
 
-    /// The number of `s`, or nil when it was never inserted.
-    func index(of s: ByteSet) -> Int? {
-        var i = Self.hash(s) & mask
-        while true {
-            let k = slots[i]
-            if k < 0 { return nil }
-            if sets[Int(k)] == s { return Int(k) }
-            i = (i + 1) & mask
-        }
+    /// Numbers of the one-byte sets by their byte (-1: not inserted yet): most sets of a
+    /// grammar are one byte of a literal, found here without hashing.
+    private var single = [Int32](repeating: -1, count: 256)
+
+    /// The byte of a one-byte set, or nil.
+    @inline(__always) private static func onlyByte(_ s: ByteSet) -> UInt8? {
+        let w = s.words
+        let count = w.0.nonzeroBitCount + w.1.nonzeroBitCount + w.2.nonzeroBitCount + w.3.nonzeroBitCount
+        guard count == 1 else { return nil }
+        if w.0 != 0 { return UInt8(w.0.trailingZeroBitCount) }
+        if w.1 != 0 { return UInt8(64 + w.1.trailingZeroBitCount) }
+        if w.2 != 0 { return UInt8(128 + w.2.trailingZeroBitCount) }
+        return UInt8(192 + w.3.trailingZeroBitCount)
     }
 
     /// The number of `s`, adding it when new.
     @discardableResult
     mutating func insert(_ s: ByteSet) -> Int {
+        if let b = Self.onlyByte(s) {
+            if single[Int(b)] >= 0 { return Int(single[Int(b)]) }
+            let n = insertHashed(s)
+            single[Int(b)] = Int32(n)
+            return n
+        }
+        return insertHashed(s)
+    }
+
+    private mutating func insertHashed(_ s: ByteSet) -> Int {
         var i = Self.hash(s) & mask
         while true {
             let k = slots[i]

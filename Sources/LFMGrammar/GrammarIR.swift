@@ -107,9 +107,16 @@ public indirect enum GrammarExpr: Hashable, Sendable {
 
     /// The UTF-8 bytes of `text`, literally.
     public static func literal(_ text: String) -> GrammarExpr {
-        let b = Array(text.utf8)
-        if b.count == 1 { return .bytes(ByteSet(bytes: b)) }
-        return .seq(b.map { .bytes(ByteSet(bytes: [$0])) })
+        let utf8 = text.utf8
+        if utf8.count == 1 { return byte(utf8.first!) }
+        return .seq(utf8.map(byte))
+    }
+
+    /// The one byte `b`.
+    public static func byte(_ b: UInt8) -> GrammarExpr {
+        var s = ByteSet()
+        s.insert(b)
+        return .bytes(s)
     }
 
     /// One byte in `range`.

@@ -97,12 +97,19 @@ enum JSONLexemes {
     /// ``stringExcluding(_:tail:escapeTail:nonASCIITail:)``); other characters in every spelling
     /// (``char(scalar:)``).
     static func keyString(_ s: String) -> GrammarExpr {
-        .seq([.literal("\"")] + s.unicodeScalars.map { keyChar($0.value) } + [.literal("\"")])
+        var items: [GrammarExpr] = [quote]
+        items.reserveCapacity(s.utf8.count + 2)
+        for c in s.unicodeScalars { items.append(keyChar(c.value)) }
+        items.append(quote)
+        return .seq(items)
     }
+
+    /// `"`.
+    static let quote = GrammarExpr.byte(0x22)
 
     /// One character of a property name (see ``keyString(_:)``).
     static func keyChar(_ c: UInt32) -> GrammarExpr {
-        if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C && c != 0x2F { return .bytes(ByteSet(bytes: [UInt8(c)])) }
+        if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C && c != 0x2F { return .byte(UInt8(c)) }
         return char(scalar: c)
     }
 

@@ -178,9 +178,18 @@ extension JSONSchemaCompiler {
         return out
     }
 
+    /// Numbers without exponent, as a byte automaton.
+    static let plainNumber: ByteDFA = {
+        let plain = GrammarExpr.seq([.optional(.literal("-")), .alt([.literal("0"), .seq([.byteRange(0x31...0x39), .star(.byteRange(0x30...0x39))])]),
+                                     .optional(.seq([.literal("."), .plus(.byteRange(0x30...0x39))]))])
+        return try! ByteDFA.from(plain)!
+    }()
+
     /// ``excluding(_:_:number:ptr:)`` without the memo.
     private func excludingValues(_ e: GrammarExpr, _ excluded: [JSONValue], number: Bool, ptr: String) throws(GrammarError) -> GrammarExpr {
-        guard var dfa = try ByteDFA.from(inlineLexemes(e)) else {
+        let whole = inlineLexemes(e)
+        // Any JSON string (the common case: `not: {enum: […]}` beside `type: string`) is built once per process.
+        guard var dfa = whole == JSONLexemes.anyString ? KeyRegions.anyKey : try ByteDFA.from(whole) else {
             throw fail("not", ptr + "/not", "excluded values on this schema are not supported")
         }
         var lits: [GrammarExpr] = []
@@ -197,11 +206,7 @@ extension JSONSchemaCompiler {
                 lits.append(JSONLexemes.literal(v))
             }
         }
-        if number {
-            let plain = GrammarExpr.seq([.optional(.literal("-")), .alt([.literal("0"), .seq([.byteRange(0x31...0x39), .star(.byteRange(0x30...0x39))])]),
-                                         .optional(.seq([.literal("."), .plus(.byteRange(0x30...0x39))]))])
-            dfa = try dfa.intersection(ByteDFA.from(plain)!)
-        }
+        if number { dfa = try dfa.intersection(Self.plainNumber) }
         let ex = try ByteDFA.from(.alt(lits))!
         return try dfa.intersection(ex.complement()).expr
     }
