@@ -10,7 +10,7 @@ struct SchemaKey: Hashable {
     let hash: Int
 
     /// Levels of the schema its hash reads.
-    static let hashDepth = 3
+    static let hashDepth = 2
 
     init(_ value: JSONValue) {
         self.value = value
