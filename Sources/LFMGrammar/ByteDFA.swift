@@ -50,26 +50,44 @@ public struct ByteDFA: Hashable, Sendable {
         var dfa = ByteDFA(edges: [], accepting: [])
         _ = queue.state(for: [Int32(s0)])
         var buckets = [[Int32]](repeating: [], count: classCount)
+        // Per state: the classes some edge reads, and the states their targets close to (classes
+        // with the same targets — the letters of a class of characters — are closed once).
+        var touched: [Int] = []
+        var closed: [(targets: [Int32], state: Int)] = []
+        var row: [Edge] = []
         var q = 0
         while q < queue.count {
             var acc = false
-            for c in 0..<classCount { buckets[c].removeAll(keepingCapacity: true) }
+            for c in touched { buckets[c].removeAll(keepingCapacity: true) }
+            touched.removeAll(keepingCapacity: true)
             for k in queue.subset(q) {
                 let ns = queue.members[k]
                 if ns == Int32(end) { acc = true }
                 for edge in edges[Int(edgeStart[Int(ns)])..<Int(edgeStart[Int(ns) + 1])] {
-                    if case .set(let set) = edge.label { for c in setClasses[set] { buckets[c].append(edge.target) } }
+                    guard case .set(let set) = edge.label else { continue }
+                    for c in setClasses[set] {
+                        if buckets[c].isEmpty { touched.append(c) }
+                        buckets[c].append(edge.target)
+                    }
                 }
             }
-            var byTarget: [Int: ByteSet] = [:], order: [Int] = []
-            for c in 0..<classCount where !buckets[c].isEmpty {
-                let t = Int(queue.state(for: buckets[c]))
-                if queue.count > maxStates { throw GrammarError("grammar too large: more than \(maxStates) states in a byte automaton") }
-                if byTarget[t] == nil { order.append(t) }
-                byTarget[t, default: ByteSet()] = byTarget[t, default: ByteSet()].union(classBytes[c])
+            touched.sort()
+            closed.removeAll(keepingCapacity: true)
+            row.removeAll(keepingCapacity: true)
+            for c in touched {
+                let t: Int
+                if let hit = closed.first(where: { $0.targets == buckets[c] }) {
+                    t = hit.state
+                } else {
+                    t = Int(queue.state(for: buckets[c]))
+                    if queue.count > maxStates { throw GrammarError("grammar too large: more than \(maxStates) states in a byte automaton") }
+                    closed.append((buckets[c], t))
+                }
+                if let i = row.firstIndex(where: { $0.target == t }) { row[i].set = row[i].set.union(classBytes[c]) }
+                else { row.append(Edge(set: classBytes[c], target: t)) }
             }
             dfa.accepting.append(acc)
-            dfa.edges.append(order.map { Edge(set: byTarget[$0]!, target: $0) })
+            dfa.edges.append(row)
             q += 1
         }
         return dfa.trimmed()
