@@ -8,12 +8,16 @@ import Testing
         var m = OrderedMap<Int>()
         var reference: [String: Int] = [:]
         var order: [String] = []
-        var rng = SplitMix(state: 42)
         // Keys of equal and different lengths (the scan compares lengths first).
         let names = (0..<24).map { i in i % 3 == 0 ? "k\(i)" : i % 3 == 1 ? "key\(i)" : "\(i)x" }
+        var crossings = 0
         for step in 0..<2_000 {
-            let k = names[Int.random(in: 0..<names.count, using: &rng)]
-            if Bool.random(using: &rng) || m.count < 4 {
+            let before = m.count
+            // A fixed walk over the names that inserts more than it removes at first and then
+            // the other way round, so the count crosses the limit both ways many times.
+            let k = names[(step * 7 + step / 13) % names.count]
+            let inserting = (step / 150) % 2 == 0 ? step % 4 != 0 : step % 4 == 0
+            if inserting || m.count < 4 {
                 if reference[k] == nil { order.append(k) }
                 m[k] = step
                 reference[k] = step
@@ -22,6 +26,7 @@ import Testing
                 #expect(removed == reference.removeValue(forKey: k))
                 order.removeAll { $0 == k }
             }
+            if (before <= 8) != (m.count <= 8) { crossings += 1 }
             #expect(m.count == reference.count)
             #expect(m.keys == order)
             for name in names {
@@ -29,6 +34,7 @@ import Testing
                 #expect(m.contains(key: name) == (reference[name] != nil))
             }
         }
+        #expect(crossings >= 6, "the walk crossed the scan/index limit \(crossings) times")
     }
 
     @Test func repeatedKeyKeepsItsFirstPosition() {
@@ -45,15 +51,3 @@ import Testing
     }
 }
 
-/// A seeded generator (the same sequence on every run).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
