@@ -22,8 +22,8 @@ struct AutomatonBuilder {
         let rules = g.rules
         let expand: (Int) -> GrammarExpr? = { inlinable[$0] ? rules[$0] : nil }
         let names = g.names
-        // Reachable rules from start. A rule whose body (after inlining) equals an earlier one's
-        // is that rule: merged variants of one object repeat whole member rules verbatim, and
+        // Reachable rules from start. A rule whose body (inlined calls expanded) equals an earlier
+        // one's is that rule: merged variants of one object repeat whole member rules verbatim, and
         // each copy would get an NFA and DFA states of its own.
         var order: [Int] = [g.start]
         var index: [Int: Int] = [g.start: 0]
@@ -82,10 +82,6 @@ struct AutomatonBuilder {
             callee.reserveCapacity(targets.count)
             for r in targets {
                 if index[r] == nil {
-                    guard r >= 0 && r < rules.count else { throw GrammarError("rule \(names[original]) calls an undefined rule") }
-                    // A rule whose body (after inlining) equals an earlier one's is that rule:
-                    // merged variants of one object repeat whole member rules verbatim, and
-                    // each copy would get an NFA and DFA states of its own.
                     if let same = byName[names[r]]?.first(where: { Self.sameRule(g, inlinable, order[$0], r) }) {
                         index[r] = same
                     } else {
