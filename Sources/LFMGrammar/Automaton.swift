@@ -81,6 +81,8 @@ final class Automaton: @unchecked Sendable {
     }
 
     private let rules: [Rule]
+    /// NFA states of the rules together (what building the grammar cost, in states).
+    var nfaStateCount: Int { rules.reduce(0) { $0 + $1.dfa.nfa.stateCount } }
     /// Global number of each rule's start state.
     let ruleStart: [Int32]
 

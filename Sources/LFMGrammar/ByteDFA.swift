@@ -41,7 +41,7 @@ public struct ByteDFA: Hashable, Sendable {
         let (classOf, classCount) = ByteClasses.partition(sets)
         var classBytes = [ByteSet](repeating: ByteSet(), count: classCount)
         for b in 0..<256 { classBytes[Int(classOf[b])].insert(UInt8(b)) }
-        let setClasses = sets.map { ByteClasses.classes(of: $0, classOf) }
+        let setClasses = sets.map { ByteClasses.classes(of: $0, classOf, classCount: classCount) }
         let (epsStart, epsTarget) = nfa.epsilonCSR()
         let (edgeStart, edges) = nfa.edgeCSR()
         var important = [Bool](repeating: false, count: nfa.count)

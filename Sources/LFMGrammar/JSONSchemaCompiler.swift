@@ -151,6 +151,9 @@ struct JSONSchemaCompiler {
 
     // MARK: schemas
 
+    /// Above this size a subschema's expression is a rule of its own (``schema(_:_:)``).
+    static let ruleSize = 400
+
     mutating func schema(_ s: JSONValue, _ ptr: String) throws(GrammarError) -> GrammarExpr {
         nesting += 1
         defer { nesting -= 1 }
@@ -163,7 +166,11 @@ struct JSONSchemaCompiler {
             try addSize(size, ptr)
             return done.expr
         }
-        let e = try schemaBody(s, ptr)
+        var e = try schemaBody(s, ptr)
+        // A large subschema is a rule of its own: where it is met again (merges pass property
+        // schemas and `$ref` targets on unchanged, in every variant they make) it is called, not
+        // copied. Rules called once are inlined again by the automaton builder.
+        if case .ref = e {} else if e.size(upTo: Self.ruleSize) > Self.ruleSize { e = .ref(g.add(ptr, e)) }
         if let identity { compiled[identity] = (s, e, nil) }
         try addSize(1, ptr)
         return e

@@ -64,7 +64,7 @@ final class RuleNFA: Sendable {
         self.classCount = classCount
         var setClassStart: [Int32] = [0], setClassList: [Int32] = []
         for set in sets {
-            for c in ByteClasses.classes(of: set, classOf) { setClassList.append(Int32(c)) }
+            for c in ByteClasses.classes(of: set, classOf, classCount: classCount) { setClassList.append(Int32(c)) }
             setClassStart.append(Int32(setClassList.count))
         }
         self.setClassStart = setClassStart; self.setClassList = setClassList

@@ -130,8 +130,20 @@ struct SchemaMerger {
         return .object(try Self.attachUnevaluated(mo, u, ptr))
     }
 
+    /// `allOf: [a, b]`, left to be merged when compiled — or the one part when the other is
+    /// `true`, kept as written (a `$ref` stays a call of its rule, not a copy of its target).
+    static func both(_ a: JSONValue, _ b: JSONValue) -> JSONValue {
+        if b == .bool(true) { return a }
+        if a == .bool(true) { return b }
+        return .object(["allOf": .array([a, b])])
+    }
+
     /// The schema equivalent to `allOf: [a, b]` (or an error naming the keyword that cannot be merged).
     func merge(_ a: JSONValue, _ b: JSONValue, _ ptr: String) throws(GrammarError) -> JSONValue {
+        // With `true` the other part is kept as written: a `$ref` stays a call of its rule
+        // rather than a copy of its target.
+        if a == .bool(true) { return b }
+        if b == .bool(true) { return a }
         let a = try deref(a, ptr), b = try deref(b, ptr)
         if a == .bool(true) { return b }
         if b == .bool(true) { return a }
@@ -178,11 +190,11 @@ struct SchemaMerger {
         if let fx, let fy {
             let n = max(fx.prefix.count, fy.prefix.count)
             func at(_ f: (prefix: [JSONValue], rest: JSONValue), _ i: Int) -> JSONValue { i < f.prefix.count ? f.prefix[i] : f.rest }
-            let prefix: [JSONValue] = (0..<n).map { i in .object(["allOf": .array([at(fx, i), at(fy, i)])]) }
+            let prefix: [JSONValue] = (0..<n).map { i in Self.both(at(fx, i), at(fy, i)) }
             let rx = Self.explicitRest(x), ry = Self.explicitRest(y)
             for k in arrayKeys { _ = out.removeValue(forKey: k) }
             if !prefix.isEmpty { out["prefixItems"] = .array(prefix) }
-            if rx || ry { out["items"] = .object(["allOf": .array([fx.rest, fy.rest])]) }
+            if rx || ry { out["items"] = Self.both(fx.rest, fy.rest) }
             for k in arrayKeys { _ = y.removeValue(forKey: k) }
         } else if let fy {
             let ry = Self.explicitRest(y)
@@ -199,7 +211,7 @@ struct SchemaMerger {
         // b's additionalProperties also applies to a's properties when b declares none.
         if py == nil, let px, let ap = y["additionalProperties"], ap != .bool(true) {
             var props = px
-            for (name, s) in px { props[name] = .object(["allOf": .array([s, ap])]) }
+            for (name, s) in px { props[name] = Self.both(s, ap) }
             out["properties"] = .object(props)
         }
         for (k, vy) in y {
@@ -208,7 +220,7 @@ struct SchemaMerger {
                     // b's new properties are also subject to a's additionalProperties.
                     var props = px ?? [:]
                     for (name, s) in py where props[name] == nil {
-                        if let ap = x["additionalProperties"] { props[name] = .object(["allOf": .array([s, ap])]) } else { props[name] = s }
+                        if let ap = x["additionalProperties"] { props[name] = Self.both(s, ap) } else { props[name] = s }
                     }
                     out["properties"] = .object(props)
                 } else {
@@ -228,12 +240,12 @@ struct SchemaMerger {
             case "properties":
                 var props = px ?? [:]
                 for (name, s) in py ?? [:] {
-                    if let e = props[name] { props[name] = .object(["allOf": .array([e, s])]) }
-                    else if let ap = x["additionalProperties"] { props[name] = .object(["allOf": .array([s, ap])]) }
+                    if let e = props[name] { props[name] = Self.both(e, s) }
+                    else if let ap = x["additionalProperties"] { props[name] = Self.both(s, ap) }
                     else { props[name] = s }
                 }
                 for (name, s) in px ?? [:] where py?[name] == nil {
-                    if let ap = y["additionalProperties"] { props[name] = .object(["allOf": .array([s, ap])]) }
+                    if let ap = y["additionalProperties"] { props[name] = Self.both(s, ap) }
                 }
                 out["properties"] = .object(props)
             case "required":
@@ -251,7 +263,7 @@ struct SchemaMerger {
                 if vx.boolValue != nil || vy.boolValue != nil { throw fail(k) }
                 out[k] = (vx.doubleValue ?? 0) <= (vy.doubleValue ?? 0) ? vx : vy
             case "additionalProperties", "propertyNames":
-                out[k] = .object(["allOf": .array([vx, vy])])
+                out[k] = Self.both(vx, vy)
             case "not":
                 // not a and not b = not (a or b)
                 out[k] = .object(["anyOf": .array([vx, vy])])

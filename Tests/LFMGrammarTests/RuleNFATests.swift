@@ -244,7 +244,7 @@ import Testing
 
     static func randomSets(_ rng: inout SplitMix, count: Int) -> [ByteSet] {
         (0..<count).map { _ in
-            switch rng.next() % 4 {
+            switch rng.next() % 6 {
             case 0: return ByteSet(bytes: [UInt8(truncatingIfNeeded: rng.next())])
             case 1:
                 let a = UInt8(truncatingIfNeeded: rng.next()), b = UInt8(truncatingIfNeeded: rng.next())
@@ -252,6 +252,16 @@ import Testing
             case 2:
                 var s = ByteSet()
                 s.words = (rng.next() & rng.next(), rng.next() & rng.next(), rng.next() & rng.next(), rng.next() & rng.next())
+                return s
+            case 3:
+                // Dense sets (more than half the bytes: read by their complement).
+                var s = ByteSet()
+                s.words = (rng.next() | rng.next(), rng.next() | rng.next(), rng.next() | rng.next(), rng.next() | rng.next())
+                return s
+            case 4:
+                // All bytes but a few, like a string character class.
+                var s = ByteSet(0...255)
+                for _ in 0..<3 { s.remove(UInt8(truncatingIfNeeded: rng.next())) }
                 return s
             default: return ByteSet(bytes: (0..<3).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
             }
@@ -279,8 +289,9 @@ import Testing
             }
             #expect(next == count)
             for s in sets {
-                let cs = ByteClasses.classes(of: s, classOf)
-                #expect(cs == Array(Set((0..<256).filter { s.contains(UInt8($0)) }.map { Int(classOf[$0]) })).sorted())
+                let expected = Array(Set((0..<256).filter { s.contains(UInt8($0)) }.map { Int(classOf[$0]) })).sorted()
+                #expect(ByteClasses.classes(of: s, classOf) == expected)
+                #expect(ByteClasses.classes(of: s, classOf, classCount: count) == expected)
             }
         }
     }
