@@ -43,7 +43,7 @@ public struct ByteDFA: Hashable, Sendable {
         for b in 0..<256 { classBytes[Int(classOf[b])].insert(UInt8(b)) }
         let setClasses = sets.map { ByteClasses.classes(of: $0, classOf, classCount: classCount) }
         let (epsStart, epsTarget) = nfa.epsilonCSR()
-        let (edgeStart, edges) = nfa.edgeCSR()
+        let (edgeStart, edgeKind, edgeArg, edgeTarget) = nfa.edgeCSR()
         var important = [Bool](repeating: false, count: nfa.count)
         for x in 0..<nfa.count where edgeStart[x + 1] > edgeStart[x] || x == end { important[x] = true }
         var queue = SubsetQueue(epsStart: epsStart, epsTarget: epsTarget, base: 0, important: important)
@@ -63,11 +63,10 @@ public struct ByteDFA: Hashable, Sendable {
             for k in queue.subset(q) {
                 let ns = queue.members[k]
                 if ns == Int32(end) { acc = true }
-                for edge in edges[Int(edgeStart[Int(ns)])..<Int(edgeStart[Int(ns) + 1])] {
-                    guard case .set(let set) = edge.label else { continue }
-                    for c in setClasses[set] {
+                for i in Int(edgeStart[Int(ns)])..<Int(edgeStart[Int(ns) + 1]) where edgeKind[i] == NFA.setEdge {
+                    for c in setClasses[Int(edgeArg[i])] {
                         if buckets[c].isEmpty { touched.append(c) }
-                        buckets[c].append(edge.target)
+                        buckets[c].append(edgeTarget[i])
                     }
                 }
             }

@@ -16,6 +16,7 @@ extension JSONSchemaCompiler {
         switch s {
         case .bool(let b): return b ? ([], [false]) : ([], [])
         case .object(var o):
+            o = merger.droppingIgnored(o)
             for k in Array(o.keys) where Self.isAnnotation(k) || k == "$defs" || k == "definitions" { _ = o.removeValue(forKey: k) }
             if o.isEmpty { return ([], [false]) }
             if o.count == 1, let e = o["enum"]?.arrayValue { return (e, []) }

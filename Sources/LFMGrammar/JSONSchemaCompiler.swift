@@ -12,6 +12,8 @@ struct JSONSchemaCompiler {
     let strict: Bool
     /// The root's draft ignores a `$ref`'s siblings (``SchemaMerger/refIgnoresSiblings``).
     let refIgnoresSiblings: Bool
+    /// Keywords the root's draft does not define (``SchemaMerger/ignoredKeywords(_:)``).
+    let ignored: Set<String>
     var g = Grammar()
     var refRules: [String: Int] = [:]
     /// Merged `allOf` schemas being compiled, with the rule a recursive occurrence calls once
@@ -65,10 +67,11 @@ struct JSONSchemaCompiler {
         self.root = root
         self.strict = strict
         refIgnoresSiblings = SchemaMerger.refIgnoresSiblings(root)
+        ignored = SchemaMerger.ignoredKeywords(root)
     }
 
     /// A merger over this compiler's root (the draft read once, at init).
-    var merger: SchemaMerger { SchemaMerger(root: root, refIgnoresSiblings: refIgnoresSiblings) }
+    var merger: SchemaMerger { SchemaMerger(root: root, refIgnoresSiblings: refIgnoresSiblings, ignored: ignored) }
 
     /// A grammar for any JSON object (JSON mode).
     static func jsonObjectGrammar() -> Grammar {
@@ -192,6 +195,7 @@ struct JSONSchemaCompiler {
         default: throw GrammarError("schema at \(ptr.isEmpty ? "/" : ptr) must be an object or a boolean")
         }
         var o = s.objectValue!
+        if !ignored.isEmpty { o = merger.droppingIgnored(o) }
         // Without subschemas that could evaluate members, unevaluated* act like additional*.
         let combinators = ["allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "if", "dependentSchemas", "patternProperties", "not", "contains"]
         if !combinators.contains(where: { o[$0] != nil }) {

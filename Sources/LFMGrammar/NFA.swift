@@ -2,12 +2,13 @@
 /// flat lists in creation order (no array per state); ``epsilonCSR()`` and ``edgeCSR()`` group
 /// them by source state, keeping that order.
 struct NFA {
-    enum Label { case set(Int), call(Int), token(Int) }
-    struct Edge { var label: Label; var target: Int32 }
+    /// Edge kinds: a byte set (argument: its number), a call (argument: the mapped rule), a
+    /// token (argument: its id).
+    static let setEdge: UInt8 = 0, callEdge: UInt8 = 1, tokenEdge: UInt8 = 2
     /// Number of states.
     private(set) var count = 0
     private var epsFrom: [Int32] = [], epsTo: [Int32] = []
-    private var edgeFrom: [Int32] = [], edgeList: [Edge] = []
+    private var edgeFrom: [Int32] = [], edgeKind: [UInt8] = [], edgeArg: [Int32] = [], edgeTo: [Int32] = []
     var final = 0
     /// Whether some state may be unable to reach the end through byte, token and call edges
     /// (an empty byte set or alternative, an embedded automaton, members that take nothing).
@@ -16,6 +17,8 @@ struct NFA {
     var deadEnds = false
     /// The most states there were when ``build(_:from:sets:limit:map:expand:)`` checked its limit.
     var peak = 0
+    /// Whether some edge calls a rule or reads a token.
+    private(set) var hasCallsOrTokens = false
 
     mutating func newState() -> Int {
         count += 1
@@ -25,30 +28,40 @@ struct NFA {
     /// An epsilon edge.
     mutating func eps(_ from: Int, _ to: Int) { epsFrom.append(Int32(from)); epsTo.append(Int32(to)) }
 
-    /// A labelled edge.
-    mutating func edge(_ from: Int, _ label: Label, _ to: Int) { edgeFrom.append(Int32(from)); edgeList.append(Edge(label: label, target: Int32(to))) }
-
-    /// Whether some edge calls a rule or reads a token.
-    var hasCallsOrTokens: Bool {
-        edgeList.contains { if case .set = $0.label { return false } else { return true } }
+    /// A labelled edge of `kind` (``setEdge``, ``callEdge``, ``tokenEdge``).
+    mutating func edge(_ from: Int, _ kind: UInt8, _ arg: Int, _ to: Int) {
+        edgeFrom.append(Int32(from)); edgeKind.append(kind); edgeArg.append(Int32(arg)); edgeTo.append(Int32(to))
+        if kind != Self.setEdge { hasCallsOrTokens = true }
     }
 
     /// The epsilon edges by source state: state x's targets are `target[start[x] ..< start[x + 1]]`.
-    func epsilonCSR() -> (start: [Int32], target: [Int32]) { grouped(epsTo, from: epsFrom, filler: 0) }
+    func epsilonCSR() -> (start: [Int32], target: [Int32]) {
+        let (start, order) = grouped(epsFrom)
+        return (start, order.map { epsTo[Int($0)] })
+    }
 
-    /// The labelled edges by source state: state x's are `edges[start[x] ..< start[x + 1]]`.
-    func edgeCSR() -> (start: [Int32], edges: [Edge]) { grouped(edgeList, from: edgeFrom, filler: Edge(label: .call(0), target: 0)) }
+    /// The labelled edges by source state: state x's are positions `start[x] ..< start[x + 1]`
+    /// of the other three lists.
+    func edgeCSR() -> (start: [Int32], kind: [UInt8], arg: [Int32], target: [Int32]) {
+        let (start, order) = grouped(edgeFrom)
+        var kind = [UInt8](repeating: 0, count: order.count), arg = [Int32](repeating: 0, count: order.count)
+        var target = [Int32](repeating: 0, count: order.count)
+        for (i, k) in order.enumerated() {
+            kind[i] = edgeKind[Int(k)]; arg[i] = edgeArg[Int(k)]; target[i] = edgeTo[Int(k)]
+        }
+        return (start, kind, arg, target)
+    }
 
-    /// `items` grouped by their source state (`from`, same order), keeping creation order within
-    /// a state: a counting sort.
-    private func grouped<T>(_ items: [T], from: [Int32], filler: T) -> ([Int32], [T]) {
+    /// Items grouped by their source state (`from`), keeping creation order within a state (a
+    /// counting sort): each state's first position, and the items' creation positions in order.
+    private func grouped(_ from: [Int32]) -> ([Int32], [Int32]) {
         var start = [Int32](repeating: 0, count: count + 1)
         for f in from { start[Int(f) + 1] += 1 }
         for x in 0..<count { start[x + 1] += start[x] }
         var fill = start
-        var out = [T](repeating: filler, count: items.count)
-        for i in from.indices { let f = Int(from[i]); out[Int(fill[f])] = items[i]; fill[f] += 1 }
-        return (start, out)
+        var order = [Int32](repeating: 0, count: from.count)
+        for i in from.indices { let f = Int(from[i]); order[Int(fill[f])] = Int32(i); fill[f] += 1 }
+        return (start, order)
     }
 
     /// Adds `e` after state `s` and returns its end state. Byte sets are numbered in `sets` as
@@ -61,12 +74,12 @@ struct NFA {
         case .empty: return s
         case .bytes(let set):
             if set.isEmpty { deadEnds = true; return newState() }
-            let t = newState(); edge(s, .set(sets.insert(set)), t); return t
+            let t = newState(); edge(s, Self.setEdge, sets.insert(set), t); return t
         case .token(let id):
-            let t = newState(); edge(s, .token(id), t); return t
+            let t = newState(); edge(s, Self.tokenEdge, id, t); return t
         case .ref(let r):
             if let body = expand(r) { return try build(body, from: s, sets: &sets, limit: limit, map: map, expand: expand) }
-            let t = newState(); edge(s, .call(map(r)), t); return t
+            let t = newState(); edge(s, Self.callEdge, map(r), t); return t
         case .seq(let xs):
             var cur = s
             for x in xs { cur = try build(x, from: cur, sets: &sets, limit: limit, map: map, expand: expand) }
@@ -133,7 +146,7 @@ struct NFA {
             let end = newState()
             eps(s, base)
             for (q, row) in d.edges.enumerated() {
-                for e in row { edge(base + q, .set(sets.insert(e.set)), base + e.target) }
+                for e in row { edge(base + q, Self.setEdge, sets.insert(e.set), base + e.target) }
                 if d.accepting[q] { eps(base + q, end) }
             }
             return end

@@ -79,18 +79,7 @@ final class RuleNFA: Sendable {
         start = Int32(s0)
         self.end = Int32(end)
         nfaPeak = nfa.peak
-        let (edgeStart, edges) = nfa.edgeCSR()
-        var edgeKind = [UInt8](repeating: 0, count: edges.count), edgeArg = [Int32](repeating: 0, count: edges.count)
-        var edgeTarget = [Int32](repeating: 0, count: edges.count)
-        for (i, e) in edges.enumerated() {
-            switch e.label {
-            case .set(let k): edgeKind[i] = 0; edgeArg[i] = Int32(k)
-            case .call(let k): edgeKind[i] = 1; edgeArg[i] = Int32(k)
-            case .token(let t): edgeKind[i] = 2; edgeArg[i] = Int32(t)
-            }
-            edgeTarget[i] = e.target
-        }
-        self.edgeStart = edgeStart; self.edgeKind = edgeKind; self.edgeArg = edgeArg; self.edgeTarget = edgeTarget
+        (edgeStart, edgeKind, edgeArg, edgeTarget) = nfa.edgeCSR()
         (epsStart, epsTarget) = nfa.epsilonCSR()
         lexeme = mayBeLexeme && !nfa.hasCallsOrTokens
         deadEnds = nfa.deadEnds

@@ -8,11 +8,40 @@ struct SchemaMerger {
     /// object (siblings are ignored); from 2019-09 on, siblings apply beside it. Read once.
     let refIgnoresSiblings: Bool
 
-    /// A merger over `root`; `refIgnoresSiblings` as ``refIgnoresSiblings(_:)`` computes it
-    /// (compilers read it once and pass it to the many mergers they make).
-    init(root: JSONValue, refIgnoresSiblings: Bool? = nil) {
+    /// Keywords the root's declared draft does not have (``ignoredKeywords(_:)``). Read once.
+    let ignored: Set<String>
+
+    /// A merger over `root`; `refIgnoresSiblings` and `ignored` as ``refIgnoresSiblings(_:)``
+    /// and ``ignoredKeywords(_:)`` compute them (compilers read them once and pass them to the
+    /// many mergers they make).
+    init(root: JSONValue, refIgnoresSiblings: Bool? = nil, ignored: Set<String>? = nil) {
         self.root = root
         self.refIgnoresSiblings = refIgnoresSiblings ?? Self.refIgnoresSiblings(root)
+        self.ignored = ignored ?? Self.ignoredKeywords(root)
+    }
+
+    /// The keywords (of other drafts) that the draft the root declares in `$schema` does not
+    /// define: unknown keywords there, which assert nothing — as validators of that draft treat
+    /// them (`dependencies` in 2019-09 and 2020-12; `prefixItems`, `dependentRequired`, … up to
+    /// draft 7). Without `$schema` every draft's keywords apply.
+    static func ignoredKeywords(_ root: JSONValue) -> Set<String> {
+        guard let d = root.objectValue?["$schema"]?.stringValue else { return [] }
+        let later: Set<String> = ["dependentRequired", "dependentSchemas", "prefixItems", "unevaluatedProperties",
+                                  "unevaluatedItems", "$dynamicRef", "$recursiveRef"]
+        if d.contains("draft/2020-12") { return ["dependencies", "$recursiveRef"] }
+        if d.contains("draft/2019-09") { return ["dependencies", "prefixItems", "$dynamicRef"] }
+        if d.contains("draft-07") { return later }
+        if d.contains("draft-06") { return later.union(["if", "then", "else"]) }
+        if d.contains("draft-04") { return later.union(["if", "then", "else", "const", "contains", "propertyNames"]) }
+        return []
+    }
+
+    /// `o` without the keywords ``ignored`` lists.
+    func droppingIgnored(_ o: JSONObject) -> JSONObject {
+        if ignored.isEmpty || !o.keys.contains(where: { ignored.contains($0) }) { return o }
+        var out = o
+        for k in ignored { _ = out.removeValue(forKey: k) }
+        return out
     }
 
     static func refIgnoresSiblings(_ root: JSONValue) -> Bool {
@@ -149,6 +178,8 @@ struct SchemaMerger {
         if b == .bool(true) { return a }
         if a == .bool(false) || b == .bool(false) { return false }
         guard var x = a.objectValue, var y = b.objectValue else { throw GrammarError("schema at \(displayPointer(ptr)) must be an object or a boolean") }
+        x = droppingIgnored(x)
+        y = droppingIgnored(y)
         x = try Self.settleUnevaluated(x, ptr)
         y = try Self.settleUnevaluated(y, ptr)
         // `if` without `then`/`else` (and those without `if`) have no effect; drop them so
