@@ -174,7 +174,16 @@ extension JSONSchemaCompiler {
         // negated in each branch of a merged object): the product is built once.
         let key = Exclusion(expr: e, excluded: excluded, number: number)
         if let done = exclusions[key] { return done }
-        let out = try excludingValues(e, excluded, number: number, ptr: ptr)
+        let names = excluded.compactMap(\.stringValue)
+        let out: GrammarExpr
+        if !number && names.count == excluded.count && inlineLexemes(e) == JSONLexemes.anyString {
+            // Any string but these: the trie of an extra member's key (``extraKey(excluding:)``),
+            // which reads printable ASCII only as itself while on a prefix of an excluded value
+            // (JSON writers do not `\u`-escape it) — no automaton product to build.
+            out = extraKey(excluding: names)
+        } else {
+            out = try excludingValues(e, excluded, number: number, ptr: ptr)
+        }
         exclusions[key] = out
         return out
     }

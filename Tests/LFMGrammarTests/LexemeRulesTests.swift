@@ -72,6 +72,28 @@ import Testing
         #expect(try accepts(ex, #""fop""#))
     }
 
+    /// Any string but some values: the key trie (no automaton product); excluded values are
+    /// refused in every spelling, other strings taken in every spelling once off the trie.
+    @Test func stringsExceptValuesRefuseEverySpelling() throws {
+        let ex = schema(#"{"type":"string","not":{"enum":["foo","é\n","a\"b","AC1156F7-BB77"]}}"#)
+        for text in [#""foo""#, #""\u0066oo""#, #""f\u006fo""#, #""é\n""#, #""\u00e9\n""#, #""\u00E9\u000a""#, #""a\"b""#, #""a\u0022b""#,
+                     #""AC1156F7-BB77""#, #""AC1156F7\u002dBB77""#] {
+            #expect(try !accepts(ex, text), "\(text)")
+        }
+        for text in [#""fo""#, #""fooo""#, #""g\u006fo""#, #""é""#, #""é\n\n""#, #""a\"c""#, #""AC1156F7-BB78""#, "\"\"", #""\ud83d\ude00""#] {
+            #expect(try accepts(ex, text), "\(text)")
+        }
+        // While on a prefix of an excluded value (here the start), printable ASCII is read only
+        // as itself, as JSON writers write it (like allowed values and keys).
+        #expect(try !accepts(ex, #""\u0067oo""#))
+        // Beside other types: only the strings lose values.
+        let any = schema(#"{"not":{"enum":["x", 1]}}"#)
+        #expect(try !accepts(any, #""x""#))
+        #expect(try !accepts(any, "1"))
+        #expect(try accepts(any, #""y""#))
+        #expect(try accepts(any, "2"))
+    }
+
     @Test func sharedRulesAreInlinedWithinABudget() throws {
         // A definition used by many properties stays one called rule once its copies together
         // would pass the budget: the automaton grows by the call sites, not by their copies.
