@@ -45,6 +45,9 @@ extension JSONSchemaCompiler {
                 keys.names = dfa
             } else {
                 let merged = try merger.merge(pn, .object(["type": "string"]), nptr)
+                let outer = forByteAutomaton
+                forByteAutomaton = true
+                defer { forByteAutomaton = outer }
                 let e = try schema(merged, nptr)
                 guard let dfa = try ByteDFA.from(inlineLexemes(e)) else { throw fail("propertyNames", nptr, "this key schema is not supported (it must be a string schema without references)") }
                 keyRegions.names[key] = dfa

@@ -172,14 +172,17 @@ extension JSONSchemaCompiler {
         if excluded.isEmpty || e == .nothing { return e }
         // The same values are often excluded from the same schema in many places (an `enum`
         // negated in each branch of a merged object): the product is built once.
-        let key = Exclusion(expr: e, excluded: excluded, number: number)
-        if let done = exclusions[key] { return done }
         let names = excluded.compactMap(\.stringValue)
+        // Any string but these: the trie of an extra member's key (``extraKey(excluding:)``),
+        // which reads printable ASCII only as itself while on a prefix of an excluded value (JSON
+        // writers do not `\u`-escape it) — no automaton product to build. Not where the result
+        // becomes a byte automaton itself (`propertyNames`): there the trie, its rest-of-string
+        // calls copied into every node, is the larger one to determinise.
+        let trie = !number && !forByteAutomaton && names.count == excluded.count
+        let key = Exclusion(expr: e, excluded: excluded, number: number, trie: trie)
+        if let done = exclusions[key] { return done }
         let out: GrammarExpr
-        if !number && names.count == excluded.count && inlineLexemes(e) == JSONLexemes.anyString {
-            // Any string but these: the trie of an extra member's key (``extraKey(excluding:)``),
-            // which reads printable ASCII only as itself while on a prefix of an excluded value
-            // (JSON writers do not `\u`-escape it) — no automaton product to build.
+        if trie && inlineLexemes(e) == JSONLexemes.anyString {
             out = extraKey(excluding: names)
         } else {
             out = try excludingValues(e, excluded, number: number, ptr: ptr)
@@ -249,4 +252,6 @@ struct Exclusion: Hashable {
     let expr: GrammarExpr
     let excluded: [JSONValue]
     let number: Bool
+    /// Whether strings may be excluded by the key trie (not inside a byte automaton).
+    let trie: Bool
 }

@@ -30,6 +30,8 @@ struct JSONSchemaCompiler {
     var mergedDone: [SchemaKey: (expr: GrammarExpr, size: Int?)] = [:]
     /// Expressions with values excluded, built so far (``excluding(_:_:number:ptr:)``).
     var exclusions: [Exclusion: GrammarExpr] = [:]
+    /// Whether the schema being compiled becomes a byte automaton (`propertyNames`).
+    var forByteAutomaton = false
     /// Key automata built so far (``KeyRegions``).
     var keyRegions = KeyRegions()
     /// Extra-member keys by the names they exclude (``extraKey(excluding:)``).

@@ -94,6 +94,18 @@ import Testing
         #expect(try accepts(any, "2"))
     }
 
+    /// `propertyNames` excluding names becomes a byte automaton (the product path, not the key
+    /// trie): excluded names refused in every spelling, others taken.
+    @Test func propertyNamesExcludingValues() throws {
+        let s = schema(#"{"type":"object","properties":{"$schema":{"type":"string"}},"propertyNames":{"not":{"enum":["ignore","relative"]}},"additionalProperties":{"type":"integer"}}"#)
+        for text in [#"{"*.js":1}"#, #"{"$schema":"x","ign":2,"ignored":3}"#, #"{"\u0069gnorf":1}"#] {
+            #expect(try accepts(s, text), "\(text)")
+        }
+        for text in [#"{"ignore":1}"#, #"{"\u0069gnore":1}"#, #"{"a":1,"relative":2}"#, #"{"rel\u0061tive":2}"#] {
+            #expect(try !accepts(s, text), "\(text)")
+        }
+    }
+
     @Test func sharedRulesAreInlinedWithinABudget() throws {
         // A definition used by many properties stays one called rule once its copies together
         // would pass the budget: the automaton grows by the call sites, not by their copies.
