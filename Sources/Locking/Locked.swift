@@ -14,8 +14,8 @@ import Darwin
 /// run clean under `--sanitize=thread` (docs/reliability.md, "ThreadSanitizer"). Uncontended,
 /// both cost one atomic exchange to lock and one to unlock.
 public final class Locked<Value>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline var value: Value
 
     /// A lock guarding `value`.
     public init(_ value: Value) {
@@ -32,8 +32,9 @@ public final class Locked<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with the value while holding the lock; `body` must not call back into
-    /// this lock (the mutex is not recursive).
-    public func withLock<Result, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
+    /// this lock (the mutex is not recursive). Inlinable, so callers in other modules get it
+    /// specialized to their value and closure.
+    @inlinable public func withLock<Result, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)

@@ -22,25 +22,25 @@ public enum JSONValue: Sendable, Hashable {
 
 extension JSONValue {
     /// The member `key` of an object, or nil for missing keys and non-objects.
-    public subscript(key: String) -> JSONValue? {
+    @inlinable public subscript(key: String) -> JSONValue? {
         guard case .object(let object) = self else { return nil }
         return object[key]
     }
 
     /// The element at `index` of an array, or nil when out of range or not an array.
-    public subscript(index: Int) -> JSONValue? {
+    @inlinable public subscript(index: Int) -> JSONValue? {
         guard case .array(let array) = self, array.indices.contains(index) else { return nil }
         return array[index]
     }
 
     /// The string payload, if this is a string.
-    public var stringValue: String? {
+    @inlinable public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
     /// The value as an `Int`, if this is an integer, or a double with an exact integral value.
-    public var intValue: Int? {
+    @inlinable public var intValue: Int? {
         switch self {
         case .integer(let i): return Int(exactly: i)
         case .double(let d): return Int(exactly: d)
@@ -49,7 +49,7 @@ extension JSONValue {
     }
 
     /// The value as a `Double`, if this is any number.
-    public var doubleValue: Double? {
+    @inlinable public var doubleValue: Double? {
         switch self {
         case .integer(let i): return Double(i)
         case .double(let d): return d
@@ -58,25 +58,25 @@ extension JSONValue {
     }
 
     /// The boolean payload, if this is a boolean.
-    public var boolValue: Bool? {
+    @inlinable public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
     /// The elements, if this is an array.
-    public var arrayValue: [JSONValue]? {
+    @inlinable public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
     /// The members, if this is an object.
-    public var objectValue: JSONObject? {
+    @inlinable public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
 
     /// True for `null`.
-    public var isNull: Bool {
+    @inlinable public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
