@@ -12,6 +12,7 @@ extension JSONSchemaCompiler {
     /// together with the required names (array form) or the dependent schema. Exact for
     /// objects and vacuous for other values, as the keywords are.
     func rewriteDependencies(_ o: inout JSONObject, _ ptr: String) throws(GrammarError) {
+        if o["dependentRequired"] == nil && o["dependentSchemas"] == nil && o["dependencies"] == nil { return }
         var parts: [JSONValue] = []
         var seen: [String] = []
         let declared = Set(o["properties"]?.objectValue?.keys ?? [])

@@ -61,9 +61,14 @@ struct JSONSchemaCompiler {
     static let maxSize = 3_000_000
     static let maxRepetition = 10_000
 
-    /// Keywords refused because they cannot be enforced while generating.
-    static let unsupported: Set<String> = ["dependentSchemas", "dependencies", "dependentRequired",
+    /// Keywords refused because they cannot be enforced while generating (what is left of
+    /// them once rewritten or carried through merges). A list: a few short keys compare faster
+    /// than hashing every key of every schema object.
+    static let unsupported = ["dependentSchemas", "dependencies", "dependentRequired",
         "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef"]
+    /// Subschema applicators that could evaluate members (beside them unevaluated* are not
+    /// simply additional*).
+    static let combinators = ["allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "if", "dependentSchemas", "patternProperties", "not", "contains"]
 
     init(root: JSONValue, strict: Bool) {
         self.root = root
@@ -199,8 +204,7 @@ struct JSONSchemaCompiler {
         var o = s.objectValue!
         if !ignored.isEmpty { o = merger.droppingIgnored(o) }
         // Without subschemas that could evaluate members, unevaluated* act like additional*.
-        let combinators = ["allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "if", "dependentSchemas", "patternProperties", "not", "contains"]
-        if !combinators.contains(where: { o[$0] != nil }) {
+        if !Self.combinators.contains(where: { o[$0] != nil }) {
             if let u = o.removeValue(forKey: "unevaluatedProperties"), o["additionalProperties"] == nil { o["additionalProperties"] = u }
             if let u = o.removeValue(forKey: "unevaluatedItems") {
                 if o["prefixItems"] != nil { if o["items"] == nil { o["items"] = u } }

@@ -38,7 +38,7 @@ struct SchemaMerger {
 
     /// `o` without the keywords ``ignored`` lists.
     func droppingIgnored(_ o: JSONObject) -> JSONObject {
-        if ignored.isEmpty || !o.keys.contains(where: { ignored.contains($0) }) { return o }
+        if ignored.isEmpty || !ignored.contains(where: { o[$0] != nil }) { return o }
         var out = o
         for k in ignored { _ = out.removeValue(forKey: k) }
         return out
