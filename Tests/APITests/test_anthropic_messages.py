@@ -229,13 +229,20 @@ def test_output_config_format_constrains_the_answer(env, stream):
     s, oa, an, golden = env
     schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 0, "maximum": 99}, "ok": {"type": "boolean"}},
               "required": ["n", "ok"], "additionalProperties": False}
-    body = {"model": "scripted-chat", "max_tokens": 100, "messages": [{"role": "user", "content": "Hello"}],
+    # Sampled (temperature 1, no seed): the budget covers the grammar's longest answer — 9
+    # whitespace positions of at most a newline and 24 spaces, one token each, plus the members
+    # and a zero fraction of up to 16 digits — so every answer completes (100 tokens did not).
+    body = {"model": "scripted-chat", "max_tokens": 400, "messages": [{"role": "user", "content": "Hello"}],
             "output_config": {"format": {"type": "json_schema", "schema": schema}}, "stream": stream}
     status, raw = s.raw("POST", "/v1/messages", body)
     assert status == 200, raw
     if stream:
-        text = "".join(json.loads(l[6:])["delta"].get("text", "") for l in raw.decode().splitlines()
-                       if l.startswith("data: ") and '"content_block_delta"' in l)
+        events = [json.loads(l[6:]) for l in raw.decode().splitlines() if l.startswith("data: ")]
+        text = "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
+        stop = [e["delta"]["stop_reason"] for e in events if e["type"] == "message_delta"]
+        assert stop == ["end_turn"], stop
     else:
-        text = "".join(b["text"] for b in json.loads(raw)["content"] if b["type"] == "text")
+        m = json.loads(raw)
+        text = "".join(b["text"] for b in m["content"] if b["type"] == "text")
+        assert m["stop_reason"] == "end_turn", m
     jsonschema.validate(json.loads(text), schema)

@@ -212,7 +212,10 @@ SCHEMA = {"type": "object", "properties": {"who": {"type": "string", "maxLength"
 def test_text_format_json_schema_constrains_the_answer(env, stream):
     import jsonschema
     s, client, golden = env
-    args = dict(model="scripted-chat", input="Who wrote the first program?", max_output_tokens=200, temperature=1,
+    # Sampled without a seed: the budget covers the grammar's longest answer (9 whitespace
+    # positions of up to a newline and 24 spaces, 16 characters each possibly a 6-byte escape,
+    # a zero fraction of up to 16 digits), so every answer completes.
+    args = dict(model="scripted-chat", input="Who wrote the first program?", max_output_tokens=500, temperature=1,
                 text={"format": {"type": "json_schema", "name": "answer", "schema": SCHEMA, "strict": True}})
     if stream:
         with client.responses.stream(**args) as st:
